@@ -1,0 +1,66 @@
+/* cmd-export.c: waverunner export: write a stored workflow back as a workflow file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "db-defs.h"
+#include "err.h"
+#include "json.h"
+#include "util.h"
+#include "workflow.h"
+
+static int cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "workflow", required_argument, NULL, 'w' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long id = 0;
+	const char *output = NULL;
+	int rc = E_OK, c;
+	while ((c = cmd_getopt(ctx, argc, argv, "w:o:", opts, &rc)) > 0) {
+		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
+			return rc;
+		if (c == 'o')
+			output = optarg;
+	}
+	if (c < 0)
+		return rc;
+	if (optind < argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if (!id)
+		return cmd_usage_error(ctx, "say which workflow: --workflow ID");
+	if ((rc = cmd_open_db(ctx, 0)))
+		return rc;
+	struct workflow wf;
+	if ((rc = db_workflow_read(ctx->db, id, &wf)))
+		return rc;
+	cJSON *root = workflow_to_json(&wf);
+	workflow_release(&wf);
+	char *text = json_print_pretty(root);
+	cJSON_Delete(root);
+	size_t len = strlen(text);
+	text = xrealloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = '\0';
+	if (output) {
+		if (write_file_atomic(output, text, len) < 0)
+			rc = err_set(E_INPUT, "%s: %s", output, strerror(errno));
+	} else {
+		fputs(text, stdout);
+	}
+	free(text);
+	return rc;
+}
+
+const struct cmd_entry cmd_export_entry = {
+	.name = "export",
+	.usage = "export --workflow ID [--output FILE]",
+	.summary = "write a stored workflow as a workflow file (load, export, load is a fixed point)",
+	.options = "  -w, --workflow ID   the workflow to export\n"
+		   "  -o, --output FILE   write to FILE instead of standard output\n",
+	.run = cmd_export,
+};

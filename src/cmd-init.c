@@ -1,0 +1,35 @@
+/* cmd-init.c: waverunner init: create the database, or bring its schema up to date. */
+#include <stdio.h>
+
+#include "cmd.h"
+#include "db.h"
+#include "err.h"
+#include "json.h"
+
+static int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	int rc = E_OK;
+	if (cmd_getopt(ctx, argc, argv, "", NULL, &rc) < 0)
+		return rc;
+	if (optind < argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cmd_open_db(ctx, DB_CREATE)))
+		return rc;
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "database", db_path(ctx->db));
+		cJSON_AddNumberToObject(o, "schema_version", db_schema_version(ctx->db));
+		json_emit(o);
+	} else {
+		printf("database %s is ready (schema version %d)\n", db_path(ctx->db), db_schema_version(ctx->db));
+	}
+	return E_OK;
+}
+
+const struct cmd_entry cmd_init_entry = {
+	.name = "init",
+	.usage = "init",
+	.summary = "create the database, or bring its schema up to date",
+	.options = "",
+	.run = cmd_init,
+};

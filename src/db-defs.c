@@ -1,0 +1,491 @@
+/* db-defs.c: workflow definitions to and from the database. */
+#include "db-defs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbint.h"
+#include "err.h"
+#include "json.h"
+#include "util.h"
+
+static int read_actor(struct db *db, sqlite3_stmt *st, struct wf_actor *a)
+{
+	a->id = sqlite3_column_int64(st, 0);
+	a->name = db_col_text(st, 1);
+	a->type = db_col_text(st, 2);
+	a->config = cJSON_Parse(db_col_str(st, 3));
+	if (!cJSON_IsObject(a->config)) {
+		cJSON_Delete(a->config);
+		a->config = cJSON_CreateObject();
+	}
+	a->script = db_col_text(st, 4);
+	a->enabled = sqlite3_column_int(st, 5);
+	(void)db;
+	return E_OK;
+}
+
+int db_workflow_complete_actors(struct db *db, struct workflow *wf)
+{
+	static const char SQL[] =
+		"SELECT actor_id, actor_name, actor_type, execution_config, script_file_path, enabled "
+		"FROM actors WHERE actor_name = ?1";
+	for (size_t i = 0; i < wf->nconvs; i++) {
+		const char *name = wf->convs[i].actor;
+		if (workflow_actor(wf, name))
+			continue;
+		sqlite3_stmt *st = db_prepare(db, SQL);
+		if (!st)
+			return E_DB;
+		db_bind_text(st, 1, name);
+		int rc = db_step(db, st);
+		if (rc < 0)
+			return E_DB;
+		if (rc == SQLITE_ROW) {
+			wf->actors = xreallocarray(wf->actors, wf->nactors + 1, sizeof *wf->actors);
+			memset(&wf->actors[wf->nactors], 0, sizeof *wf->actors);
+			read_actor(db, st, &wf->actors[wf->nactors]);
+			wf->nactors++;
+		}
+		sqlite3_reset(st);
+	}
+	return E_OK;
+}
+
+static int store_actor(struct db *db, const struct wf_actor *a)
+{
+	static const char OWNER[] = "SELECT actor_id FROM actors WHERE actor_name = ?1";
+	static const char UPSERT[] =
+		"INSERT INTO actors (actor_id, actor_name, actor_type, execution_config, script_file_path, enabled) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+		"ON CONFLICT (actor_id) DO UPDATE SET actor_name = excluded.actor_name, "
+		"actor_type = excluded.actor_type, execution_config = excluded.execution_config, "
+		"script_file_path = excluded.script_file_path, enabled = excluded.enabled";
+	sqlite3_stmt *st = db_prepare(db, OWNER);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, a->name);
+	int rc = db_step(db, st);
+	if (rc < 0)
+		return E_DB;
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) != a->id) {
+		long owner = (long)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return err_set(E_INPUT, "actor %ld '%s': the name already belongs to actor %ld", a->id, a->name,
+			       owner);
+	}
+	sqlite3_reset(st);
+	st = db_prepare(db, UPSERT);
+	if (!st)
+		return E_DB;
+	char *config = json_print(a->config);
+	db_bind_int(st, 1, a->id);
+	db_bind_text(st, 2, a->name);
+	db_bind_text(st, 3, a->type);
+	db_bind_text(st, 4, config);
+	db_bind_text(st, 5, a->script);
+	db_bind_int(st, 6, a->enabled);
+	rc = db_run(db, st);
+	free(config);
+	return rc ? err_wrap(E_DB, "storing actor %ld '%s'", a->id, a->name) : E_OK;
+}
+
+static int actor_id_of(struct db *db, const struct workflow *wf, const char *name, long *id)
+{
+	static const char SQL[] = "SELECT actor_id FROM actors WHERE actor_name = ?1";
+	const struct wf_actor *a = workflow_actor(wf, name);
+	if (a) {
+		*id = a->id;
+		return E_OK;
+	}
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, name);
+	int rc = db_step(db, st);
+	if (rc < 0)
+		return E_DB;
+	if (rc != SQLITE_ROW)
+		return err_set(E_INPUT, "actor '%s' does not exist", name);
+	*id = (long)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return E_OK;
+}
+
+static int store_rules(struct db *db, struct wf_conv *c)
+{
+	static const char LIST[] = "SELECT instruction_step_id FROM instruction_steps WHERE instruction_id = ?1";
+	static const char DELETE[] = "DELETE FROM instruction_steps WHERE instruction_step_id = ?1";
+	static const char UPSERT[] =
+		"INSERT INTO instruction_steps (instruction_step_id, instruction_step_name, instruction_id, "
+		"branch_condition, next_conversation_id, branch_priority, max_iterations, branch_description, "
+		"enabled) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		"ON CONFLICT (instruction_step_id) DO UPDATE SET instruction_step_name = excluded.instruction_step_name, "
+		"instruction_id = excluded.instruction_id, branch_condition = excluded.branch_condition, "
+		"next_conversation_id = excluded.next_conversation_id, branch_priority = excluded.branch_priority, "
+		"max_iterations = excluded.max_iterations, branch_description = excluded.branch_description, "
+		"enabled = excluded.enabled";
+	/* Drop the stored rules the file no longer has (rules without an id in the
+	 * file are always new, so the old copies go). */
+	sqlite3_stmt *st = db_prepare(db, LIST);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, c->instruction_id);
+	long *stale = NULL;
+	size_t nstale = 0;
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		long id = (long)sqlite3_column_int64(st, 0);
+		int keep = 0;
+		for (size_t r = 0; r < c->nrules; r++)
+			if (c->rules[r].id == id)
+				keep = 1;
+		if (!keep) {
+			stale = xreallocarray(stale, nstale + 1, sizeof *stale);
+			stale[nstale++] = id;
+		}
+	}
+	sqlite3_reset(st);
+	rc = rc < 0 ? E_DB : E_OK;
+	for (size_t i = 0; !rc && i < nstale; i++) {
+		st = db_prepare(db, DELETE);
+		if (!st) {
+			rc = E_DB;
+			break;
+		}
+		db_bind_int(st, 1, stale[i]);
+		rc = db_run(db, st);
+	}
+	free(stale);
+	for (size_t r = 0; !rc && r < c->nrules; r++) {
+		struct wf_rule *ru = &c->rules[r];
+		st = db_prepare(db, UPSERT);
+		if (!st)
+			return E_DB;
+		char *name = ru->name ? xstrdup(ru->name)
+				      : xasprintf("%ld %s -> %s", c->id, ru->condition,
+						  ru->next ? "next" : "END");
+		db_bind_opt_int(st, 1, ru->id, ru->id != 0);
+		db_bind_text(st, 2, name);
+		db_bind_int(st, 3, c->instruction_id);
+		db_bind_text(st, 4, ru->condition);
+		db_bind_opt_int(st, 5, ru->next, ru->next != 0);
+		db_bind_int(st, 6, ru->priority);
+		db_bind_opt_int(st, 7, ru->max_iterations, ru->max_iterations != 0);
+		db_bind_text(st, 8, ru->description);
+		db_bind_int(st, 9, ru->enabled);
+		rc = db_run(db, st);
+		if (rc)
+			rc = err_wrap(E_INPUT, "conversation %ld: storing rule '%s'", c->id, ru->condition);
+		else if (!ru->id)
+			ru->id = (long)sqlite3_last_insert_rowid(db->sql);
+		free(name);
+	}
+	return rc;
+}
+
+static int store_conv(struct db *db, const struct workflow *wf, struct wf_conv *c)
+{
+	static const char UPSERT[] =
+		"INSERT INTO conversations (conversation_id, conversation_name, canonical_name, "
+		"conversation_description, actor_id, timeout_seconds, max_attempts, is_terminal, enabled) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		"ON CONFLICT (conversation_id) DO UPDATE SET conversation_name = excluded.conversation_name, "
+		"canonical_name = excluded.canonical_name, conversation_description = excluded.conversation_description, "
+		"actor_id = excluded.actor_id, timeout_seconds = excluded.timeout_seconds, "
+		"max_attempts = excluded.max_attempts, is_terminal = excluded.is_terminal, enabled = excluded.enabled";
+	static const char MEMBER[] =
+		"INSERT INTO workflow_conversations (workflow_id, conversation_id, execution_order, "
+		"parallel_group, wait_for_group, enabled) VALUES (?1, ?2, ?3, ?4, ?5, 1)";
+	long actor_id = 0;
+	int rc = actor_id_of(db, wf, c->actor, &actor_id);
+	if (rc)
+		return err_wrap(rc, "conversation %ld '%s'", c->id, c->name);
+	sqlite3_stmt *st = db_prepare(db, UPSERT);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, c->id);
+	db_bind_text(st, 2, c->name);
+	db_bind_text(st, 3, c->canonical_name);
+	db_bind_text(st, 4, c->description);
+	db_bind_int(st, 5, actor_id);
+	db_bind_int(st, 6, c->timeout_seconds);
+	db_bind_int(st, 7, c->max_attempts);
+	db_bind_int(st, 8, c->terminal);
+	db_bind_int(st, 9, c->enabled);
+	if ((rc = db_run(db, st)))
+		return err_wrap(E_DB, "storing conversation %ld", c->id);
+	st = db_prepare(db, MEMBER);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, wf->id);
+	db_bind_int(st, 2, c->id);
+	db_bind_int(st, 3, c->order);
+	db_bind_opt_int(st, 4, c->parallel_group, c->parallel_group != 0);
+	db_bind_int(st, 5, c->wait_for_group);
+	if ((rc = db_run(db, st)))
+		return err_wrap(E_DB, "storing conversation %ld in workflow %ld", c->id, wf->id);
+	return E_OK;
+}
+
+static int store_instruction(struct db *db, struct wf_conv *c)
+{
+	static const char FIND[] = "SELECT instruction_id FROM instructions WHERE conversation_id = ?1";
+	static const char DROP[] = "DELETE FROM instructions WHERE conversation_id = ?1";
+	static const char DROP_ID[] = "DELETE FROM instructions WHERE instruction_id = ?1 AND conversation_id <> ?2";
+	static const char UPSERT[] =
+		"INSERT INTO instructions (instruction_id, conversation_id, instruction_name, step_number, "
+		"prompt_template, system_prompt, enabled) VALUES (?1, ?2, ?3, 1, ?4, ?5, 1) "
+		"ON CONFLICT (conversation_id) DO UPDATE SET instruction_name = excluded.instruction_name, "
+		"prompt_template = excluded.prompt_template, system_prompt = excluded.system_prompt";
+	sqlite3_stmt *st;
+	int rc;
+	if (!c->has_instruction) {
+		st = db_prepare(db, DROP);
+		if (!st)
+			return E_DB;
+		db_bind_int(st, 1, c->id);
+		return db_run(db, st);
+	}
+	st = db_prepare(db, FIND);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, c->id);
+	rc = db_step(db, st);
+	if (rc < 0)
+		return E_DB;
+	long existing = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (existing && c->instruction_id && existing != c->instruction_id) {
+		/* The file gives the instruction another id: replace the row. */
+		st = db_prepare(db, DROP);
+		if (!st)
+			return E_DB;
+		db_bind_int(st, 1, c->id);
+		if ((rc = db_run(db, st)))
+			return rc;
+		existing = 0;
+	}
+	if (!c->instruction_id)
+		c->instruction_id = existing;
+	if (c->instruction_id) {
+		/* An id the file moves here from another conversation. */
+		st = db_prepare(db, DROP_ID);
+		if (!st)
+			return E_DB;
+		db_bind_int(st, 1, c->instruction_id);
+		db_bind_int(st, 2, c->id);
+		if ((rc = db_run(db, st)))
+			return rc;
+	}
+	st = db_prepare(db, UPSERT);
+	if (!st)
+		return E_DB;
+	char *name = c->instruction_name ? xstrdup(c->instruction_name) : xstrdup(c->name);
+	db_bind_opt_int(st, 1, c->instruction_id, c->instruction_id != 0);
+	db_bind_int(st, 2, c->id);
+	db_bind_text(st, 3, name);
+	db_bind_text(st, 4, c->template);
+	db_bind_text(st, 5, c->system_prompt);
+	rc = db_run(db, st);
+	free(name);
+	if (rc)
+		return err_wrap(E_DB, "storing the instruction of conversation %ld", c->id);
+	if (!c->instruction_id) {
+		st = db_prepare(db, FIND);
+		if (!st)
+			return E_DB;
+		db_bind_int(st, 1, c->id);
+		if (db_step(db, st) == SQLITE_ROW)
+			c->instruction_id = (long)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return store_rules(db, c);
+}
+
+int db_workflow_store(struct db *db, struct workflow *wf)
+{
+	static const char UPSERT[] =
+		"INSERT INTO workflows (workflow_id, workflow_name, workflow_description, workflow_version, "
+		"enabled, parameters, source_dir, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+		"ON CONFLICT (workflow_id) DO UPDATE SET workflow_name = excluded.workflow_name, "
+		"workflow_description = excluded.workflow_description, workflow_version = excluded.workflow_version, "
+		"enabled = excluded.enabled, parameters = excluded.parameters, "
+		"source_dir = coalesce(excluded.source_dir, source_dir), updated_at = excluded.updated_at";
+	static const char CLEAR_MEMBERS[] = "DELETE FROM workflow_conversations WHERE workflow_id = ?1";
+	char now[32];
+	iso_now(now);
+	sqlite3_stmt *st = db_prepare(db, UPSERT);
+	if (!st)
+		return E_DB;
+	char *params = json_print(wf->parameters);
+	db_bind_int(st, 1, wf->id);
+	db_bind_text(st, 2, wf->name);
+	db_bind_text(st, 3, wf->description);
+	db_bind_int(st, 4, wf->version);
+	db_bind_int(st, 5, wf->enabled);
+	db_bind_text(st, 6, params);
+	db_bind_text(st, 7, wf->source_dir);
+	db_bind_text(st, 8, now);
+	int rc = db_run(db, st);
+	free(params);
+	if (rc)
+		return err_wrap(E_DB, "storing workflow %ld", wf->id);
+	for (size_t i = 0; !rc && i < wf->nactors; i++)
+		rc = store_actor(db, &wf->actors[i]);
+	if (rc)
+		return rc;
+	st = db_prepare(db, CLEAR_MEMBERS);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, wf->id);
+	if ((rc = db_run(db, st)))
+		return rc;
+	/* Conversations first, then instructions and rules, so that rules may lead
+	 * to any conversation of the file. */
+	for (size_t i = 0; !rc && i < wf->nconvs; i++)
+		rc = store_conv(db, wf, &wf->convs[i]);
+	for (size_t i = 0; !rc && i < wf->nconvs; i++)
+		rc = store_instruction(db, &wf->convs[i]);
+	return rc;
+}
+
+int db_workflow_read(struct db *db, long id, struct workflow *wf)
+{
+	static const char WF[] =
+		"SELECT workflow_name, workflow_description, workflow_version, enabled, parameters, source_dir "
+		"FROM workflows WHERE workflow_id = ?1";
+	static const char CONVS[] =
+		"SELECT c.conversation_id, c.conversation_name, c.canonical_name, c.conversation_description, "
+		"a.actor_name, wc.execution_order, c.timeout_seconds, c.max_attempts, c.is_terminal, "
+		"c.enabled AND wc.enabled, wc.parallel_group, wc.wait_for_group, "
+		"i.instruction_id, i.instruction_name, i.prompt_template, i.system_prompt "
+		"FROM workflow_conversations wc JOIN conversations c USING (conversation_id) "
+		"JOIN actors a ON a.actor_id = c.actor_id "
+		"LEFT JOIN instructions i ON i.conversation_id = c.conversation_id AND i.enabled "
+		"WHERE wc.workflow_id = ?1 ORDER BY wc.execution_order, c.conversation_id";
+	static const char RULES[] =
+		"SELECT instruction_step_id, instruction_step_name, branch_condition, next_conversation_id, "
+		"branch_priority, max_iterations, branch_description, enabled FROM instruction_steps "
+		"WHERE instruction_id = ?1 ORDER BY branch_priority DESC, instruction_step_id";
+	static const char ACTORS[] =
+		"SELECT DISTINCT a.actor_id, a.actor_name, a.actor_type, a.execution_config, a.script_file_path, "
+		"a.enabled FROM workflow_conversations wc JOIN conversations c USING (conversation_id) "
+		"JOIN actors a ON a.actor_id = c.actor_id WHERE wc.workflow_id = ?1 ORDER BY a.actor_id";
+	memset(wf, 0, sizeof *wf);
+	sqlite3_stmt *st = db_prepare(db, WF);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	int rc = db_step(db, st);
+	if (rc < 0)
+		return E_DB;
+	if (rc != SQLITE_ROW)
+		return err_set(E_INPUT, "there is no workflow %ld", id);
+	wf->id = id;
+	wf->name = db_col_text(st, 0);
+	wf->description = db_col_text(st, 1);
+	wf->version = sqlite3_column_int(st, 2);
+	wf->enabled = sqlite3_column_int(st, 3);
+	wf->parameters = cJSON_Parse(db_col_str(st, 4));
+	if (!cJSON_IsObject(wf->parameters)) {
+		cJSON_Delete(wf->parameters);
+		wf->parameters = cJSON_CreateObject();
+	}
+	wf->source_dir = db_col_text(st, 5);
+	sqlite3_reset(st);
+
+	st = db_prepare(db, ACTORS);
+	if (!st)
+		goto fail;
+	db_bind_int(st, 1, id);
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		wf->actors = xreallocarray(wf->actors, wf->nactors + 1, sizeof *wf->actors);
+		memset(&wf->actors[wf->nactors], 0, sizeof *wf->actors);
+		read_actor(db, st, &wf->actors[wf->nactors++]);
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		goto fail;
+
+	st = db_prepare(db, CONVS);
+	if (!st)
+		goto fail;
+	db_bind_int(st, 1, id);
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		wf->convs = xreallocarray(wf->convs, wf->nconvs + 1, sizeof *wf->convs);
+		struct wf_conv *c = &wf->convs[wf->nconvs++];
+		memset(c, 0, sizeof *c);
+		c->id = (long)sqlite3_column_int64(st, 0);
+		c->name = db_col_text(st, 1);
+		c->canonical_name = db_col_text(st, 2);
+		c->description = db_col_text(st, 3);
+		c->actor = db_col_text(st, 4);
+		c->order = sqlite3_column_int(st, 5);
+		c->timeout_seconds = sqlite3_column_int(st, 6);
+		c->max_attempts = sqlite3_column_int(st, 7);
+		c->terminal = sqlite3_column_int(st, 8);
+		c->enabled = sqlite3_column_int(st, 9);
+		c->parallel_group = sqlite3_column_int(st, 10);
+		c->wait_for_group = sqlite3_column_int(st, 11);
+		if (!db_col_is_null(st, 12)) {
+			c->has_instruction = 1;
+			c->instruction_id = (long)sqlite3_column_int64(st, 12);
+			c->instruction_name = db_col_text(st, 13);
+			c->template = db_col_text(st, 14);
+			c->system_prompt = db_col_text(st, 15);
+		}
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		goto fail;
+
+	for (size_t i = 0; i < wf->nconvs; i++) {
+		struct wf_conv *c = &wf->convs[i];
+		if (!c->has_instruction)
+			continue;
+		st = db_prepare(db, RULES);
+		if (!st)
+			goto fail;
+		db_bind_int(st, 1, c->instruction_id);
+		while ((rc = db_step(db, st)) == SQLITE_ROW) {
+			c->rules = xreallocarray(c->rules, c->nrules + 1, sizeof *c->rules);
+			struct wf_rule *r = &c->rules[c->nrules];
+			memset(r, 0, sizeof *r);
+			r->seq = (int)c->nrules++;
+			r->id = (long)sqlite3_column_int64(st, 0);
+			r->name = db_col_text(st, 1);
+			r->condition = db_col_text(st, 2);
+			r->next = (long)sqlite3_column_int64(st, 3);
+			r->priority = sqlite3_column_int(st, 4);
+			r->max_iterations = sqlite3_column_int(st, 5);
+			r->description = db_col_text(st, 6);
+			r->enabled = sqlite3_column_int(st, 7);
+		}
+		sqlite3_reset(st);
+		if (rc < 0)
+			goto fail;
+	}
+	workflow_sort(wf);
+	return E_OK;
+fail:
+	workflow_release(wf);
+	return E_DB;
+}
+
+int db_workflow_ids(struct db *db, long **ids, size_t *n)
+{
+	static const char SQL[] = "SELECT workflow_id FROM workflows ORDER BY workflow_id";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	*ids = NULL;
+	*n = 0;
+	if (!st)
+		return E_DB;
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+		(*ids)[(*n)++] = (long)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}

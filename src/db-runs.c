@@ -1,0 +1,676 @@
+/* db-runs.c: workflow runs, interactions, parents and events. */
+#include "db-runs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbint.h"
+#include "err.h"
+#include "json.h"
+#include "util.h"
+
+int db_run_create(struct db *db, long workflow_id, long posting_id, const char *params_json,
+		  const char *created_by, long *run_id)
+{
+	static const char SQL[] =
+		"INSERT INTO workflow_runs (workflow_id, posting_id, status, params, created_by, started_at, "
+		"updated_at) VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?5)";
+	char now[32];
+	iso_now(now);
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, workflow_id);
+	db_bind_opt_int(st, 2, posting_id, posting_id != 0);
+	db_bind_text(st, 3, params_json ? params_json : "{}");
+	db_bind_text(st, 4, created_by);
+	db_bind_text(st, 5, now);
+	int rc = db_run(db, st);
+	if (rc)
+		return err_wrap(E_DB, "creating a run of workflow %ld", workflow_id);
+	*run_id = (long)sqlite3_last_insert_rowid(db->sql);
+	return E_OK;
+}
+
+int db_run_active_for(struct db *db, long workflow_id, long posting_id, long *run_id)
+{
+	static const char SQL[] =
+		"SELECT workflow_run_id FROM workflow_runs WHERE workflow_id = ?1 AND posting_id IS ?2 "
+		"AND status = 'running' ORDER BY workflow_run_id LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, workflow_id);
+	db_bind_opt_int(st, 2, posting_id, posting_id != 0);
+	int rc = db_step(db, st);
+	*run_id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+/* Why a run that cannot move failed, in words; NULL if it did not (caller frees). */
+static int failure_reason(struct db *db, long run_id, long waiting, char **reason)
+{
+	static const char FAILED[] =
+		"SELECT i.conversation_id, c.conversation_name, i.error_message FROM interactions i "
+		"JOIN conversations c USING (conversation_id) WHERE i.workflow_run_id = ?1 AND i.status = 'failed' "
+		"ORDER BY i.interaction_id LIMIT 1";
+	static const char NO_MATCH[] =
+		"SELECT i.conversation_id, c.conversation_name, i.branch_text FROM interactions i "
+		"JOIN conversations c USING (conversation_id) JOIN interaction_events e USING (interaction_id) "
+		"WHERE i.workflow_run_id = ?1 AND e.event_type = 'no_rule_matched' ORDER BY i.interaction_id LIMIT 1";
+	static const char WAITING[] =
+		"SELECT i.conversation_id, c.conversation_name FROM interactions i "
+		"JOIN conversations c USING (conversation_id) WHERE i.workflow_run_id = ?1 AND i.status = 'waiting' "
+		"ORDER BY i.interaction_id LIMIT 1";
+	*reason = NULL;
+	sqlite3_stmt *st = db_prepare(db, FAILED);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, run_id);
+	int rc = db_step(db, st);
+	if (rc == SQLITE_ROW) {
+		char *err = utf8_shorten(db_col_str(st, 2), 300);
+		*reason = xasprintf("conversation %lld '%s' failed: %s", sqlite3_column_int64(st, 0),
+				    db_col_str(st, 1), err);
+		free(err);
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		return E_DB;
+	if (*reason)
+		return E_OK;
+	st = db_prepare(db, NO_MATCH);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, run_id);
+	rc = db_step(db, st);
+	if (rc == SQLITE_ROW) {
+		char *text = utf8_shorten(db_col_str(st, 2), 60);
+		*reason = xasprintf("no rule matched after conversation %lld '%s' (it answered: %s)",
+				    sqlite3_column_int64(st, 0), db_col_str(st, 1), text);
+		free(text);
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		return E_DB;
+	if (*reason || !waiting)
+		return E_OK;
+	st = db_prepare(db, WAITING);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, run_id);
+	rc = db_step(db, st);
+	if (rc == SQLITE_ROW)
+		*reason = xasprintf("conversation %lld '%s' waited for a group that did not finish",
+				    sqlite3_column_int64(st, 0), db_col_str(st, 1));
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_run_refresh(struct db *db, long run_id, const char **status)
+{
+	static const char COUNTS[] =
+		"SELECT count(*) FILTER (WHERE status IN ('pending', 'running')), "
+		"count(*) FILTER (WHERE status = 'waiting') FROM interactions WHERE workflow_run_id = ?1";
+	static const char UPDATE[] =
+		"UPDATE workflow_runs SET status = ?2, status_detail = ?3, updated_at = ?4, "
+		"completed_at = CASE WHEN ?2 = 'running' THEN NULL ELSE coalesce(completed_at, ?4) END "
+		"WHERE workflow_run_id = ?1 AND (status IS NOT ?2 OR status_detail IS NOT ?3)";
+	sqlite3_stmt *st = db_prepare(db, COUNTS);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, run_id);
+	if (db_step(db, st) != SQLITE_ROW)
+		return E_DB;
+	long active = (long)sqlite3_column_int64(st, 0), waiting = (long)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	char *reason = NULL;
+	const char *s = "running";
+	if (!active) {
+		if (failure_reason(db, run_id, waiting, &reason))
+			return E_DB;
+		s = reason ? "failed" : "completed";
+	}
+	char now[32];
+	iso_now(now);
+	st = db_prepare(db, UPDATE);
+	if (!st) {
+		free(reason);
+		return E_DB;
+	}
+	db_bind_int(st, 1, run_id);
+	db_bind_text(st, 2, s);
+	db_bind_text(st, 3, reason);
+	db_bind_text(st, 4, now);
+	int rc = db_run(db, st);
+	free(reason);
+	if (status)
+		*status = s;
+	return rc;
+}
+
+int db_event_add(struct db *db, long interaction_id, const char *type, const char *data)
+{
+	static const char SQL[] =
+		"INSERT INTO interaction_events (interaction_id, event_type, event_data, event_timestamp) "
+		"VALUES (?1, ?2, ?3, ?4)";
+	char now[32];
+	iso_now(now);
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, interaction_id);
+	db_bind_text(st, 2, type);
+	db_bind_text(st, 3, data ? data : "{}");
+	db_bind_text(st, 4, now);
+	return db_run(db, st) ? err_wrap(E_DB, "recording event %s of interaction %ld", type, interaction_id)
+			      : E_OK;
+}
+
+int db_parent_add(struct db *db, long id, long parent)
+{
+	static const char SQL[] =
+		"INSERT OR IGNORE INTO interaction_parents (interaction_id, parent_interaction_id) VALUES (?1, ?2)";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, parent);
+	return db_run(db, st);
+}
+
+int db_interaction_create(struct db *db, const struct new_interaction *ni, long *id)
+{
+	static const char SQL[] =
+		"INSERT INTO interactions (workflow_run_id, posting_id, conversation_id, actor_id, status, "
+		"execution_order, via_rule_id, input, error_message, failure_class, max_attempts, not_before, "
+		"created_at, completed_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+		"(SELECT coalesce(max(execution_order), 0) + 1 FROM interactions WHERE workflow_run_id = ?1), "
+		"?6, ?7, ?8, ?9, ?10, ?11, ?11, CASE WHEN ?5 = 'failed' THEN ?11 END)";
+	char now[32];
+	iso_now(now);
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, ni->run_id);
+	db_bind_opt_int(st, 2, ni->posting_id, ni->posting_id != 0);
+	db_bind_int(st, 3, ni->conversation_id);
+	db_bind_int(st, 4, ni->actor_id);
+	db_bind_text(st, 5, ni->status);
+	db_bind_opt_int(st, 6, ni->via_rule_id, ni->via_rule_id != 0);
+	db_bind_text(st, 7, ni->input);
+	db_bind_text(st, 8, ni->error);
+	db_bind_text(st, 9, ni->failure_class);
+	db_bind_int(st, 10, ni->max_attempts);
+	db_bind_text(st, 11, now);
+	int rc = db_run(db, st);
+	if (rc)
+		return err_wrap(E_DB, "creating an interaction of conversation %ld", ni->conversation_id);
+	*id = (long)sqlite3_last_insert_rowid(db->sql);
+	for (size_t i = 0; !rc && i < ni->nparents; i++)
+		rc = db_parent_add(db, *id, ni->parents[i]);
+	if (!rc)
+		rc = db_event_add(db, *id, "interaction_created", ni->event_data);
+	if (!rc && !strcmp(ni->status, "failed")) {
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "error", ni->error ? ni->error : "");
+		cJSON_AddStringToObject(d, "failure_class", ni->failure_class ? ni->failure_class : "");
+		cJSON_AddFalseToObject(d, "will_retry");
+		char *data = json_print(d);
+		cJSON_Delete(d);
+		rc = db_event_add(db, *id, "interaction_failed", data);
+		free(data);
+	}
+	return rc;
+}
+
+void db_ready_release(struct ready *r)
+{
+	free(r->input);
+	free(r->params);
+	memset(r, 0, sizeof *r);
+}
+
+int db_ready(struct db *db, const struct scope *scope, const char *now, size_t max, struct ready *out,
+	     size_t *n)
+{
+	static const char SQL[] =
+		"SELECT i.interaction_id, i.workflow_run_id, r.workflow_id, i.posting_id, i.conversation_id, "
+		"i.attempts, i.max_attempts, i.input, r.params FROM interactions i "
+		"JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
+		"WHERE i.status = 'pending' AND i.not_before <= ?1 AND r.status = 'running' "
+		"AND (?2 = 0 OR r.workflow_id = ?2) AND (?3 = 0 OR i.workflow_run_id = ?3) "
+		"ORDER BY i.workflow_run_id, i.interaction_id LIMIT ?4";
+	*n = 0;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, now);
+	db_bind_int(st, 2, scope ? scope->workflow_id : 0);
+	db_bind_int(st, 3, scope ? scope->run_id : 0);
+	db_bind_int(st, 4, (int64_t)max);
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		struct ready *r = &out[(*n)++];
+		r->id = (long)sqlite3_column_int64(st, 0);
+		r->run_id = (long)sqlite3_column_int64(st, 1);
+		r->workflow_id = (long)sqlite3_column_int64(st, 2);
+		r->posting_id = (long)sqlite3_column_int64(st, 3);
+		r->conversation_id = (long)sqlite3_column_int64(st, 4);
+		r->attempts = sqlite3_column_int(st, 5);
+		r->max_attempts = sqlite3_column_int(st, 6);
+		r->input = db_col_text(st, 7);
+		r->params = db_col_text(st, 8);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_next_due(struct db *db, const struct scope *scope, char out[32])
+{
+	static const char SQL[] =
+		"SELECT min(i.not_before) FROM interactions i JOIN workflow_runs r USING (workflow_run_id) "
+		"WHERE i.status = 'pending' AND r.status = 'running' "
+		"AND (?1 = 0 OR r.workflow_id = ?1) AND (?2 = 0 OR i.workflow_run_id = ?2)";
+	out[0] = '\0';
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, scope ? scope->workflow_id : 0);
+	db_bind_int(st, 2, scope ? scope->run_id : 0);
+	int rc = db_step(db, st);
+	if (rc == SQLITE_ROW && !db_col_is_null(st, 0))
+		snprintf(out, 32, "%s", db_col_str(st, 0));
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_interaction_claim(struct db *db, long id, const char *owner, const char *lease_until, int *claimed)
+{
+	static const char SQL[] =
+		"UPDATE interactions SET status = 'running', attempts = attempts + 1, started_at = ?2, "
+		"lease_owner = ?3, lease_expires_at = ?4 WHERE interaction_id = ?1 AND status = 'pending'";
+	char now[32];
+	iso_now(now);
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, now);
+	db_bind_text(st, 3, owner);
+	db_bind_text(st, 4, lease_until);
+	int rc = db_run(db, st);
+	*claimed = !rc && sqlite3_changes(db->sql) == 1;
+	if (!rc && *claimed) {
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "owner", owner);
+		char *data = json_print(d);
+		cJSON_Delete(d);
+		rc = db_event_add(db, id, "interaction_started", data);
+		free(data);
+	}
+	return rc;
+}
+
+static void bind_record(sqlite3_stmt *st, const struct step_record *rec)
+{
+	/* Parameters ?3 .. ?13 carry the record. */
+	db_bind_text(st, 3, rec ? rec->output : NULL);
+	db_bind_text(st, 4, rec ? rec->branch_text : NULL);
+	db_bind_opt_int(st, 5, rec ? rec->duration_ms : 0, rec != NULL);
+	db_bind_text(st, 6, rec ? rec->backend : NULL);
+	db_bind_text(st, 7, rec ? rec->model : NULL);
+	db_bind_opt_int(st, 8, rec ? rec->prompt_tokens : 0, rec && rec->prompt_tokens >= 0);
+	db_bind_opt_int(st, 9, rec ? rec->output_tokens : 0, rec && rec->output_tokens >= 0);
+	if (rec && rec->total_ms >= 0)
+		db_bind_double(st, 10, rec->total_ms);
+	else
+		sqlite3_bind_null(st, 10);
+	if (rec && rec->load_ms >= 0)
+		db_bind_double(st, 11, rec->load_ms);
+	else
+		sqlite3_bind_null(st, 11);
+	if (rec && rec->eval_ms >= 0)
+		db_bind_double(st, 12, rec->eval_ms);
+	else
+		sqlite3_bind_null(st, 12);
+	db_bind_text(st, 13, rec ? rec->done_reason : NULL);
+}
+
+int db_interaction_complete(struct db *db, long id, const struct step_record *rec, int attempts)
+{
+	static const char SQL[] =
+		"UPDATE interactions SET status = 'completed', output = ?3, branch_text = ?4, duration_ms = ?5, "
+		"backend = ?6, model = ?7, prompt_tokens = ?8, output_tokens = ?9, total_duration_ms = ?10, "
+		"load_duration_ms = ?11, eval_duration_ms = ?12, done_reason = ?13, completed_at = ?2, "
+		"started_at = coalesce(started_at, ?2), attempts = ?14, error_message = NULL, failure_class = NULL, "
+		"lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1";
+	char now[32];
+	iso_now(now);
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, now);
+	bind_record(st, rec);
+	db_bind_int(st, 14, attempts);
+	if (db_run(db, st))
+		return E_DB;
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "duration_ms", (double)rec->duration_ms);
+	if (rec->model)
+		cJSON_AddStringToObject(d, "model", rec->model);
+	if (rec->branch_text) {
+		char *shown = utf8_shorten(rec->branch_text, 120);
+		cJSON_AddStringToObject(d, "status", shown);
+		free(shown);
+	}
+	char *data = json_print(d);
+	cJSON_Delete(d);
+	int rc = db_event_add(db, id, "interaction_completed", data);
+	free(data);
+	return rc;
+}
+
+static char *failure_data(const char *failure_class, const char *error, int attempts, int will_retry,
+			  int64_t delay_ms)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "error", error ? error : "");
+	cJSON_AddStringToObject(d, "failure_class", failure_class ? failure_class : "");
+	cJSON_AddNumberToObject(d, "attempts", attempts);
+	cJSON_AddBoolToObject(d, "will_retry", will_retry);
+	if (will_retry)
+		cJSON_AddNumberToObject(d, "retry_in_ms", (double)delay_ms);
+	char *data = json_print(d);
+	cJSON_Delete(d);
+	return data;
+}
+
+int db_interaction_fail(struct db *db, long id, const char *failure_class, const char *error,
+			const struct step_record *rec, int attempts)
+{
+	static const char SQL[] =
+		"UPDATE interactions SET status = 'failed', output = ?3, branch_text = ?4, duration_ms = ?5, "
+		"backend = ?6, model = ?7, prompt_tokens = ?8, output_tokens = ?9, total_duration_ms = ?10, "
+		"load_duration_ms = ?11, eval_duration_ms = ?12, done_reason = ?13, completed_at = ?2, "
+		"started_at = coalesce(started_at, ?2), attempts = ?14, error_message = ?15, failure_class = ?16, "
+		"lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1";
+	char now[32];
+	iso_now(now);
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, now);
+	bind_record(st, rec);
+	db_bind_int(st, 14, attempts);
+	db_bind_text(st, 15, error);
+	db_bind_text(st, 16, failure_class);
+	if (db_run(db, st))
+		return E_DB;
+	char *data = failure_data(failure_class, error, attempts, 0, 0);
+	int rc = db_event_add(db, id, "interaction_failed", data);
+	free(data);
+	return rc;
+}
+
+int db_interaction_retry(struct db *db, long id, const char *failure_class, const char *error,
+			 const char *not_before, int attempts, int64_t delay_ms)
+{
+	static const char SQL[] =
+		"UPDATE interactions SET status = 'pending', not_before = ?2, attempts = ?3, error_message = ?4, "
+		"failure_class = ?5, lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, not_before);
+	db_bind_int(st, 3, attempts);
+	db_bind_text(st, 4, error);
+	db_bind_text(st, 5, failure_class);
+	if (db_run(db, st))
+		return E_DB;
+	char *data = failure_data(failure_class, error, attempts, 1, delay_ms);
+	int rc = db_event_add(db, id, "interaction_retried", data);
+	free(data);
+	return rc;
+}
+
+int db_interaction_release(struct db *db, long id)
+{
+	static const char SQL[] =
+		"UPDATE interactions SET status = 'pending', attempts = max(attempts - 1, 0), lease_owner = NULL, "
+		"lease_expires_at = NULL WHERE interaction_id = ?1 AND status = 'running'";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	if (db_run(db, st))
+		return E_DB;
+	return db_event_add(db, id, "interaction_released", "{\"reason\":\"interrupted\"}");
+}
+
+static char *ids_json(const long *ids, size_t n)
+{
+	struct buf b = BUF_INIT;
+	buf_putc(&b, '[');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%ld", i ? "," : "", ids[i]);
+	buf_putc(&b, ']');
+	return buf_detach(&b);
+}
+
+int db_ancestor_output(struct db *db, long run_id, const long *parents, size_t nparents, long conv,
+		       char **output, int *found)
+{
+	static const char SQL[] =
+		"WITH RECURSIVE anc(id, depth) AS ("
+		" SELECT value, 1 FROM json_each(?1)"
+		" UNION"
+		" SELECT p.parent_interaction_id, anc.depth + 1 FROM anc"
+		" JOIN interaction_parents p ON p.interaction_id = anc.id"
+		" JOIN interactions x ON x.interaction_id = p.parent_interaction_id AND x.workflow_run_id = ?3"
+		" WHERE anc.depth < 10000) "
+		"SELECT i.output FROM anc JOIN interactions i ON i.interaction_id = anc.id "
+		"WHERE i.conversation_id = ?2 AND i.workflow_run_id = ?3 AND i.status = 'completed' "
+		"ORDER BY anc.depth, i.interaction_id DESC LIMIT 1";
+	*output = NULL;
+	*found = 0;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	char *ids = ids_json(parents, nparents);
+	db_bind_text(st, 1, ids);
+	db_bind_int(st, 2, conv);
+	db_bind_int(st, 3, run_id);
+	free(ids);
+	int rc = db_step(db, st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		*output = db_col_text(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_parent_output(struct db *db, const long *parents, size_t nparents, char **output, int *found)
+{
+	static const char SQL[] = "SELECT output FROM interactions WHERE interaction_id = ?1";
+	*output = NULL;
+	*found = 0;
+	if (!nparents)
+		return E_OK;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, parents[0]);
+	int rc = db_step(db, st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		*output = db_col_text(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_rule_fired(struct db *db, long run_id, long rule_id, long *count)
+{
+	static const char SQL[] =
+		"SELECT count(*) FROM interactions WHERE workflow_run_id = ?1 AND via_rule_id = ?2";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, run_id);
+	db_bind_int(st, 2, rule_id);
+	int rc = db_step(db, st);
+	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_waiting_for(struct db *db, long run_id, long conv, long *id)
+{
+	static const char SQL[] =
+		"SELECT interaction_id FROM interactions WHERE workflow_run_id = ?1 AND conversation_id = ?2 "
+		"AND status = 'waiting' ORDER BY interaction_id LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, run_id);
+	db_bind_int(st, 2, conv);
+	int rc = db_step(db, st);
+	*id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_latest_completed(struct db *db, long run_id, long conv, long *id)
+{
+	static const char SQL[] =
+		"SELECT interaction_id FROM interactions WHERE workflow_run_id = ?1 AND conversation_id = ?2 "
+		"AND status = 'completed' ORDER BY interaction_id DESC LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, run_id);
+	db_bind_int(st, 2, conv);
+	int rc = db_step(db, st);
+	*id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_parents(struct db *db, long id, long **parents, size_t *n)
+{
+	static const char SQL[] =
+		"SELECT parent_interaction_id FROM interaction_parents WHERE interaction_id = ?1 "
+		"ORDER BY parent_interaction_id";
+	*parents = NULL;
+	*n = 0;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		*parents = xreallocarray(*parents, *n + 1, sizeof **parents);
+		(*parents)[(*n)++] = (long)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_interaction_activate(struct db *db, long id, const char *input, const char *error)
+{
+	static const char SQL[] =
+		"UPDATE interactions SET status = CASE WHEN ?3 IS NULL THEN 'pending' ELSE 'failed' END, "
+		"input = ?2, error_message = ?3, failure_class = CASE WHEN ?3 IS NULL THEN NULL ELSE 'template' END, "
+		"not_before = ?4, completed_at = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END "
+		"WHERE interaction_id = ?1 AND status = 'waiting'";
+	char now[32];
+	iso_now(now);
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, input);
+	db_bind_text(st, 3, error);
+	db_bind_text(st, 4, now);
+	if (db_run(db, st))
+		return E_DB;
+	if (!error)
+		return E_OK;
+	char *data = failure_data("template", error, 0, 0, 0);
+	int rc = db_event_add(db, id, "interaction_failed", data);
+	free(data);
+	return rc;
+}
+
+int db_recover_leases(struct db *db, const char *now, owner_alive_fn alive, long *recovered)
+{
+	static const char LIST[] =
+		"SELECT interaction_id, lease_owner, lease_expires_at, attempts, max_attempts FROM interactions "
+		"WHERE status = 'running'";
+	static const char RESET[] =
+		"UPDATE interactions SET status = 'pending', not_before = ?2, lease_owner = NULL, "
+		"lease_expires_at = NULL WHERE interaction_id = ?1 AND status = 'running'";
+	*recovered = 0;
+	sqlite3_stmt *st = db_prepare(db, LIST);
+	if (!st)
+		return E_DB;
+	struct lost {
+		long id;
+		int attempts, max_attempts;
+		char *owner;
+	} *lost = NULL;
+	size_t n = 0;
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		const char *owner = db_col_str(st, 1);
+		const char *expires = db_col_str(st, 2);
+		if (strcmp(expires, now) > 0 && alive(owner))
+			continue;
+		lost = xreallocarray(lost, n + 1, sizeof *lost);
+		lost[n].id = (long)sqlite3_column_int64(st, 0);
+		lost[n].attempts = sqlite3_column_int(st, 3);
+		lost[n].max_attempts = sqlite3_column_int(st, 4);
+		lost[n].owner = xstrdup(owner);
+		n++;
+	}
+	sqlite3_reset(st);
+	rc = rc < 0 ? E_DB : E_OK;
+	for (size_t i = 0; !rc && i < n; i++) {
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "owner", lost[i].owner);
+		cJSON_AddNumberToObject(d, "attempts", lost[i].attempts);
+		char *data = json_print(d);
+		cJSON_Delete(d);
+		rc = db_event_add(db, lost[i].id, "lease_expired", data);
+		free(data);
+		if (rc)
+			break;
+		if (lost[i].attempts >= lost[i].max_attempts) {
+			char *error = xasprintf("the process running it (%s) stopped during its last attempt (%d of %d)",
+						lost[i].owner, lost[i].attempts, lost[i].max_attempts);
+			rc = db_interaction_fail(db, lost[i].id, "lease_expired", error, NULL, lost[i].attempts);
+			free(error);
+		} else {
+			st = db_prepare(db, RESET);
+			if (!st) {
+				rc = E_DB;
+				break;
+			}
+			db_bind_int(st, 1, lost[i].id);
+			db_bind_text(st, 2, now);
+			rc = db_run(db, st);
+		}
+		(*recovered)++;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(lost[i].owner);
+	free(lost);
+	return rc;
+}

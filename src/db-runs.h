@@ -1,0 +1,133 @@
+/* db-runs.h: workflow runs, interactions, their parents and events: the
+ * engine's work queue and audit log. */
+#ifndef db_runs_h
+#define db_runs_h
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+/* Runs ------------------------------------------------------------------ */
+
+/* Creates a running workflow_run; posting_id 0 for a run without a posting. */
+int db_run_create(struct db *db, long workflow_id, long posting_id, const char *params_json,
+		  const char *created_by, long *run_id);
+/* The id of a running run of workflow for posting, or 0. */
+int db_run_active_for(struct db *db, long workflow_id, long posting_id, long *run_id);
+/* Recomputes a run's status from its interactions: running while anything is
+ * pending or running; else failed (with the reason in status_detail) when an
+ * interaction failed, a path found no rule, or a fan-in waits for a group that
+ * can no longer finish; else completed. *status is set to the new status. */
+int db_run_refresh(struct db *db, long run_id, const char **status);
+
+/* Interactions ------------------------------------------------------------ */
+
+struct new_interaction {
+	long run_id;
+	long posting_id;          /* 0: none */
+	long conversation_id;
+	long actor_id;
+	const char *status;       /* "pending", "waiting" or "failed" */
+	long via_rule_id;         /* 0: a seed */
+	const char *input;        /* NULL for a waiting fan-in */
+	const char *error;        /* for "failed": why it could not even be created */
+	const char *failure_class;
+	int max_attempts;
+	const long *parents;
+	size_t nparents;
+	const char *event_data;   /* extra JSON for the created event, or NULL */
+};
+
+/* Inserts an interaction with its parents and its interaction_created event
+ * (and interaction_failed when created failed). */
+int db_interaction_create(struct db *db, const struct new_interaction *ni, long *id);
+
+/* One interaction that is ready to run. Strings are owned (db_ready_release). */
+struct ready {
+	long id;
+	long run_id;
+	long workflow_id;
+	long posting_id;
+	long conversation_id;
+	int attempts;
+	int max_attempts;
+	char *input;
+	char *params;
+};
+void db_ready_release(struct ready *r);
+
+/* Scope of a run command: 0 means any. */
+struct scope {
+	long workflow_id;
+	long run_id;
+};
+
+/* Up to max ready interactions (pending, due, of a running run, in scope): the
+ * oldest run's first, so that postings finish one after another. */
+int db_ready(struct db *db, const struct scope *scope, const char *now, size_t max, struct ready *out,
+	     size_t *n);
+/* When the next pending interaction in scope becomes due ("" when none waits). */
+int db_next_due(struct db *db, const struct scope *scope, char out[32]);
+
+/* Marks interaction id running under a lease; counts the attempt. *claimed is 0
+ * when another process got there first. */
+int db_interaction_claim(struct db *db, long id, const char *owner, const char *lease_until, int *claimed);
+
+/* What a finished step produced, as stored. */
+struct step_record {
+	const char *output;
+	const char *branch_text;
+	int64_t duration_ms;
+	const char *backend;
+	const char *model;
+	long prompt_tokens;       /* -1: unknown */
+	long output_tokens;       /* -1: unknown */
+	double total_ms;          /* < 0: unknown */
+	double load_ms;
+	double eval_ms;
+	const char *done_reason;
+};
+
+/* running|pending -> completed, with its record and completed event. */
+int db_interaction_complete(struct db *db, long id, const struct step_record *rec, int attempts);
+/* -> failed for good, keeping any output (a save that found nothing usable). */
+int db_interaction_fail(struct db *db, long id, const char *failure_class, const char *error,
+			const struct step_record *rec, int attempts);
+/* -> pending again, due at not_before, after a failure worth retrying. */
+int db_interaction_retry(struct db *db, long id, const char *failure_class, const char *error,
+			 const char *not_before, int attempts, int64_t delay_ms);
+/* running -> pending without counting the attempt (interrupted by the user). */
+int db_interaction_release(struct db *db, long id);
+
+/* Appends an event; data is a JSON object text (NULL for {}). */
+int db_event_add(struct db *db, long interaction_id, const char *type, const char *data);
+
+/* The output of the interaction's nearest earlier interaction of conversation
+ * conv in the same run, walking parents from the given ones. *found is 0 when
+ * none. output: a new string or NULL. */
+int db_ancestor_output(struct db *db, long run_id, const long *parents, size_t nparents, long conv,
+		       char **output, int *found);
+/* The output of the first parent (for {parent_response}). */
+int db_parent_output(struct db *db, const long *parents, size_t nparents, char **output, int *found);
+
+/* How many interactions of run were created by rule_id (for max_iterations). */
+int db_rule_fired(struct db *db, long run_id, long rule_id, long *count);
+
+/* Fan-in: the waiting interaction of conversation conv in run, or 0. */
+int db_waiting_for(struct db *db, long run_id, long conv, long *id);
+/* Adds a parent (ignored when already one). */
+int db_parent_add(struct db *db, long id, long parent);
+/* The latest completed interaction of conv in run, or 0. */
+int db_latest_completed(struct db *db, long run_id, long conv, long *id);
+/* The parents of id (caller frees *parents). */
+int db_parents(struct db *db, long id, long **parents, size_t *n);
+/* A waiting interaction becomes pending with its rendered input (or failed). */
+int db_interaction_activate(struct db *db, long id, const char *input, const char *error);
+
+/* Crash recovery: running interactions whose lease expired, or whose owner
+ * (alive_fn says) is gone, return to pending; an exhausted budget fails them. */
+typedef int (*owner_alive_fn)(const char *owner);
+int db_recover_leases(struct db *db, const char *now, owner_alive_fn alive, long *recovered);
+
+#endif

@@ -1,0 +1,52 @@
+/* dbint.h: what the db-*.c modules share: the connection, the statement cache
+ * and binding helpers. Only src/db*.c include this file. */
+#ifndef dbint_h
+#define dbint_h
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+struct db_cached_stmt {
+	const char *sql; /* the key: the address of a static SQL string */
+	sqlite3_stmt *stmt;
+};
+
+struct db {
+	sqlite3 *sql;
+	char *path;
+	struct db_cached_stmt *cache;
+	size_t ncache;
+	size_t cache_cap;
+	int in_transaction;
+};
+
+/* Returns the prepared statement for the static string sql (prepared once per
+ * connection, reset and with bindings cleared), or NULL with err set (E_DB). */
+sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+/* Runs SQL without parameters (may hold several statements). */
+int db_exec(struct db *db, const char *sql);
+/* Steps st: returns SQLITE_ROW or SQLITE_DONE, or -1 with err set. */
+int db_step(struct db *db, sqlite3_stmt *st);
+/* Steps st to completion (for statements that return no rows): E_OK or E_DB. */
+int db_run(struct db *db, sqlite3_stmt *st);
+/* Records the connection's error as E_DB with a context prefix; returns E_DB. */
+int db_error(struct db *db, const char *context);
+
+/* Binding helpers; a NULL string binds SQL NULL. */
+void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+void db_bind_int(sqlite3_stmt *st, int idx, int64_t v);
+void db_bind_opt_int(sqlite3_stmt *st, int idx, int64_t v, int present);
+void db_bind_double(sqlite3_stmt *st, int idx, double v);
+/* Binds a named parameter (":name") if the statement has it. */
+int db_bind_named_text(sqlite3_stmt *st, const char *name, const char *s);
+
+/* Column helpers: a new copy of a text column, or NULL for SQL NULL (caller frees). */
+char *db_col_text(sqlite3_stmt *st, int col);
+/* A borrowed text column: "" for NULL; valid until the next step/reset. */
+const char *db_col_str(sqlite3_stmt *st, int col);
+int db_col_is_null(sqlite3_stmt *st, int col);
+
+#endif

@@ -1,0 +1,85 @@
+/* err.c: the recorded error message and the one place messages are printed. */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util.h"
+
+static char *message;
+static const char *command; /* NULL before a command is chosen */
+
+int err_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = xvasprintf(fmt, ap);
+	va_end(ap);
+	free(message);
+	message = m;
+	return code;
+}
+
+int err_wrap(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *prefix = xvasprintf(fmt, ap);
+	va_end(ap);
+	char *m = xasprintf("%s: %s", prefix, message ? message : "failed");
+	free(prefix);
+	free(message);
+	message = m;
+	return code;
+}
+
+const char *err_msg(void)
+{
+	return message ? message : "";
+}
+
+void err_clear(void)
+{
+	free(message);
+	message = NULL;
+}
+
+void err_set_command(const char *name)
+{
+	command = name;
+}
+
+static void print_prefixed(const char *kind, const char *fmt, va_list ap)
+{
+	char *m = xvasprintf(fmt, ap);
+	if (command)
+		fprintf(stderr, "waverunner: %s: %s%s\n", command, kind, m);
+	else
+		fprintf(stderr, "waverunner: %s%s\n", kind, m);
+	free(m);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	print_prefixed("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	print_prefixed("", fmt, ap);
+	va_end(ap);
+}
+
+void err_print(void)
+{
+	if (command)
+		fprintf(stderr, "waverunner: %s: %s\n", command, err_msg());
+	else
+		fprintf(stderr, "waverunner: %s\n", err_msg());
+}

@@ -1,0 +1,78 @@
+/* main.c: global options, finding the command, opening the database, and
+ * turning the result into the exit status (see man/waverunner.1). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cmd.h"
+#include "db.h"
+#include "err.h"
+#include "version.h"
+
+static void print_usage(FILE *f)
+{
+	fprintf(f, "usage: waverunner [--db FILE] [--json] COMMAND [ARGS]\n\n"
+		   "Runs multi-step LLM workflows over job postings, from one SQLite file.\n\ncommands:\n");
+	for (const struct cmd_entry *const *e = cmd_table; *e; e++)
+		fprintf(f, "  %-9s %s\n", (*e)->name, (*e)->summary);
+	fprintf(f, "\nglobal options:\n"
+		   "  --db FILE   the database (default $WAVERUNNER_DB, else ./waverunner.db)\n"
+		   "  --json      machine-readable output on stdout\n"
+		   "  --help      show help; COMMAND --help shows a command's\n"
+		   "  --version   show the version\n"
+		   "\nSee waverunner(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd_ctx ctx = { 0 };
+	ctx.db_path = getenv("WAVERUNNER_DB");
+	if (!ctx.db_path || !*ctx.db_path)
+		ctx.db_path = "waverunner.db";
+
+	/* Global options before the command. */
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			print_usage(stdout);
+			return E_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("waverunner %s\n", WAVERUNNER_VERSION);
+			return E_OK;
+		} else if (!strcmp(argv[i], "--json")) {
+			ctx.json = 1;
+		} else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+			ctx.db_path = argv[++i];
+		} else if (!strncmp(argv[i], "--db=", 5)) {
+			ctx.db_path = argv[i] + 5;
+		} else {
+			fprintf(stderr, "waverunner: unknown option '%s'\n", argv[i]);
+			print_usage(stderr);
+			return E_USAGE;
+		}
+	}
+	if (i == argc) {
+		print_usage(stderr);
+		return E_USAGE;
+	}
+	const struct cmd_entry *e = cmd_find(argv[i]);
+	if (!e) {
+		fprintf(stderr, "waverunner: unknown command '%s' (see waverunner --help)\n", argv[i]);
+		return E_USAGE;
+	}
+	ctx.entry = e;
+	err_set_command(e->name);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	/* The command parses its own arguments (argv[0] is the command name) and
+	 * opens the database through cmd_open_db when it needs it. */
+	int rc = e->run(&ctx, argc - i, argv + i);
+	if (rc && rc != E_INTERRUPT && *err_msg())
+		err_print();
+	db_close(ctx.db);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,43 @@
+/* validate.h: checks a workflow before anything runs and names each problem:
+ * which workflow, conversation and rule, and what is wrong. */
+#ifndef validate_h
+#define validate_h
+
+#include <stddef.h>
+
+#include "workflow.h"
+
+enum severity { SEV_ERROR, SEV_WARNING };
+
+struct finding {
+	enum severity severity;
+	long conversation_id;  /* 0 when about the whole workflow */
+	long rule_id;          /* 0 when not about one rule */
+	char *message;         /* "conversation 3338 'Improve': unknown placeholder {x}" */
+};
+
+struct findings {
+	struct finding *items;
+	size_t n;
+	size_t cap;
+	size_t errors;
+	size_t warnings;
+};
+
+/* Checks wf (which must hold every actor its conversations name; see
+ * db_workflow_complete_actors) and appends what it finds. */
+void validate_workflow(const struct workflow *wf, struct findings *out);
+void findings_release(struct findings *f);
+/* Prints each finding to stderr: "waverunner: CMD: ORIGIN: error: message". */
+void findings_print(const struct findings *f, const char *origin);
+/* The findings as a JSON array (new; caller deletes). */
+cJSON *findings_json(const struct findings *f);
+
+/* Entry points: the first step, and the first step that works on a posting
+ * (the first that is not a global step such as the fetch). NULL if none. */
+const struct wf_conv *workflow_first_step(const struct workflow *wf);
+const struct wf_conv *workflow_posting_entry(const struct workflow *wf);
+/* 1 if c runs once per workflow rather than per posting (it fetches postings). */
+int workflow_step_is_global(const struct workflow *wf, const struct wf_conv *c);
+
+#endif
