@@ -13,4 +13,8 @@ const char *builtin_of(const struct wf_actor *a);
 /* 1 if name is a known built-in. */
 int builtin_known(const char *name);
 
+/* The executor of the built-ins that run inside the finishing transaction (all
+ * but fetch_jobs, which runs in a process of its own: see fetch.h). */
+struct executor *builtin_executor_new(void);
+
 #endif

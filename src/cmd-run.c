@@ -1,0 +1,134 @@
+/* cmd-run.c: waverunner run: execute ready interactions until nothing is ready. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "db-report.h"
+#include "engine.h"
+#include "err.h"
+#include "json.h"
+#include "llm.h"
+#include "util.h"
+
+static int parse_count(struct cmd_ctx *ctx, const char *opt, const char *arg, int *out)
+{
+	long v;
+	if (parse_long(arg, &v) < 0 || v < 1 || v > 100000)
+		return cmd_usage_error(ctx, "%s needs a number from 1 to 100000, not '%s'", opt, arg);
+	*out = (int)v;
+	return E_OK;
+}
+
+static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "workflow", required_argument, NULL, 'w' },  { "run", required_argument, NULL, 'r' },
+		{ "max-interactions", required_argument, NULL, 'n' }, { "llm", required_argument, NULL, 'l' },
+		{ "replay-dir", required_argument, NULL, 'R' }, { "parallel", required_argument, NULL, 'j' },
+		{ "per-model", required_argument, NULL, 'm' }, { "scripts", required_argument, NULL, 'S' },
+		{ "grace", required_argument, NULL, 'g' },     { "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct engine_opts o;
+	engine_opts_default(&o);
+	int quiet = 0, rc = E_OK, c;
+	long max = 0;
+	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:q", opts, &rc)) > 0 && !rc) {
+		int64_t ms;
+		switch (c) {
+		case 'w': rc = cmd_parse_id(ctx, "--workflow", optarg, &o.scope.workflow_id); break;
+		case 'r': rc = cmd_parse_id(ctx, "--run", optarg, &o.scope.run_id); break;
+		case 'n': rc = cmd_parse_id(ctx, "--max-interactions", optarg, &max); break;
+		case 'l': {
+			int m = llm_mode_parse(optarg);
+			if (m < 0)
+				rc = cmd_usage_error(ctx, "--llm is replay, ollama, openai or record, not '%s'", optarg);
+			else
+				o.llm = (enum llm_mode)m;
+			break;
+		}
+		case 'R': o.replay_dir = optarg; break;
+		case 'j': rc = parse_count(ctx, "--parallel", optarg, &o.parallel); break;
+		case 'm': rc = parse_count(ctx, "--per-model", optarg, &o.per_model); break;
+		case 'S': rc = parse_count(ctx, "--scripts", optarg, &o.scripts); break;
+		case 'g':
+			if (parse_duration_ms(optarg, &ms) < 0)
+				rc = cmd_usage_error(ctx, "--grace needs a duration such as 5s, not '%s'", optarg);
+			o.grace_ms = ms;
+			break;
+		case 'q': quiet = 1; break;
+		}
+	}
+	if (c < 0 || rc)
+		return rc;
+	if (optind < argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if (o.scope.workflow_id && o.scope.run_id)
+		return cmd_usage_error(ctx, "give --workflow or --run, not both");
+	o.max_interactions = max;
+	o.progress = !quiet && !ctx->json && isatty(2);
+	if ((rc = cmd_open_db(ctx, 0)))
+		return rc;
+	struct engine_stats st;
+	rc = engine_run(ctx->db, &o, &st);
+	if (rc && rc != E_INTERRUPT)
+		return rc;
+	struct run_counts rc_counts;
+	int rc2 = db_report_run_counts(ctx->db, &o.scope, &rc_counts);
+	if (rc2)
+		return rc2;
+	double secs = (double)st.elapsed_ms / 1000.0;
+	double rate = secs > 0 ? (double)st.finished / secs : 0;
+	if (ctx->json) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddNumberToObject(j, "interactions", (double)st.finished);
+		cJSON_AddNumberToObject(j, "completed", (double)st.adv.completed);
+		cJSON_AddNumberToObject(j, "failed", (double)st.adv.failed);
+		cJSON_AddNumberToObject(j, "retried", (double)st.adv.retried);
+		cJSON_AddNumberToObject(j, "created", (double)st.adv.created);
+		cJSON_AddNumberToObject(j, "leases_recovered", (double)st.recovered);
+		cJSON_AddNumberToObject(j, "elapsed_ms", (double)st.elapsed_ms);
+		cJSON_AddBoolToObject(j, "interrupted", st.interrupted);
+		cJSON *runs = cJSON_AddObjectToObject(j, "runs");
+		cJSON_AddNumberToObject(runs, "completed", (double)rc_counts.completed);
+		cJSON_AddNumberToObject(runs, "failed", (double)rc_counts.failed);
+		cJSON_AddNumberToObject(runs, "running", (double)rc_counts.running);
+		json_emit(j);
+	} else {
+		if (st.recovered)
+			printf("took back %ld interaction%s from a process that had stopped\n", st.recovered,
+			       st.recovered == 1 ? "" : "s");
+		printf("ran %ld interaction%s in %.2f s (%.0f/s): %ld completed, %ld failed, %ld to retry\n",
+		       st.finished, st.finished == 1 ? "" : "s", secs, rate, st.adv.completed, st.adv.failed,
+		       st.adv.retried);
+		printf("runs: %ld completed, %ld failed, %ld running\n", rc_counts.completed, rc_counts.failed,
+		       rc_counts.running);
+		if (st.interrupted)
+			printf("interrupted: what was not finished is pending; run again to go on\n");
+	}
+	return rc;
+}
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.usage = "run [--workflow ID | --run ID] [--max-interactions N] [--llm MODE] [--replay-dir DIR] "
+		 "[--parallel N] [--per-model N] [--scripts N] [--grace DURATION] [--quiet]",
+	.summary = "execute ready interactions until nothing is ready, then print a summary",
+	.options = "  -w, --workflow ID         only runs of this workflow\n"
+		   "  -r, --run ID              only this run\n"
+		   "  -n, --max-interactions N  stop after starting N interactions\n"
+		   "  -l, --llm MODE            where model calls go: replay, ollama, openai, or record (call\n"
+		   "                            the actor's server and write the replay fixture); default: each\n"
+		   "                            actor's config \"backend\", else ollama\n"
+		   "  -R, --replay-dir DIR      recorded responses (default $WAVERUNNER_REPLAY_DIR, else\n"
+		   "                            fixtures/replay)\n"
+		   "  -j, --parallel N          interactions in flight at once (default 8)\n"
+		   "  -m, --per-model N         requests in flight per model (default 1, like Ollama's\n"
+		   "                            OLLAMA_NUM_PARALLEL; an actor's config \"parallel\" overrides)\n"
+		   "  -S, --scripts N           scripts running at once (default 4)\n"
+		   "  -g, --grace DURATION      after Ctrl-C, how long work in flight may finish (default 5s)\n"
+		   "  -q, --quiet               no progress line on a terminal\n",
+	.run = cmd_run,
+};

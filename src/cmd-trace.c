@@ -1,0 +1,170 @@
+/* cmd-trace.c: waverunner trace: the path a run took, interaction by interaction. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "db-report.h"
+#include "err.h"
+#include "json.h"
+#include "util.h"
+
+static double num(const cJSON *o, const char *key)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const char *s = json_str(o, key);
+	return s ? s : "";
+}
+
+/* Text on one line (whitespace runs become one space), shortened unless full. */
+static void print_text(const char *label, const char *text, int full)
+{
+	if (full) {
+		printf("   %s\n", label);
+		for (const char *p = text; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+			printf("     | %.*s\n", (int)n, p);
+			p += n + (nl ? 1 : 0);
+		}
+		return;
+	}
+	struct buf b = BUF_INIT;
+	int space = 0;
+	for (const char *p = text; *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			space = 1;
+			continue;
+		}
+		if (space && b.len)
+			buf_putc(&b, ' ');
+		space = 0;
+		buf_putc(&b, *p);
+	}
+	char *s = utf8_shorten(buf_str(&b), 150);
+	printf("   %-7s %s\n", label, s);
+	free(s);
+	buf_release(&b);
+}
+
+static void print_branch(const cJSON *events)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, events) {
+		const char *type = str(e, "type");
+		const cJSON *d = cJSON_GetObjectItem(e, "data");
+		if (!strcmp(type, "interaction_branched")) {
+			printf("   ->      ");
+			if (*str(d, "verdict"))
+				printf("%s: ", str(d, "verdict"));
+			const cJSON *x;
+			int first = 1;
+			printf("rule");
+			cJSON_ArrayForEach(x, cJSON_GetObjectItem(d, "rules")) {
+				printf("%s %.0f", first ? (cJSON_GetArraySize(cJSON_GetObjectItem(d, "rules")) > 1 ? "s" : "")
+							: ",", x->valuedouble);
+				first = 0;
+			}
+			printf(" fired:");
+			cJSON_ArrayForEach(x, cJSON_GetObjectItem(d, "targets"))
+				printf(" %.0f", x->valuedouble);
+			if (cJSON_IsTrue(cJSON_GetObjectItem(d, "end")))
+				printf(" END");
+			if (cJSON_IsTrue(cJSON_GetObjectItem(d, "bound_reached")))
+				printf(" (a loop rule had reached its bound)");
+			if (cJSON_GetObjectItem(d, "runs_started"))
+				printf(" (%.0f run%s started)", num(d, "runs_started"),
+				       num(d, "runs_started") == 1 ? "" : "s");
+			printf("\n");
+		} else if (!strcmp(type, "no_rule_matched")) {
+			char *t = utf8_shorten(str(d, "text"), 80);
+			printf("   ->      no rule matched%s%s: the path ends here (answer began: %s)\n",
+			       *str(d, "verdict") ? " verdict " : "", str(d, "verdict"), t);
+			free(t);
+		} else if (!strcmp(type, "interaction_retried")) {
+			printf("   retry   attempt %.0f failed (%s): %s\n", num(d, "attempts"), str(d, "failure_class"),
+			       str(d, "error"));
+		} else if (!strcmp(type, "lease_expired")) {
+			printf("   lease   taken back from %s\n", str(d, "owner"));
+		}
+	}
+}
+
+static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "full", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int full = 0, rc = E_OK, c;
+	long run;
+	while ((c = cmd_getopt(ctx, argc, argv, "f", opts, &rc)) > 0)
+		if (c == 'f')
+			full = 1;
+	if (c < 0)
+		return rc;
+	if (optind != argc - 1)
+		return cmd_usage_error(ctx, "say which run: waverunner trace RUN");
+	if ((rc = cmd_parse_id(ctx, "RUN", argv[optind], &run)) || (rc = cmd_open_db(ctx, 0)))
+		return rc;
+	cJSON *rep;
+	if ((rc = db_report_trace(ctx->db, run, &rep)))
+		return rc;
+	if (ctx->json) {
+		json_emit(rep);
+		return E_OK;
+	}
+	const cJSON *r = cJSON_GetObjectItem(rep, "run");
+	printf("run %.0f of workflow %.0f '%s': %s\n", num(r, "run_id"), num(r, "workflow_id"), str(r, "workflow_name"),
+	       str(r, "status"));
+	if (!cJSON_IsNull(cJSON_GetObjectItem(r, "posting_id")))
+		printf("posting %.0f '%s' (%s)\n", num(r, "posting_id"), str(r, "job_title"), str(r, "external_job_id"));
+	if (!cJSON_IsNull(cJSON_GetObjectItem(r, "started_by_interaction_id")))
+		printf("started by interaction %.0f (a fan-out)\n", num(r, "started_by_interaction_id"));
+	if (*str(r, "reason"))
+		printf("reason: %s\n", str(r, "reason"));
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(rep, "interactions")) {
+		printf("\n#%.0f  interaction %.0f: %.0f %s  [%s]  %s, %.0f attempt%s", num(it, "execution_order"),
+		       num(it, "interaction_id"), num(it, "conversation_id"), str(it, "name"), str(it, "actor"),
+		       str(it, "status"), num(it, "attempts"), num(it, "attempts") == 1 ? "" : "s");
+		if (!cJSON_IsNull(cJSON_GetObjectItem(it, "duration_ms")))
+			printf(", %.0f ms", num(it, "duration_ms"));
+		if (!cJSON_IsNull(cJSON_GetObjectItem(it, "prompt_tokens")))
+			printf(", %.0f->%.0f tokens", num(it, "prompt_tokens"), num(it, "output_tokens"));
+		printf("\n");
+		const cJSON *parents = cJSON_GetObjectItem(it, "parents");
+		if (cJSON_GetArraySize(parents)) {
+			printf("   from   ");
+			const cJSON *p;
+			cJSON_ArrayForEach(p, parents)
+				printf(" %.0f", p->valuedouble);
+			if (!cJSON_IsNull(cJSON_GetObjectItem(it, "via_rule_id")))
+				printf(" by rule %.0f (%s)", num(it, "via_rule_id"), str(it, "via_condition"));
+			printf("\n");
+		}
+		if (*str(it, "input"))
+			print_text("input:", str(it, "input"), full);
+		if (*str(it, "output"))
+			print_text("output:", str(it, "output"), full);
+		if (*str(it, "error"))
+			printf("   error:  %s (%s)\n", str(it, "error"), str(it, "failure_class"));
+		print_branch(cJSON_GetObjectItem(it, "events"));
+	}
+	cJSON_Delete(rep);
+	return E_OK;
+}
+
+const struct cmd_entry cmd_trace_entry = {
+	.name = "trace",
+	.usage = "trace [--full] RUN",
+	.summary = "show the path a run took: each interaction with its step, actor, status, attempts, "
+		   "duration, the rule that fired, prompt and output",
+	.options = "  -f, --full   show prompts and outputs whole instead of shortened\n",
+	.run = cmd_trace,
+};

@@ -1,0 +1,45 @@
+/* engine.h: the scheduler. One thread claims ready interactions up to the free
+ * capacity, runs them through their executors, waits on everything in flight at
+ * once, and finishes each in a short transaction (several at a time). */
+#ifndef engine_h
+#define engine_h
+
+#include <stdint.h>
+
+#include "advance.h"
+#include "db-runs.h"
+#include "llm.h"
+
+struct db;
+
+struct engine_opts {
+	struct scope scope;
+	long max_interactions;    /* stop claiming after this many; 0: no limit */
+	enum llm_mode llm;        /* --llm */
+	const char *replay_dir;   /* where replayed and recorded responses live */
+	int parallel;             /* tasks in flight at once, in all */
+	int per_model;            /* requests in flight per model (actor config "parallel" overrides) */
+	int scripts;              /* scripts running at once */
+	int64_t retry_base_ms;
+	int64_t retry_cap_ms;
+	int64_t grace_ms;         /* after a first Ctrl-C, how long work in flight may finish */
+	int progress;             /* print progress on stderr */
+};
+
+/* Defaults: all of them, 8 in flight, 1 per model, 4 scripts, retries from 1 s
+ * up to 60 s (WAVERUNNER_RETRY_BASE_MS and _CAP_MS override), 5 s of grace. */
+void engine_opts_default(struct engine_opts *o);
+
+struct engine_stats {
+	struct advance_stats adv;
+	long finished;            /* interactions that ended (completed, failed or retried) */
+	long recovered;           /* leases taken back from a process that died */
+	int64_t elapsed_ms;
+	int interrupted;
+};
+
+/* Runs until nothing in scope is ready or due, the limit is reached, or the
+ * user interrupts (E_INTERRUPT). E_DB on a database failure. */
+int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *st);
+
+#endif

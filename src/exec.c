@@ -1,0 +1,46 @@
+/* exec.c: tasks and results (exec.h). */
+#include "exec.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void result_init(struct result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->prompt_tokens = r->output_tokens = -1;
+	r->total_ms = r->load_ms = r->eval_ms = -1;
+}
+
+void result_release(struct result *r)
+{
+	free(r->output);
+	free(r->status);
+	free(r->error);
+	free(r->backend);
+	free(r->model);
+	free(r->done_reason);
+	result_init(r);
+}
+
+void result_fail(struct result *r, enum fail_class c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(r->error);
+	r->error = xvasprintf(fmt, ap);
+	va_end(ap);
+	r->ok = 0;
+	r->fail = c;
+}
+
+void task_free(struct task *t)
+{
+	if (!t)
+		return;
+	db_ready_release(&t->r);
+	result_release(&t->res);
+	free(t);
+}

@@ -1,0 +1,42 @@
+/* llm.h: model calls. The request an ai_model step sends is built once, when
+ * its interaction is created, and stored as its input:
+ *   {"model": ..., "system": ..., "prompt": ..., "options": {...}, "format": ...}
+ * with options in sorted order, so that the same request is the same text.
+ * Its replay key is the SHA-256 of that text without the options that do not
+ * change the answer (num_gpu, num_thread, ...). */
+#ifndef llm_h
+#define llm_h
+
+#include <cJSON.h>
+
+#include "workflow.h"
+
+/* The stored request for actor a (caller frees). system may be NULL; the
+ * actor's config "system" is used then. */
+char *llm_request_json(const struct wf_actor *a, const char *prompt, const char *system);
+
+/* The replay key of a stored request. Returns 0, or -1 if it is not a request. */
+int llm_replay_key(const char *request_json, char key[65]);
+
+/* The backends a model call can go to. */
+enum llm_mode {
+	LLM_ACTOR = 0, /* as each actor's config says (default ollama) */
+	LLM_REPLAY,
+	LLM_OLLAMA,
+	LLM_OPENAI,
+	LLM_RECORD,    /* call the actor's live backend and write the replay fixture */
+};
+/* Parses "replay", "ollama", "openai", "record"; -1 if none. */
+int llm_mode_parse(const char *s);
+const char *llm_mode_name(enum llm_mode m);
+
+/* The backend an actor uses under mode m: LLM_REPLAY, LLM_OLLAMA or LLM_OPENAI
+ * (for LLM_RECORD: the live one it records from). */
+enum llm_mode llm_backend_for(const struct wf_actor *a, enum llm_mode m);
+
+/* Where replayed responses live: $WAVERUNNER_REPLAY_DIR, else fixtures/replay. */
+const char *llm_default_replay_dir(void);
+/* The fixture file of a key under dir (caller frees). */
+char *llm_replay_path(const char *dir, const char key[65]);
+
+#endif
