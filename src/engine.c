@@ -159,6 +159,8 @@ static struct executor *executor_for(struct engine *e, struct task *t)
 			e->scripts = remember(e, script_executor_new(db_path(e->db)));
 		return e->scripts;
 	}
+	if (e->o->model_executor)
+		return e->o->model_executor;
 	enum llm_mode b = llm_backend_for(t->actor, e->o->llm);
 	if (b == LLM_REPLAY)
 		return e->replay;
@@ -232,9 +234,14 @@ static int finish(struct engine *e, struct task *t)
 {
 	if (e->o->llm == LLM_RECORD && t->res.ok && t->actor && !strcmp(t->actor->type, "ai_model")) {
 		char *error;
-		if (replay_write(e->o->replay_dir, t->r.input, &t->res, &error) < 0) {
+		int changed;
+		if (replay_write(e->o->replay_dir, t->r.input, &t->res, &changed, &error) < 0) {
 			warn("could not record the response of interaction %ld: %s", t->r.id, error);
 			free(error);
+		} else if (changed) {
+			warn("interaction %ld: the model answered a request it had answered before differently; "
+			     "the recording keeps the last answer (set temperature 0 and a seed for runs that replay)",
+			     t->r.id);
 		}
 	}
 	e->st->finished++;
@@ -405,6 +412,8 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	make_owner(e.owner, sizeof e.owner);
 	e.builtin = remember(&e, builtin_executor_new());
 	e.replay = remember(&e, replay_executor_new(o->replay_dir));
+	if (o->model_executor)
+		remember(&e, o->model_executor);
 
 	struct sigaction sa, old_int, old_term;
 	memset(&sa, 0, sizeof sa);
@@ -487,7 +496,8 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	st->interrupted = interrupts > 0;
 	progress(&e, 1);
 	for (size_t i = 0; i < e.nall; i++)
-		e.all[i]->destroy(e.all[i]);
+		if (e.all[i] != o->model_executor)
+			e.all[i]->destroy(e.all[i]);
 	free(e.models);
 	defs_release(&e.defs);
 	sigaction(SIGINT, &old_int, NULL);

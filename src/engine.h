@@ -24,6 +24,9 @@ struct engine_opts {
 	int64_t retry_cap_ms;
 	int64_t grace_ms;         /* after a first Ctrl-C, how long work in flight may finish */
 	int progress;             /* print progress on stderr */
+	/* When set, every model call goes to this executor instead of a backend
+	 * (tests and fixture authoring); the engine does not destroy it. */
+	struct executor *model_executor;
 };
 
 /* Defaults: all of them, 8 in flight, 1 per model, 4 scripts, retries from 1 s

@@ -102,10 +102,12 @@ struct executor *replay_executor_new(const char *dir)
 	return ex;
 }
 
-int replay_write(const char *dir, const char *request_json, const struct result *res, char **error)
+int replay_write(const char *dir, const char *request_json, const struct result *res, int *changed,
+		 char **error)
 {
 	char key[65];
 	*error = NULL;
+	*changed = 0;
 	if (llm_replay_key(request_json, key) < 0) {
 		*error = xstrdup("not a model request");
 		return -1;
@@ -131,6 +133,14 @@ int replay_write(const char *dir, const char *request_json, const struct result 
 	char *sub = xasprintf("%s/%.2s", dir, key);
 	char *path = llm_replay_path(dir, key);
 	int rc = 0;
+	char *old;
+	if (read_file(path, &old, NULL) == 0) {
+		cJSON *prev = cJSON_Parse(old);
+		const char *was = json_str(prev, "response");
+		*changed = was && strcmp(was, res->output ? res->output : "") != 0;
+		cJSON_Delete(prev);
+		free(old);
+	}
 	size_t len = strlen(text);
 	text = xrealloc(text, len + 2);
 	text[len++] = '\n';

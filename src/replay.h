@@ -10,7 +10,10 @@
 struct executor *replay_executor_new(const char *dir);
 
 /* Writes the fixture for request_json with the response and usage in res.
+ * *changed is set when a fixture for the same request already held another
+ * response (a model that is not deterministic: the last answer wins).
  * Returns 0, or -1 with *error set (caller frees). */
-int replay_write(const char *dir, const char *request_json, const struct result *res, char **error);
+int replay_write(const char *dir, const char *request_json, const struct result *res, int *changed,
+		 char **error);
 
 #endif
