@@ -45,10 +45,16 @@ cJSON *json_parse(const char *text, size_t len, char **errmsg)
 			const char *at = end ? end : text;
 			if (at > text + len)
 				at = text + len;
+			/* cJSON stops inside a bad word: point at its start. */
+			while (at > text && at < text + len && isalnum((unsigned char)at[-1]) && isalnum((unsigned char)at[0]))
+				at--;
 			position_of(text, at, &line, &col);
+			int shown = 0;
+			while (shown < 12 && at + shown < text + len && at[shown] != '\n' && at[shown] != '\r')
+				shown++;
 			*errmsg = at >= text + len
 				? xasprintf("line %ld, column %ld: unexpected end of document", line, col)
-				: xasprintf("line %ld, column %ld: invalid JSON near '%.12s'", line, col, at);
+				: xasprintf("line %ld, column %ld: invalid JSON near '%.*s'", line, col, shown, at);
 		}
 		return NULL;
 	}
