@@ -226,8 +226,12 @@ static const char *alt_problem(struct check_ctx *cx, const char *name, long *con
 			problem = ""; /* no parent when a run starts here */
 	} else if (vars_output_conv(var, &conv)) {
 		long j = index_of(cx->wf, conv);
+		const struct wf_conv *self = &cx->wf->convs[cx->self];
 		*conv_out = conv;
-		if (j < 0) {
+		if (j >= 0 && self->wait_for_group && cx->wf->convs[j].parallel_group == self->parallel_group &&
+		    !cx->wf->convs[j].wait_for_group && cx->wf->convs[j].enabled) {
+			*conv_out = 0; /* a fan-in starts only after every member of its group */
+		} else if (j < 0) {
 			problem = *owned = xasprintf("conversation %ld is not part of workflow %ld", conv, cx->wf->id);
 		} else {
 			/* Can conv run before this step at all? */

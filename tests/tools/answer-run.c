@@ -8,7 +8,10 @@
  * ANSWERS.json: {"<posting id>": {"<conversation id>": ANSWER}, "*": {...}}
  * where ANSWER is a string, or an array of strings: the Nth call for the same
  * run and conversation gets the Nth (the last repeats). "*" answers postings
- * (and runs without a posting) that have no entry of their own. */
+ * (and runs without a posting) that have no entry of their own. An answer may
+ * also be an object {"fail": CLASS, "message": TEXT} (CLASS: connection,
+ * timeout, rate_limit, server_error, not_found, bad_request, ...): that call
+ * fails with that failure class, which is how tests exercise retries. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,18 @@ static int answer_start(struct executor *ex, struct db *db, struct task *t)
 	t->res.model = xstrdup(model ? model : "");
 	t->res.backend = xstrdup("answers");
 	cJSON_Delete(req);
+	const char *fail = json_str(pick, "fail");
+	if (fail) {
+		static const enum fail_class classes[] = { FC_CONNECTION, FC_TIMEOUT, FC_RATE_LIMIT, FC_SERVER,
+							   FC_NOT_FOUND, FC_BAD_REQUEST, FC_AUTH, FC_INVALID_OUTPUT };
+		enum fail_class c = FC_INTERNAL;
+		for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+			if (!strcmp(fail_class_name(classes[i]), fail))
+				c = classes[i];
+		const char *m = json_str(pick, "message");
+		result_fail(&t->res, c, "%s", m ? m : fail);
+		return E_OK;
+	}
 	if (!cJSON_IsString(pick)) {
 		result_fail(&t->res, FC_REPLAY_MISS, "the answers file has no answer for posting %s, conversation %s",
 			    posting, conv);
