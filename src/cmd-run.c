@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -90,6 +91,9 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddNumberToObject(j, "created", (double)st.adv.created);
 		cJSON_AddNumberToObject(j, "leases_recovered", (double)st.recovered);
 		cJSON_AddNumberToObject(j, "elapsed_ms", (double)st.elapsed_ms);
+		struct rusage ru;
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			cJSON_AddNumberToObject(j, "max_rss_kb", (double)ru.ru_maxrss);
 		cJSON_AddBoolToObject(j, "interrupted", st.interrupted);
 		cJSON *runs = cJSON_AddObjectToObject(j, "runs");
 		cJSON_AddNumberToObject(runs, "completed", (double)rc_counts.completed);

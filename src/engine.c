@@ -65,6 +65,7 @@ struct engine {
 	struct model_load *models;
 	size_t nmodels;
 	int64_t last_progress;
+	long crash_after; /* WAVERUNNER_TEST_CRASH_AFTER: SIGKILL after this many (tests) */
 };
 
 void engine_opts_default(struct engine_opts *o)
@@ -245,6 +246,9 @@ static int finish(struct engine *e, struct task *t)
 		}
 	}
 	e->st->finished++;
+	/* Test hook: die here, inside the open transaction, like a power cut. */
+	if (e->crash_after && e->st->finished >= e->crash_after)
+		raise(SIGKILL);
 	if (t->on_finish) {
 		int rc = t->on_finish(e->db, t);
 		if (rc)
@@ -410,6 +414,8 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	e.policy.cap_ms = o->retry_cap_ms;
 	e.policy.rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
 	make_owner(e.owner, sizeof e.owner);
+	const char *crash = getenv("WAVERUNNER_TEST_CRASH_AFTER");
+	e.crash_after = crash ? atol(crash) : 0;
 	e.builtin = remember(&e, builtin_executor_new());
 	e.replay = remember(&e, replay_executor_new(o->replay_dir));
 	if (o->model_executor)
