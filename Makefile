@@ -42,6 +42,8 @@ UNIT_SRC  = $(wildcard tests/unit/test-*.c)
 UNIT_BIN  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN  = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
 .PHONY: all check unit cases demo bench fuzz install clean deps-check lint-man
 .SUFFIXES:
@@ -79,8 +81,14 @@ $(BUILD)/tests/%: tests/tools/%.c $(LIB_OBJ)
 	@echo "  CC  $<"
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
+# Each fuzz target also builds with a plain driver, to replay its corpus in check.
+$(BUILD)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/driver.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/driver.c $(LIB_OBJ) $(LIBS)
+
 # The test command: every suite, one summary line at the end.
-check: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
+check: $(BIN) $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_BIN)
 	@WAVERUNNER=$(abspath $(BIN)) TOOLS=$(abspath $(BUILD)/tests) \
 	  SANITIZE=$(SANITIZE) sh tests/run-all.sh
 

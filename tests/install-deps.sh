@@ -5,6 +5,8 @@ set -eu
 
 PKGS="build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
 libpq-dev sqlite3 postgresql mandoc procps"
+# make fuzz needs clang's libFuzzer: sh tests/install-deps.sh --fuzz
+[ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

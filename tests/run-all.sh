@@ -54,6 +54,13 @@ if want unit; then
 	done
 fi
 want cases && run_suite cases sh tests/run-cases.sh
+if want fuzz-corpus; then
+	for t in "$TOOLS"/fuzz-*; do
+		[ -x "$t" ] || continue
+		n=${t##*/fuzz-}
+		run_suite "fuzz-corpus/$n" "$t" tests/fuzz/corpus-"$n"/*
+	done
+fi
 for s in tests/t-*.sh; do
 	[ -f "$s" ] || continue
 	n=$(basename "$s" .sh)
