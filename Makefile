@@ -89,7 +89,8 @@ $(BUILD)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/driver.c $(LIB_OBJ)
 
 # The test command: every suite, one summary line at the end.
 check: $(BIN) $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_BIN)
-	@WAVERUNNER=$(abspath $(BIN)) TOOLS=$(abspath $(BUILD)/tests) \
+	@rm -rf $(BUILD)/test-out
+	@WAVERUNNER=$(abspath $(BIN)) TOOLS=$(abspath $(BUILD)/tests) TEST_OUT=$(abspath $(BUILD)/test-out) \
 	  SANITIZE=$(SANITIZE) sh tests/run-all.sh
 
 demo: $(BIN)

@@ -368,8 +368,6 @@ static void progress(struct engine *e, int final)
 		return;
 	e->last_progress = now;
 	const struct advance_stats *a = &e->st->adv;
-	double secs = (double)(now - (now - e->st->elapsed_ms)) / 1000.0;
-	(void)secs;
 	fprintf(stderr, "\r\033[Kwaverunner: run: %ld completed, %ld failed, %ld retried, %zu running%s",
 		a->completed, a->failed, a->retried, e->in_flight, final ? "\n" : "");
 	fflush(stderr);

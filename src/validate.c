@@ -435,6 +435,18 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 	if (!wf->enabled)
 		add(out, SEV_WARNING, NULL, 0, "workflow %ld is disabled", wf->id);
 
+	/* A parameter named like a posting column or a run id could never be read:
+	 * those names come first. */
+	const cJSON *param;
+	cJSON_ArrayForEach(param, wf->parameters) {
+		long conv;
+		if (vars_posting_column(param->string) || vars_is_context(param->string) ||
+		    vars_output_conv(param->string, &conv) || !strcmp(param->string, "parent_response"))
+			add(out, SEV_ERROR, NULL, 0,
+			    "workflow %ld: parameter '%s' has the name of a built-in variable; rename it", wf->id,
+			    param->string);
+	}
+
 	size_t entries[2], nentries = 0;
 	const struct wf_conv *first = workflow_first_step(wf);
 	const struct wf_conv *posting = workflow_posting_entry(wf);
