@@ -62,12 +62,11 @@ static void print_branch(const cJSON *events)
 			printf("   ->      ");
 			if (*str(d, "verdict"))
 				printf("%s: ", str(d, "verdict"));
-			const cJSON *x;
+			const cJSON *x, *rules = cJSON_GetObjectItem(d, "rules");
+			printf("rule%s", cJSON_GetArraySize(rules) > 1 ? "s" : "");
 			int first = 1;
-			printf("rule");
-			cJSON_ArrayForEach(x, cJSON_GetObjectItem(d, "rules")) {
-				printf("%s %.0f", first ? (cJSON_GetArraySize(cJSON_GetObjectItem(d, "rules")) > 1 ? "s" : "")
-							: ",", x->valuedouble);
+			cJSON_ArrayForEach(x, rules) {
+				printf("%s %.0f", first ? "" : ",", x->valuedouble);
 				first = 0;
 			}
 			printf(" fired:");

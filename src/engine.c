@@ -79,14 +79,12 @@ void engine_opts_default(struct engine_opts *o)
 	o->retry_base_ms = 1000;
 	o->retry_cap_ms = 60000;
 	o->grace_ms = 5000;
-	int64_t v;
+	/* Milliseconds; tests make retries fast with a small base. */
 	const char *s = getenv("WAVERUNNER_RETRY_BASE_MS");
-	if (s && parse_duration_ms(s, &v) == 0)
-		o->retry_base_ms = v; /* a bare number is read as seconds by parse_duration_ms */
-	if (s && !strchr("smh", s[strlen(s) - 1]))
+	if (s && atol(s) > 0)
 		o->retry_base_ms = atol(s);
 	s = getenv("WAVERUNNER_RETRY_CAP_MS");
-	if (s && *s)
+	if (s && atol(s) > 0)
 		o->retry_cap_ms = atol(s);
 }
 
