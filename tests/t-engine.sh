@@ -167,6 +167,39 @@ check_eq "an IHL answer without a score: the save fails" \
 check_eq "nothing was written for it" "$(sql "SELECT ihl_score IS NULL AND skill_keywords IS NOT NULL FROM postings WHERE posting_id = 2")" "1"
 check_eq "both runs failed" "$(sql "SELECT group_concat(status) FROM workflow_runs")" "failed,failed"
 
+# --- built-ins: the description check, a read-only query mapped to a status, the saver
+fresh builtins.json
+sql "UPDATE postings SET extracted_summary = 'already there' WHERE posting_id = 3;
+     UPDATE postings SET job_description = 'Too short to judge.' WHERE posting_id = 2"
+wr start --workflow 111 --all >/dev/null
+wr run >/dev/null
+check_eq "check_description: valid, too short" \
+	"$(sql "SELECT group_concat(posting_id || json_extract(output, '$.status'), ' ') FROM interactions WHERE conversation_id = 1110")" \
+	"1[VALID] 2[TOO_SHORT] 3[VALID]"
+check_eq "sql_query maps the first value to a status: [RUN] without a summary, [SKIP] with one" \
+	"$(sql "SELECT group_concat(posting_id || json_extract(output, '$.status'), ' ') FROM interactions WHERE conversation_id = 1111")" \
+	"1[RUN] 3[SKIP]"
+check_eq "the saver wrote the summary where the query said to" \
+	"$(sql "SELECT group_concat(posting_id || '=' || substr(extracted_summary, 1, 12), ' ') FROM postings")" \
+	"1=Summary of D 3=already ther"
+check_eq "the saved summary records the interaction that wrote it" \
+	"$(sql "SELECT summary_interaction_id = (SELECT interaction_id FROM interactions WHERE conversation_id = 1112)
+	        FROM postings WHERE posting_id = 1")" "1"
+fresh builtins.json
+sql "UPDATE instructions SET prompt_template = '{\"sql\": \"DELETE FROM postings\"}' WHERE conversation_id = 1111"
+wr start --workflow 111 --posting 1 >/dev/null
+wr run >/dev/null
+check_eq "sql_query refuses SQL that would write, and nothing is deleted" \
+	"$(sql "SELECT error_message FROM interactions WHERE conversation_id = 1111") / $(sql "SELECT count(*) FROM postings")" \
+	"the query must only read (it would change the database) / 3"
+fresh builtins.json
+sql "UPDATE instructions SET prompt_template = '{\"sql\": \"SELECT :secret\"}' WHERE conversation_id = 1111"
+wr start --workflow 111 --posting 1 >/dev/null
+wr run >/dev/null
+check_eq "sql_query names a parameter it does not know" \
+	"$(sql "SELECT error_message FROM interactions WHERE conversation_id = 1111")" \
+	"the query uses parameter :secret; it may use :posting_id, :workflow_run_id, :workflow_id and :interaction_id"
+
 # --- start refuses a second active run of a posting unless asked
 fresh retry.json
 wr start --workflow 108 --posting 1 >/dev/null
