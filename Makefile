@@ -102,6 +102,10 @@ bench: $(BIN) $(TOOL_BIN)
 fuzz:
 	@sh tests/fuzz/run.sh
 
+# The manual: quiet when every page is clean (tests/t-docs.sh checks it too).
+lint-man:
+	@mandoc -Tlint -W warning man/*.1 man/*.5
+
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/waverunner
