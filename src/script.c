@@ -356,6 +356,20 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+static char *exec_failure_text(const char *path, const char *dir, const struct exec_failure *f)
+{
+	if (f->stage == 1)
+		return xasprintf("could not start script %s: cannot enter the workflow's directory %s: %s", path,
+				 dir, strerror(f->err));
+	if (f->stage == 2 && f->err == ENOENT)
+		return xasprintf("could not start script %s: the interpreter its #! line names does not exist", path);
+	if (f->stage == 2 && f->err == ENOEXEC)
+		return xasprintf("could not start script %s: it is not a program the system can execute (a script "
+				 "needs a #! line)",
+				 path);
+	return xasprintf("could not start script %s: %s", path, strerror(f->err));
+}
+
 /* Starts p's program. Returns 0, or -1 with *why (caller frees) and *fc set. */
 static int spawn(struct proc *p, const char *dir, char *const *envp, char **why, enum fail_class *fc)
 {
@@ -415,17 +429,7 @@ static int spawn(struct proc *p, const char *dir, char *const *envp, char **why,
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
 			*fc = FC_SCRIPT;
-			if (f.stage == 1)
-				*why = xasprintf("could not start script %s: cannot enter the workflow's directory %s: %s",
-						 p->path, dir, strerror(f.err));
-			else if (f.stage == 2 && f.err == ENOENT)
-				*why = xasprintf("could not start script %s: the interpreter its #! line names does not "
-						 "exist", p->path);
-			else if (f.stage == 2 && f.err == ENOEXEC)
-				*why = xasprintf("could not start script %s: it is not a program the system can execute "
-						 "(a script needs a #! line)", p->path);
-			else
-				*why = xasprintf("could not start script %s: %s", p->path, strerror(f.err));
+			*why = exec_failure_text(p->path, dir, &f);
 		}
 		close_fd(&in[1]);
 		close_fd(&out[0]);
@@ -621,18 +625,20 @@ static void judge(struct proc *p)
 {
 	struct result *res = &p->t->res;
 	if (p->err_buf.len) {
-		struct buf b = BUF_INIT;
-		if (p->err_dropped)
-			buf_printf(&b, "\xE2\x80\xA6(%zu earlier bytes not kept)\n", p->err_dropped);
-		clean_text(&b, p->err_buf.data, p->err_buf.len, 0);
-		res->log = buf_detach(&b);
+		size_t cut = p->err_buf.len > STDERR_KEEP ? p->err_buf.len - STDERR_KEEP : 0;
+		char *tail = text_tail(p->err_buf.data, p->err_buf.len, STDERR_KEEP, 0);
+		if (p->err_dropped + cut)
+			res->log = xasprintf("(%zu earlier bytes not kept)\n%s", p->err_dropped + cut, tail);
+		else if (*tail)
+			res->log = xstrdup(tail);
+		free(tail);
 	}
 	if (p->stop == STOP_TIMEOUT) {
 		char *note = stderr_note(p, "; stderr: ");
 		if (p->killed)
 			result_fail(res, FC_TIMEOUT,
-				    "script %s timed out after %d s (sent SIGTERM, then SIGKILL after %ld ms)%s", p->path,
-				    p->t->conv->timeout_seconds, p->kill_grace_ms, note);
+				    "script %s timed out after %d s (sent SIGTERM, then SIGKILL after %ld ms)%s",
+				    p->path, p->t->conv->timeout_seconds, p->kill_grace_ms, note);
 		else
 			result_fail(res, FC_TIMEOUT, "script %s timed out after %d s (sent SIGTERM)%s", p->path,
 				    p->t->conv->timeout_seconds, note);
@@ -673,6 +679,7 @@ static void judge(struct proc *p)
 		while (cut < len && cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
 			cut--; /* not half a character */
 		char *start = text_tail(text, cut, STDOUT_QUOTE, 1);
+		const char *more = len > cut ? "\xE2\x80\xA6" : "";
 		size_t ws = 0;
 		while (ws < len && strchr(" \t\r\n", text[ws]))
 			ws++;
@@ -682,11 +689,11 @@ static void judge(struct proc *p)
 		else if (!msg)
 			result_fail(res, FC_INVALID_OUTPUT,
 				    "script %s printed output that is not valid UTF-8 (stdout began: \"%s%s\")", p->path,
-				    start, len > STDOUT_QUOTE ? "\xE2\x80\xA6" : "");
+				    start, more);
 		else
 			result_fail(res, FC_INVALID_OUTPUT,
-				    "script %s did not print one JSON document (%s); stdout %s: \"%s%s\"", p->path, msg,
-				    len > STDOUT_QUOTE ? "began" : "was", start, len > STDOUT_QUOTE ? "\xE2\x80\xA6" : "");
+				    "script %s did not print one JSON document (%s); stdout %s: \"%s%s\"", p->path,
+				    msg, *more ? "began" : "was", start, more);
 		free(start);
 		free(msg);
 		return;
@@ -716,62 +723,62 @@ static void fail_at_start(struct scripts *st, struct task *t)
 	st->nfailed++;
 }
 
+/* 0 if path names an executable file; else -1 with t's result failed. Checked
+ * before fork so that the usual mistakes get plain words. */
+static int check_program(struct task *t, const char *path)
+{
+	struct stat sb;
+	if (stat(path, &sb) < 0)
+		result_fail(&t->res, FC_SCRIPT, "script %s (actor '%s'): %s", path, t->actor->name, strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		result_fail(&t->res, FC_SCRIPT, "script %s (actor '%s') is not a file", path, t->actor->name);
+	else if (access(path, X_OK) < 0)
+		result_fail(&t->res, FC_SCRIPT, "script %s (actor '%s') is not executable (chmod +x it)", path,
+			    t->actor->name);
+	else
+		return 0;
+	return -1;
+}
+
 static int scripts_start(struct executor *ex, struct db *db, struct task *t)
 {
 	struct scripts *st = ex->state;
 	(void)db;
-	char *path = program_path(t);
-	struct stat sb;
-	if (stat(path, &sb) < 0) {
-		result_fail(&t->res, FC_SCRIPT, "script %s (actor '%s'): %s", path, t->actor->name, strerror(errno));
-	} else if (!S_ISREG(sb.st_mode)) {
-		result_fail(&t->res, FC_SCRIPT, "script %s (actor '%s') is not a file", path, t->actor->name);
-	} else if (access(path, X_OK) < 0) {
-		result_fail(&t->res, FC_SCRIPT, "script %s (actor '%s') is not executable (chmod +x it)", path,
-			    t->actor->name);
-	} else {
-		struct proc *p = xcalloc(1, sizeof *p);
-		p->t = t;
-		p->path = path;
-		p->in = p->out = p->err = -1;
-		p->input = stdin_document(t);
-		long v;
-		p->out_max = json_get_long(t->actor->config, "max_output_bytes", &v) == 0 && v > 0 ? v
-											     : OUTPUT_MAX_DEFAULT;
-		p->kill_grace_ms = json_get_long(t->actor->config, "kill_grace_ms", &v) == 0 && v >= 0
-					   ? v
-					   : KILL_GRACE_DEFAULT;
-		if (!p->input) {
-			result_fail(&t->res, FC_INTERNAL, "the stored input of interaction %ld is not a JSON document",
-				    t->r.id);
-			free(p->path);
-			free(p);
-			fail_at_start(st, t);
-			return E_OK;
-		}
-		p->input_len = strlen(p->input);
-		struct env env;
-		build_env(st, t, &env);
-		char *why = NULL;
-		enum fail_class fc = FC_SCRIPT;
-		int rc = spawn(p, t->wf ? t->wf->source_dir : NULL, env.v, &why, &fc);
-		env_free(&env);
-		if (rc < 0) {
-			result_fail(&t->res, fc, "%s", why);
-			free(why);
-			free(p->input);
-			free(p->path);
-			free(p);
-			fail_at_start(st, t);
-			return E_OK;
-		}
-		p->next = st->procs;
-		st->procs = p;
-		st->nprocs++;
-		pump_in(p);
-		return E_OK;
+	struct proc *p = xcalloc(1, sizeof *p);
+	p->t = t;
+	p->path = program_path(t);
+	p->in = p->out = p->err = -1;
+	long v;
+	p->out_max = json_get_long(t->actor->config, "max_output_bytes", &v) == 0 && v > 0 ? v : OUTPUT_MAX_DEFAULT;
+	p->kill_grace_ms = json_get_long(t->actor->config, "kill_grace_ms", &v) == 0 && v >= 0 ? v : KILL_GRACE_DEFAULT;
+	if (check_program(t, p->path) < 0)
+		goto failed;
+	if (!(p->input = stdin_document(t))) {
+		result_fail(&t->res, FC_INTERNAL, "the stored input of interaction %ld is not a JSON document",
+			    t->r.id);
+		goto failed;
 	}
-	free(path);
+	p->input_len = strlen(p->input);
+	struct env env;
+	build_env(st, t, &env);
+	char *why = NULL;
+	enum fail_class fc = FC_SCRIPT;
+	int rc = spawn(p, t->wf ? t->wf->source_dir : NULL, env.v, &why, &fc);
+	env_free(&env);
+	if (rc < 0) {
+		result_fail(&t->res, fc, "%s", why);
+		free(why);
+		goto failed;
+	}
+	p->next = st->procs;
+	st->procs = p;
+	st->nprocs++;
+	pump_in(p);
+	return E_OK;
+failed:
+	free(p->input);
+	free(p->path);
+	free(p);
 	fail_at_start(st, t);
 	return E_OK;
 }

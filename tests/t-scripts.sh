@@ -70,7 +70,7 @@ step() {
 q() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
 # The first step routes on its status, which the run's parameter "case" sets:
 # [LEFT] or [RIGHT] for the routing case, [Cnnn] to go to case nnn.
-cases="110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128"
+cases="110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130"
 rules='{"condition": "[LEFT]", "next": 101}, {"condition": "[RIGHT]", "next": 102}'
 for c in $cases; do rules="$rules, {\"condition\": \"[C$c]\", \"next\": $c}"; done
 step 100 route route.sh "$(q '{"status": "{case}"}')" ", \"max_attempts\": 1, \"rules\": [$rules]"
@@ -94,6 +94,8 @@ step 124 gone gone.sh "$(q '{}')"
 step 125 noexec noexec.sh "$(q '{}')"
 step 126 empty empty.sh "$(q '{}')"
 step 128 no-read no-read.sh "$(q "{\"big\": \"$big\"}")"
+step 129 noisy noisy.sh "$(q '{}')"
+step 130 latin1 latin1.sh "$(q '{}')"
 step 127 small-limit echo.sh "$(q '{"text": "more than forty bytes of input, echoed back"}')" ', "max_attempts": 1' '{"max_output_bytes": 40}'
 cat >"$W1/cases.json" <<EOF
 {"workflow_id": 1, "name": "script cases", "parameters": {"case": "[RIGHT]"}, "actors": [$actors],
@@ -126,6 +128,10 @@ check_contains "the input carries its _context" "$out" \
 	"\"_context\":{\"interaction_id\":$id,\"workflow_run_id\":$run,\"workflow_id\":1,\"conversation_id\":102,\"posting_id\":null,\"attempt\":1}"
 check_contains "stderr is kept in the completed event" "$(event_data 102 interaction_completed)" \
 	'"stderr":"echo.sh: read '
+ev=$(event_data 129 interaction_completed)
+check_contains "a long stderr is kept to its end" "$ev" 'noisy.sh: the last line"'
+check_contains "... saying how much was not kept" "$ev" '"stderr":"(' 
+check_eq "... about 64 kB of it (JSON-escaped)" "$(printf '%s' "$ev" | wc -c | awk '{ print ($1 > 65536 && $1 < 68000) ? "yes" : "no: " $1 }')" yes
 run_wr trace "$run"
 check_contains "trace shows the script's stderr" "$OUT" "stderr: echo.sh: read"
 out=$(conv_field 122 output)
@@ -149,6 +155,9 @@ check_contains "two documents: the message says there is text after the document
 	"$(conv_field 112 error_message)" "script $W1/two-docs.sh did not print one JSON document (line 2, column 1: text after the end of the JSON document)"
 check_eq "nothing on stdout: invalid_output" "$(conv_field 126 "failure_class || ': ' || error_message")" \
 	"invalid_output: script $W1/empty.sh printed nothing on stdout (it must print one JSON document)"
+check_eq "output that is not UTF-8: invalid_output, the bytes shown escaped" \
+	"$(conv_field 130 "failure_class || ': ' || error_message")" \
+	"invalid_output: script $W1/latin1.sh printed output that is not valid UTF-8 (stdout began: \"{\"status\": \"caf\\xe9\"}\")"
 check_eq "endless output: stopped at the default limit" "$(conv_field 113 "failure_class || ': ' || error_message")" \
 	"invalid_output: script $W1/huge.sh printed more than 8388608 bytes on stdout (the limit; the actor's config \"max_output_bytes\" sets it)"
 check_contains "max_output_bytes sets the limit" "$(conv_field 127 error_message)" \
