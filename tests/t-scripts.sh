@@ -200,10 +200,10 @@ check_eq "a script that ignores SIGTERM is killed" "$(conv_field 118 "status || 
 check_eq "... and the message says so" "$(conv_field 118 error_message)" \
 	"script $W1/ignore-term.sh timed out after 1 s (sent SIGTERM, then SIGKILL after 300 ms); stderr: ignore-term.sh: ignoring SIGTERM"
 pg=$(cat "$W1/ignore-term.pid" 2>/dev/null)
-check_true "... and nothing of its process group is left" group_gone "$pg"
-check_true "the timed-out sleep.sh is gone" group_gone "$(cat "$W1/sleep.pid" 2>/dev/null)"
+check_true "... and nothing of its process group is left" wait_for 10 group_gone "$pg"
+check_true "the timed-out sleep.sh is gone" wait_for 10 group_gone "$(cat "$W1/sleep.pid" 2>/dev/null)"
 check_eq "a script that leaves a process behind completes" "$(conv_field 121 status)" "completed"
-check_true "... and what it left is killed" gone "$(cat "$W1/leftover.pid" 2>/dev/null)"
+check_true "... and what it left is killed" wait_for 10 gone "$(cat "$W1/leftover.pid" 2>/dev/null)"
 
 run_wr status
 check_contains "status shows the failures" "$OUT" "failed"
@@ -325,7 +325,7 @@ hp=$(cat "$W4/hang.pid" 2>/dev/null)
 kill -INT "$runner"
 wait "$runner"
 check_eq "interrupted run exits with 130" "$?" 130
-check_true "the hung script was stopped" group_gone "$hp"
+check_true "the hung script was stopped" wait_for 10 group_gone "$hp"
 check_eq "its interaction is pending again, no attempt counted" \
 	"$(sql "SELECT status || ' ' || attempts FROM interactions WHERE conversation_id = 401 ORDER BY interaction_id DESC LIMIT 1")" \
 	"pending 0"
