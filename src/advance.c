@@ -305,6 +305,7 @@ int advance_finish(struct db *db, struct task *t, struct retry_policy *policy, s
 		.load_ms = res->load_ms,
 		.eval_ms = res->eval_ms,
 		.done_reason = res->done_reason,
+		.log = res->log,
 	};
 	const char *run_status;
 	int rc;
@@ -317,7 +318,8 @@ int advance_finish(struct db *db, struct task *t, struct retry_policy *policy, s
 			char due[32];
 			iso_time(now_ms() + delay, due);
 			stats->retried++;
-			return db_interaction_retry(db, t->r.id, fail_class_name(res->fail), error, due, attempt, delay);
+			return db_interaction_retry(db, t->r.id, fail_class_name(res->fail), error, due, attempt, delay,
+						    res->log);
 		}
 		rc = db_interaction_fail(db, t->r.id, fail_class_name(res->fail), error, &rec, attempt);
 		if (!rc)

@@ -52,7 +52,7 @@ static void print_text(const char *label, const char *text, int full)
 	buf_release(&b);
 }
 
-static void print_branch(const cJSON *events)
+static void print_branch(const cJSON *events, int full)
 {
 	const cJSON *e;
 	cJSON_ArrayForEach(e, events) {
@@ -91,6 +91,8 @@ static void print_branch(const cJSON *events)
 		} else if (!strcmp(type, "lease_expired")) {
 			printf("   lease   taken back from %s\n", str(d, "owner"));
 		}
+		if (*str(d, "stderr")) /* what a script wrote on stderr in that attempt */
+			print_text("stderr:", str(d, "stderr"), full);
 	}
 }
 
@@ -153,7 +155,7 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 			print_text("output:", str(it, "output"), full);
 		if (*str(it, "error"))
 			printf("   error:  %s (%s)\n", str(it, "error"), str(it, "failure_class"));
-		print_branch(cJSON_GetObjectItem(it, "events"));
+		print_branch(cJSON_GetObjectItem(it, "events"), full);
 	}
 	cJSON_Delete(rep);
 	return E_OK;

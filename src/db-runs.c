@@ -367,6 +367,8 @@ int db_interaction_complete(struct db *db, long id, const struct step_record *re
 		cJSON_AddStringToObject(d, "status", shown);
 		free(shown);
 	}
+	if (rec->log)
+		cJSON_AddStringToObject(d, "stderr", rec->log);
 	char *data = json_print(d);
 	cJSON_Delete(d);
 	int rc = db_event_add(db, id, "interaction_completed", data);
@@ -375,7 +377,7 @@ int db_interaction_complete(struct db *db, long id, const struct step_record *re
 }
 
 static char *failure_data(const char *failure_class, const char *error, int attempts, int will_retry,
-			  int64_t delay_ms)
+			  int64_t delay_ms, const char *log)
 {
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "error", error ? error : "");
@@ -384,6 +386,8 @@ static char *failure_data(const char *failure_class, const char *error, int atte
 	cJSON_AddBoolToObject(d, "will_retry", will_retry);
 	if (will_retry)
 		cJSON_AddNumberToObject(d, "retry_in_ms", (double)delay_ms);
+	if (log)
+		cJSON_AddStringToObject(d, "stderr", log);
 	char *data = json_print(d);
 	cJSON_Delete(d);
 	return data;
@@ -411,14 +415,14 @@ int db_interaction_fail(struct db *db, long id, const char *failure_class, const
 	db_bind_text(st, 16, failure_class);
 	if (db_run(db, st))
 		return E_DB;
-	char *data = failure_data(failure_class, error, attempts, 0, 0);
+	char *data = failure_data(failure_class, error, attempts, 0, 0, rec ? rec->log : NULL);
 	int rc = db_event_add(db, id, "interaction_failed", data);
 	free(data);
 	return rc;
 }
 
 int db_interaction_retry(struct db *db, long id, const char *failure_class, const char *error,
-			 const char *not_before, int attempts, int64_t delay_ms)
+			 const char *not_before, int attempts, int64_t delay_ms, const char *log)
 {
 	static const char SQL[] =
 		"UPDATE interactions SET status = 'pending', not_before = ?2, attempts = ?3, error_message = ?4, "
@@ -433,7 +437,7 @@ int db_interaction_retry(struct db *db, long id, const char *failure_class, cons
 	db_bind_text(st, 5, failure_class);
 	if (db_run(db, st))
 		return E_DB;
-	char *data = failure_data(failure_class, error, attempts, 1, delay_ms);
+	char *data = failure_data(failure_class, error, attempts, 1, delay_ms, log);
 	int rc = db_event_add(db, id, "interaction_retried", data);
 	free(data);
 	return rc;
@@ -603,7 +607,7 @@ int db_interaction_activate(struct db *db, long id, const char *input, const cha
 		return E_DB;
 	if (!error)
 		return E_OK;
-	char *data = failure_data("template", error, 0, 0, 0);
+	char *data = failure_data("template", error, 0, 0, 0, NULL);
 	int rc = db_event_add(db, id, "interaction_failed", data);
 	free(data);
 	return rc;

@@ -87,6 +87,7 @@ struct step_record {
 	double load_ms;
 	double eval_ms;
 	const char *done_reason;
+	const char *log;          /* a script's stderr (its end), or NULL: put in the event */
 };
 
 /* running|pending -> completed, with its record and completed event. */
@@ -94,9 +95,10 @@ int db_interaction_complete(struct db *db, long id, const struct step_record *re
 /* -> failed for good, keeping any output (a save that found nothing usable). */
 int db_interaction_fail(struct db *db, long id, const char *failure_class, const char *error,
 			const struct step_record *rec, int attempts);
-/* -> pending again, due at not_before, after a failure worth retrying. */
+/* -> pending again, due at not_before, after a failure worth retrying. log:
+ * what the attempt wrote on stderr, or NULL (kept in the event). */
 int db_interaction_retry(struct db *db, long id, const char *failure_class, const char *error,
-			 const char *not_before, int attempts, int64_t delay_ms);
+			 const char *not_before, int attempts, int64_t delay_ms, const char *log);
 /* running -> pending without counting the attempt (interrupted by the user). */
 int db_interaction_release(struct db *db, long id);
 

@@ -22,6 +22,7 @@ void result_release(struct result *r)
 	free(r->backend);
 	free(r->model);
 	free(r->done_reason);
+	free(r->log);
 	result_init(r);
 }
 

@@ -30,6 +30,9 @@ struct result {
 	double load_ms;
 	double eval_ms;
 	char *done_reason;
+	/* What the step wrote besides its output (a script's stderr, its end);
+	 * kept in the event that records how the attempt ended. */
+	char *log;
 };
 
 void result_init(struct result *r);

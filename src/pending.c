@@ -1,11 +1,10 @@
 /* pending.c: executors not written yet. Each fails its tasks with a message
- * saying so, never silently. Replaced by http.c, script.c and fetch.c. */
+ * saying so, never silently. Replaced by http.c and fetch.c. */
 #include <stdlib.h>
 
 #include "err.h"
 #include "fetch.h"
 #include "http.h"
-#include "script.h"
 #include "util.h"
 
 static int unavailable(struct executor *ex, struct db *db, struct task *t)
@@ -34,12 +33,6 @@ struct executor *http_backend_new(enum llm_mode backend, const struct engine_opt
 {
 	(void)o;
 	return make(backend == LLM_OPENAI ? "openai" : "ollama");
-}
-
-struct executor *script_executor_new(const char *db_path)
-{
-	(void)db_path;
-	return make("script");
 }
 
 struct executor *fetch_executor_new(const char *db_path)

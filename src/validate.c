@@ -12,6 +12,7 @@
 #include "err.h"
 #include "builtin.h"
 #include "json.h"
+#include "script.h"
 #include "template.h"
 #include "util.h"
 #include "vars.h"
@@ -310,17 +311,46 @@ static void check_placeholder(void *ctx, const char *text, char *const *alts, si
 	free(blocked);
 }
 
+/* The settings of a script actor (script.h): what it may not have is said
+ * before a run, not discovered in one. */
+static void check_script_config(struct findings *out, const struct wf_actor *a, const struct wf_conv *c)
+{
+	long v;
+	if (json_get_long(a->config, "max_output_bytes", &v) == 0 && v < 1)
+		add(out, SEV_ERROR, c, 0, "actor %ld '%s': config 'max_output_bytes' must be at least 1", a->id,
+		    a->name);
+	if (json_get_long(a->config, "kill_grace_ms", &v) == 0 && v < 0)
+		add(out, SEV_ERROR, c, 0, "actor %ld '%s': config 'kill_grace_ms' must not be negative", a->id,
+		    a->name);
+	const cJSON *env = cJSON_GetObjectItemCaseSensitive(a->config, "env"), *it;
+	if (!cJSON_IsArray(env))
+		return;
+	cJSON_ArrayForEach(it, env) {
+		if (!cJSON_IsString(it))
+			continue; /* the type check says so */
+		const char *n = it->valuestring;
+		if (!script_env_name_ok(n))
+			add(out, SEV_ERROR, c, 0, "actor %ld '%s': config 'env' lists '%s', which is not a variable name",
+			    a->id, a->name, n);
+		else if (script_env_denied(n))
+			add(out, SEV_WARNING, c, 0,
+			    "actor %ld '%s': config 'env' lists %s, which is never passed to scripts (names with "
+			    "PASSWORD, SECRET, TOKEN, KEY and database settings are kept from them)",
+			    a->id, a->name, n);
+	}
+}
+
 static void check_config(struct findings *out, const struct wf_actor *a, const struct wf_conv *c)
 {
 	static const struct {
 		const char *key;
-		int type; /* 0 number, 1 integer, 2 string, 3 bool, 4 string or array */
+		int type; /* 0 number, 1 integer, 2 string, 3 bool, 4 string or array, 5 array of strings */
 	} known[] = {
 		{ "temperature", 0 }, { "top_p", 0 }, { "top_k", 1 }, { "min_p", 0 }, { "seed", 1 },
 		{ "num_ctx", 1 }, { "num_predict", 1 }, { "repeat_penalty", 0 }, { "presence_penalty", 0 },
 		{ "frequency_penalty", 0 }, { "model", 2 }, { "system", 2 }, { "keep_alive", 2 },
 		{ "backend", 2 }, { "base_url", 2 }, { "parallel", 1 }, { "fans_out", 3 }, { "builtin", 2 },
-		{ "stop", 4 },
+		{ "stop", 4 }, { "env", 5 }, { "max_output_bytes", 1 }, { "kill_grace_ms", 1 },
 	};
 	const cJSON *it;
 	cJSON_ArrayForEach(it, a->config) {
@@ -333,13 +363,21 @@ static void check_config(struct findings *out, const struct wf_actor *a, const s
 			case 1: ok = cJSON_IsNumber(it) && it->valuedouble == (double)(long)it->valuedouble; break;
 			case 2: ok = cJSON_IsString(it); break;
 			case 3: ok = cJSON_IsBool(it); break;
-			default: ok = cJSON_IsString(it) || cJSON_IsArray(it); break;
+			case 4: ok = cJSON_IsString(it) || cJSON_IsArray(it); break;
+			default: {
+				ok = cJSON_IsArray(it);
+				for (const cJSON *x = ok ? it->child : NULL; x; x = x->next)
+					ok = ok && cJSON_IsString(x);
+				break;
+			}
 			}
 			if (!ok)
 				add(out, SEV_ERROR, c, 0, "actor %ld '%s': config '%s' has the wrong type", a->id,
 				    a->name, it->string);
 		}
 	}
+	if (!strcmp(a->type, "script"))
+		check_script_config(out, a, c);
 	const char *backend = json_str(a->config, "backend");
 	if (backend && strcmp(backend, "ollama") && strcmp(backend, "openai") && strcmp(backend, "replay"))
 		add(out, SEV_ERROR, c, 0, "actor %ld '%s': unknown backend '%s' (ollama, openai or replay)",

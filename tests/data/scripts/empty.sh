@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "empty.sh: nothing to say" >&2

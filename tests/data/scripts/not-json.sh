@@ -1,0 +1,2 @@
+#!/bin/sh
+echo 'Saved the summary. [SAVED]'

@@ -1,0 +1,4 @@
+#!/bin/sh
+echo "signal.sh: about to die" >&2
+kill -USR1 $$
+sleep 5

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Hangs; SIGTERM stops it.
+echo $$ > sleep.pid
+sleep 300

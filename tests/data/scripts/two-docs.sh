@@ -1,0 +1,3 @@
+#!/bin/sh
+echo '{"status": "[SAVED]"}'
+echo '{"status": "[SAVED]"}'
