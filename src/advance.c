@@ -76,6 +76,9 @@ int advance_create(struct db *db, const struct workflow *wf, const struct spawn 
 		.nparents = s->nparents,
 	};
 	int rc = db_interaction_create(db, &ni, id);
+	/* Created failed, it may be all its run has: the run's status must say so. */
+	if (!rc && error)
+		rc = db_run_refresh(db, s->run_id, NULL);
 	free(input);
 	free(error);
 	return rc;

@@ -40,7 +40,8 @@ static int load_postings(struct cmd_ctx *ctx, const char *path, const cJSON *arr
 		cJSON_AddNumberToObject(o, "updated", (double)updated);
 		cJSON_AddItemToArray(rep->files, o);
 	} else {
-		printf("%s: %zu postings (%zu new, %zu updated)\n", path, added + updated, added, updated);
+		printf("%s: %zu posting%s (%zu new, %zu updated)\n", path, added + updated,
+		       added + updated == 1 ? "" : "s", added, updated);
 	}
 	return E_OK;
 }
@@ -84,8 +85,9 @@ static int load_workflow(struct cmd_ctx *ctx, const char *path, const cJSON *roo
 			cJSON_AddNumberToObject(o, "warnings", (double)f.warnings);
 			cJSON_AddItemToArray(rep->files, o);
 		} else {
-			printf("%s: workflow %ld '%s' (%zu conversations, %zu rules%s)\n", path, wf.id, wf.name,
-			       wf.nconvs, nrules, f.warnings ? ", with warnings" : "");
+			printf("%s: workflow %ld '%s' (%zu conversation%s, %zu rule%s%s)\n", path, wf.id, wf.name,
+			       wf.nconvs, wf.nconvs == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s",
+			       f.warnings ? ", with warnings" : "");
 		}
 	}
 	findings_release(&f);

@@ -148,10 +148,13 @@ static int start_runs(struct cmd_ctx *ctx, struct start_args *a, const struct wo
 	       wf->id, from->id, from->name);
 	if (nskipped) {
 		const cJSON *s = cJSON_GetArrayItem(skipped, 0);
-		warn("skipped %d posting%s that already %s an active run of workflow %ld (posting %ld: run %ld); "
-		     "start them again with --again",
-		     nskipped, nskipped == 1 ? "" : "s", nskipped == 1 ? "has" : "have", wf->id,
-		     (long)cJSON_GetNumberValue(cJSON_GetObjectItem(s, "posting_id")),
+		const cJSON *posting = cJSON_GetObjectItem(s, "posting_id");
+		char first[64] = "";
+		if (posting)
+			snprintf(first, sizeof first, "posting %ld: ", (long)posting->valuedouble);
+		warn("skipped %d %s that already %s an active run of workflow %ld (%srun %ld); start again with --again",
+		     nskipped, a->npostings ? (nskipped == 1 ? "posting" : "postings") : "start",
+		     nskipped == 1 ? "has" : "have", wf->id, first,
 		     (long)cJSON_GetNumberValue(cJSON_GetObjectItem(s, "active_run_id")));
 	}
 	cJSON_Delete(report);

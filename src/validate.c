@@ -220,6 +220,8 @@ static const char *alt_problem(struct check_ctx *cx, const char *name, long *con
 	if (vars_posting_column(var) || vars_is_context(var)) {
 		if (field)
 			problem = "posting columns and run ids have no fields";
+		else if (vars_posting_column(var) && workflow_step_is_global(cx->wf, &cx->wf->convs[cx->self]))
+			problem = "this step runs once per workflow, without a posting";
 	} else if (!strcmp(var, "parent_response")) {
 		if (!cx->g->has_pred[cx->self])
 			problem = "this step has no parent (no rule leads to it)";

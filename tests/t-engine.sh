@@ -205,7 +205,7 @@ fresh retry.json
 wr start --workflow 108 --posting 1 >/dev/null
 run_wr start --workflow 108 --posting 1
 check_eq "a second start of an active posting is refused (exit 1)" "$STATUS" "1"
-check_contains "... saying why and how" "$ERR" "already has an active run of workflow 108 (posting 1: run 1); start them again with --again"
+check_contains "... saying why and how" "$ERR" "skipped 1 posting that already has an active run of workflow 108 (posting 1: run 1); start again with --again"
 run_wr start --workflow 108 --posting 1 --again
 check_eq "--again starts it anyway" "$(sql "SELECT count(*) FROM workflow_runs")" "2"
 run_wr start --workflow 108 --posting 1 --param nothing=1
