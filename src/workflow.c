@@ -569,9 +569,13 @@ static int cmp_rule(const void *a, const void *b)
 
 void workflow_sort(struct workflow *wf)
 {
-	qsort(wf->convs, wf->nconvs, sizeof *wf->convs, cmp_conv);
+	/* qsort may not be given NULL, even for no elements (UBSan says so for
+	 * 3001's terminal step, which has no rules). */
+	if (wf->nconvs > 1)
+		qsort(wf->convs, wf->nconvs, sizeof *wf->convs, cmp_conv);
 	for (size_t i = 0; i < wf->nconvs; i++)
-		qsort(wf->convs[i].rules, wf->convs[i].nrules, sizeof *wf->convs[i].rules, cmp_rule);
+		if (wf->convs[i].nrules > 1)
+			qsort(wf->convs[i].rules, wf->convs[i].nrules, sizeof *wf->convs[i].rules, cmp_rule);
 }
 
 char *workflow_conv_label(const struct wf_conv *c)
