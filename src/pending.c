@@ -1,9 +1,8 @@
 /* pending.c: executors not written yet. Each fails its tasks with a message
- * saying so, never silently. Replaced by http.c, script.c and fetch.c. */
+ * saying so, never silently. Replaced by http.c and script.c. */
 #include <stdlib.h>
 
 #include "err.h"
-#include "fetch.h"
 #include "http.h"
 #include "script.h"
 #include "util.h"
@@ -40,10 +39,4 @@ struct executor *script_executor_new(const char *db_path)
 {
 	(void)db_path;
 	return make("script");
-}
-
-struct executor *fetch_executor_new(const char *db_path)
-{
-	(void)db_path;
-	return make("fetch_jobs");
 }
