@@ -287,6 +287,28 @@ check_eq "a board that stalls on page 2: [TIMEOUT] with page 1's postings, fanne
 	"[TIMEOUT]|5|5"
 board_stop
 
+fresh interrupted
+board --stall
+wr start --workflow 7001 --param "base_url=$BASE" >/dev/null
+"$WAVERUNNER" run --quiet --grace 1s >"$T/run.out" 2>&1 &
+run_pid=$!
+i=0
+while [ "$(fetch_col status 2>/dev/null)" != running ] && [ $i -lt 600 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -TERM "$run_pid"
+wait "$run_pid"
+check_eq "interrupted during a fetch: exit 130, the fetch is handed back without counting an attempt" \
+	"$?|$(fetch_col status)|$(fetch_col attempts)" "130|pending|0"
+board_stop
+board
+sql "UPDATE workflow_runs SET params = json_set(params, '\$.base_url', '$BASE')"
+sql "UPDATE interactions SET input = json_set(input, '\$.base_url', '$BASE') WHERE conversation_id = 71001"
+wr run --quiet >"$T/run.out" 2>&1
+check_eq "a rerun does the fetch" "$(fetch_col status)|$(out jobs_fetched)|$(fetch_col attempts)" "completed|25|1"
+board_stop
+
 fresh refused
 BASE="http://127.0.0.1:$(free_port)"
 fetch 7001
