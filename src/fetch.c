@@ -119,12 +119,15 @@ static int read_params(const cJSON *in, struct fetch_params *p, char **why)
 {
 	memset(p, 0, sizeof *p);
 	*why = NULL;
-	if (str_param(in, "base_url", NULL, &p->base_url, why) || str_param(in, "tenant_path", NULL, &p->tenant_path, why) ||
-	    str_param(in, "search_text", "", &p->search_text, why) || str_param(in, "source", "workday", &p->source, why))
+	if (str_param(in, "base_url", NULL, &p->base_url, why) ||
+	    str_param(in, "tenant_path", NULL, &p->tenant_path, why) ||
+	    str_param(in, "search_text", "", &p->search_text, why) ||
+	    str_param(in, "source", "workday", &p->source, why))
 		return -1;
 	if (!p->base_url || (!str_starts_with_nocase(p->base_url, "http://") &&
 			     !str_starts_with_nocase(p->base_url, "https://"))) {
-		*why = xasprintf("base_url must be an http:// or https:// URL, not '%s'", p->base_url ? p->base_url : "");
+		*why = xasprintf("base_url must be an http:// or https:// URL, not '%s'",
+				 p->base_url ? p->base_url : "");
 		return -1;
 	}
 	if (!p->tenant_path) {
@@ -225,7 +228,8 @@ static int64_t take_turn(struct fetch_run *r, int64_t limit_ms, int *deadline_bo
 	if (r->next_request > now) {
 		if (r->next_request >= r->deadline) {
 			end_with(r, "[TIMEOUT]", "timeout",
-				 xasprintf("the step's timeout left no time for %s after %ld requests", what, r->requests));
+				 xasprintf("the step's timeout left no time for %s after %ld requests", what,
+					   r->requests));
 			return 0;
 		}
 		sleep_ms(r->next_request - now);
@@ -369,7 +373,8 @@ static int fetch_page(struct fetch_run *r, long offset)
 		goto out;
 	}
 	if (workday_parse_listing(resp.body, resp.body_len, &page, &error) < 0) {
-		end_with(r, "[FAILED]", "failed", xasprintf("POST %s at offset %ld: %s", r->listing_url, offset, error));
+		end_with(r, "[FAILED]", "failed",
+			 xasprintf("POST %s at offset %ld: %s", r->listing_url, offset, error));
 		goto out;
 	}
 	r->pages++;

@@ -376,9 +376,6 @@ char *html_to_utf8(const char *body, size_t len, enum html_charset cs)
 		put_utf8(&b, cp);
 		i++;
 	}
-	buf_add(&b, "", 0);
-	if (!b.data)
-		return xstrdup("");
 	return buf_detach(&b);
 }
 
@@ -497,9 +494,6 @@ char *html_decode_entities(const char *s, size_t len)
 			i++;
 		}
 	}
-	buf_add(&b, "", 0);
-	if (!b.data)
-		return xstrdup("");
 	return buf_detach(&b);
 }
 

@@ -1,6 +1,6 @@
 /* http.c: HTTP through libcurl (http.h): process-wide set-up, and a blocking
- * client for the job-board fetcher. (The model-server executor, which drives
- * libcurl's multi interface, lives in its own section.) */
+ * client for the job-board fetcher. The model-server executor (libcurl's
+ * multi interface) is a section of its own. */
 #include "http.h"
 
 #include <curl/curl.h>

@@ -3,7 +3,7 @@
 # UBSan) and runs it on its corpus tests/fuzz/corpus-NAME/ for a while.
 # A target names the sources it needs in a "fuzz-sources:" comment line.
 # Environment: FUZZ_SECONDS (per target, default 30), FUZZ_TARGETS (names),
-# CC (default clang). New inputs go to build/fuzz/corpus-NAME/, so the
+# FUZZ_CC (default clang). New inputs go to build/fuzz/corpus-NAME/, so the
 # seed corpora in the repository only change when someone copies one in.
 set -eu
 cd "$(dirname "$0")/../.."

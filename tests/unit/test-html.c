@@ -31,7 +31,8 @@ int main(void)
 {
 	/* Charset labels and detection. */
 	is_int(html_charset_from_label("UTF-8", 5), HTML_CS_UTF8, "UTF-8 label");
-	is_int(html_charset_from_label(" \"iso-8859-1\" ", 14), HTML_CS_CP1252, "iso-8859-1 (quoted) reads as windows-1252");
+	is_int(html_charset_from_label(" \"iso-8859-1\" ", 14), HTML_CS_CP1252,
+	       "iso-8859-1 (quoted) reads as windows-1252");
 	is_int(html_charset_from_label("latin1", 6), HTML_CS_CP1252, "latin1");
 	is_int(html_charset_from_label("ISO-8859-15", 11), HTML_CS_LATIN9, "iso-8859-15");
 	is_int(html_charset_from_label("shift_jis", 9), HTML_CS_UNKNOWN, "an unsupported charset is unknown");

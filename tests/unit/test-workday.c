@@ -25,7 +25,8 @@ int main(void)
 	const char *page_json =
 		"{\"total\": 57, \"jobPostings\": ["
 		"{\"title\": \"Data Engineer\", \"externalPath\": \"/job/Berlin/Data-Engineer_R1\","
-		" \"locationsText\": \"Berlin, Germany\", \"postedOn\": \"Posted Today\", \"bulletFields\": [\"R1\", \"x\"]},"
+		" \"locationsText\": \"Berlin, Germany\", \"postedOn\": \"Posted Today\","
+		" \"bulletFields\": [\"R1\", \"x\"]},"
 		"{\"title\": \"No id\", \"externalPath\": \"/job/x/No-id\"},"
 		"{\"title\": \"No path\"},"
 		"{\"externalPath\": \"/job/no-title\"},"
