@@ -307,3 +307,90 @@ int db_posting_set_ihl(struct db *db, long posting_id, int score, int scale, con
 	db_bind_text(st, 6, now);
 	return db_run(db, st);
 }
+
+int db_posting_external_ids(struct db *db, const char *source, char ***ids, size_t *n)
+{
+	/* BINARY collation orders like memcmp, which is strcmp order for UTF-8. */
+	static const char SQL[] = "SELECT external_job_id FROM postings WHERE coalesce(source, '') = ?1 "
+				  "AND invalidated = 0 ORDER BY external_job_id COLLATE BINARY";
+	*ids = NULL;
+	*n = 0;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, source ? source : "");
+	int rc;
+	size_t cap = 0;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			*ids = xreallocarray(*ids, cap, sizeof **ids);
+		}
+		(*ids)[(*n)++] = xstrdup(db_col_str(st, 0));
+	}
+	sqlite3_reset(st);
+	if (rc < 0) {
+		for (size_t i = 0; i < *n; i++)
+			free((*ids)[i]);
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return E_DB;
+	}
+	return E_OK;
+}
+
+int db_posting_touch(struct db *db, const char *source, const char *external_id, const char *now, long *id)
+{
+	static const char SQL[] = "UPDATE postings SET last_seen_at = ?3 WHERE coalesce(source, '') = ?1 "
+				  "AND external_job_id = ?2 AND invalidated = 0 RETURNING posting_id";
+	*id = 0;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, source ? source : "");
+	db_bind_text(st, 2, external_id);
+	db_bind_text(st, 3, now);
+	int rc = db_step(db, st);
+	if (rc == SQLITE_ROW) {
+		*id = (long)sqlite3_column_int64(st, 0);
+		rc = db_step(db, st);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_posting_record_fetched(struct db *db, const struct fetched_posting *p, const char *now, long *id,
+			      int *inserted)
+{
+	static const char INSERT[] =
+		"INSERT INTO postings (posting_name, job_title, job_description, location_city, location_country, "
+		"source, external_job_id, external_id, external_url, posting_status, first_seen_at, last_seen_at, "
+		"updated_at, source_metadata, created_by_interaction_id) "
+		"VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9, ?9, ?10, ?11)";
+	*inserted = 0;
+	int rc = db_posting_touch(db, p->source, p->external_id, now, id);
+	if (rc || *id)
+		return rc;
+	sqlite3_stmt *st = db_prepare(db, INSERT);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, p->title);
+	db_bind_text(st, 2, p->description);
+	db_bind_text(st, 3, p->location_city);
+	db_bind_text(st, 4, p->location_country);
+	db_bind_text(st, 5, p->source);
+	db_bind_text(st, 6, p->external_id);
+	/* turing's external_id is varchar(255); a longer id (an externalPath used
+	 * as the id) stays in external_job_id only. */
+	db_bind_text(st, 7, utf8_length(p->external_id) <= 255 ? p->external_id : NULL);
+	db_bind_text(st, 8, p->external_url);
+	db_bind_text(st, 9, now);
+	db_bind_text(st, 10, p->metadata);
+	db_bind_opt_int(st, 11, p->interaction_id, p->interaction_id > 0);
+	if ((rc = db_run(db, st)))
+		return err_wrap(E_DB, "storing the fetched posting %s", p->external_id);
+	*id = (long)sqlite3_last_insert_rowid(db->sql);
+	*inserted = 1;
+	return E_OK;
+}

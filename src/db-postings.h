@@ -34,4 +34,34 @@ int db_posting_set_skills(struct db *db, long posting_id, const char *skills_jso
 int db_posting_set_ihl(struct db *db, long posting_id, int score, int scale, const char *verdict,
 		       long interaction_id);
 
+/* The fetcher ---------------------------------------------------------------- */
+
+/* The external_job_ids of the postings of source that are not invalidated, in
+ * strcmp order (for bsearch). Caller frees each string and the array. */
+int db_posting_external_ids(struct db *db, const char *source, char ***ids, size_t *n);
+
+/* A posting the fetcher found on a job board. */
+struct fetched_posting {
+	const char *source;
+	const char *external_id;      /* external_job_id, and external_id when it fits (255) */
+	const char *title;            /* posting_name and job_title */
+	const char *description;      /* job_description; NULL when the page gave none */
+	const char *location_city;    /* NULL when not derivable */
+	const char *location_country;
+	const char *external_url;
+	const char *metadata;         /* source_metadata, a JSON object text */
+	long interaction_id;          /* created_by_interaction_id */
+};
+
+/* Records a posting the fetcher found: one already known (same source and
+ * external_job_id, not invalidated) only gets last_seen_at = now, and
+ * *inserted = 0; a new one is inserted as pending, first and last seen now.
+ * *id is the posting's id. Call inside a transaction. */
+int db_posting_record_fetched(struct db *db, const struct fetched_posting *p, const char *now, long *id,
+			      int *inserted);
+
+/* Sets last_seen_at = now on the posting of source with external_job_id
+ * external_id (not invalidated); *id is its id, 0 when there is none. */
+int db_posting_touch(struct db *db, const char *source, const char *external_id, const char *now, long *id);
+
 #endif

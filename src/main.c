@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "cmd.h"
 #include "db.h"
 #include "err.h"
+#include "http.h"
 #include "version.h"
 
 static void print_usage(FILE *f)
@@ -65,7 +64,8 @@ int main(int argc, char **argv)
 	}
 	ctx.entry = e;
 	err_set_command(e->name);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* A failure shows later, where a command needs HTTP and cannot get a handle. */
+	http_global_init();
 
 	/* The command parses its own arguments (argv[0] is the command name) and
 	 * opens the database through cmd_open_db when it needs it. */
@@ -73,6 +73,6 @@ int main(int argc, char **argv)
 	if (rc && rc != E_INTERRUPT && *err_msg())
 		err_print();
 	db_close(ctx.db);
-	curl_global_cleanup();
+	http_global_cleanup();
 	return rc;
 }

@@ -1,9 +1,8 @@
 /* pending.c: executors not written yet. Each fails its tasks with a message
- * saying so, never silently. Replaced by http.c and fetch.c. */
+ * saying so, never silently. Replaced by http.c. */
 #include <stdlib.h>
 
 #include "err.h"
-#include "fetch.h"
 #include "http.h"
 #include "util.h"
 
@@ -33,10 +32,4 @@ struct executor *http_backend_new(enum llm_mode backend, const struct engine_opt
 {
 	(void)o;
 	return make(backend == LLM_OPENAI ? "openai" : "ollama");
-}
-
-struct executor *fetch_executor_new(const char *db_path)
-{
-	(void)db_path;
-	return make("fetch_jobs");
 }
