@@ -83,14 +83,6 @@ enum tpl_lookup vars_lookup(void *ctx, const char *name, char **value, char **wh
 	*value = NULL;
 	*why = NULL;
 	const char *column = vars_posting_column(var);
-	cJSON *own = NULL;
-	/* A run without a posting reads such a name from its parameters when it
-	 * has one of that name: 3001's fetch step passes {source}, the name the
-	 * fetched postings get, before any posting exists. */
-	if (column && !field && !env->posting_id && env->params && (own = cJSON_Parse(env->params)) &&
-	    cJSON_HasObjectItem(own, var))
-		column = NULL;
-	cJSON_Delete(own);
 	if (column && !field) {
 		if (!env->posting_id) {
 			*why = xasprintf("this run has no posting, so {%s} has no value", var);

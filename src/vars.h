@@ -8,9 +8,7 @@
  *                     response text of a model, the JSON of a script or built-in);
  *                     {conversation_N_output.field} reads a field of its JSON
  *   {parent_response} the output of the step that created this one
- *   run parameters    declared by the workflow, set with start --param; in a
- *                     run without a posting, a parameter named like a posting
- *                     column ({source}) stands for it
+ *   run parameters    declared by the workflow, set with start --param
  *   {workflow_run_id}, {workflow_id}
  */
 #ifndef vars_h

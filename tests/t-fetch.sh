@@ -26,7 +26,7 @@ workflow() { # ID CONV_BASE FETCH_TIMEOUT
  "description": "fetch, check the description, save it as the summary",
  "version": 1,
  "parameters": {"base_url": "http://127.0.0.1:1", "tenant_path": "/wday/cxs/example/Careers",
-   "search_text": "", "max_jobs": 50, "page_size": 20, "request_delay_ms": 0, "source": "stub_board"},
+   "search_text": "", "max_jobs": 50, "page_size": 20, "request_delay_ms": 0, "posting_source": "stub_board"},
  "actors": [
   {"actor_id": 56, "name": "db_job_fetcher", "type": "builtin", "config": {"builtin": "fetch_jobs"}},
   {"actor_id": 84, "name": "check_description", "type": "builtin"},
@@ -35,7 +35,7 @@ workflow() { # ID CONV_BASE FETCH_TIMEOUT
  "conversations": [
   {"conversation_id": ${2}1, "name": "Fetch", "actor": "db_job_fetcher", "order": 10,
    "timeout_seconds": $3, "max_attempts": 2,
-   "instruction": {"instruction_id": ${2}1, "name": "fetch", "template": "{\"base_url\": \"{base_url}\", \"tenant_path\": \"{tenant_path}\", \"search_text\": \"{search_text}\", \"max_jobs\": \"{max_jobs}\", \"page_size\": \"{page_size}\", \"request_delay_ms\": \"{request_delay_ms}\", \"source\": \"{source}\"}"},
+   "instruction": {"instruction_id": ${2}1, "name": "fetch", "template": "{\"base_url\": \"{base_url}\", \"tenant_path\": \"{tenant_path}\", \"search_text\": \"{search_text}\", \"max_jobs\": \"{max_jobs}\", \"page_size\": \"{page_size}\", \"request_delay_ms\": \"{request_delay_ms}\", \"source\": \"{posting_source}\"}"},
    "rules": [{"id": ${2}11, "condition": "[RATE_LIMITED]", "next": ${2}2, "priority": 100},
              {"id": ${2}12, "condition": "success", "next": ${2}2, "priority": 50},
              {"id": ${2}13, "condition": "[TIMEOUT]", "next": ${2}2, "priority": 49}]},
