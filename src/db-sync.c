@@ -197,13 +197,14 @@ int db_sync_actor_name(struct db *db, long id, char **name)
 	return rc < 0 ? E_DB : E_OK;
 }
 
-int db_sync_actor_max_id(struct db *db, long *max)
+int db_sync_actor_max_id(struct db *db, long below, long *max)
 {
-	static const char SQL[] = "SELECT coalesce(max(actor_id), 0) FROM actors";
+	static const char SQL[] = "SELECT coalesce(max(actor_id), 0) FROM actors WHERE actor_id < ?1";
 	*max = 0;
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
 		return E_DB;
+	db_bind_int(st, 1, below);
 	int rc = db_step(db, st);
 	if (rc == SQLITE_ROW)
 		*max = (long)sqlite3_column_int64(st, 0);

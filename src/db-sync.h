@@ -54,9 +54,9 @@ int db_sync_mark_pushed(struct db *db, long posting_id, const char *results_at, 
 
 /* Actors, for storing pulled workflows: the id of the actor named name (0 when
  * none), the name of actor id (*name NULL when none; caller frees), and the
- * largest actor id (0 when none). */
+ * largest actor id below below (0 when none). */
 int db_sync_actor_id(struct db *db, const char *name, long *id);
 int db_sync_actor_name(struct db *db, long id, char **name);
-int db_sync_actor_max_id(struct db *db, long *max);
+int db_sync_actor_max_id(struct db *db, long below, long *max);
 
 #endif
