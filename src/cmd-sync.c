@@ -299,8 +299,13 @@ static int run_push(struct cmd_ctx *ctx, struct sync_args *a)
 	stop = 0;
 	a->push.stop = &stop;
 	catch_signals();
-	if (!a->every_ms)
-		return push_round(ctx, a, 0);
+	if (!a->every_ms) {
+		int rc = push_round(ctx, a, 0);
+		if (rc == E_INTERRUPT)
+			note("interrupted: what was not committed in PostgreSQL is not marked pushed; the next push "
+			     "sends it");
+		return rc;
+	}
 	for (long round = 1;; round++) {
 		int rc = push_round(ctx, a, round);
 		if (rc == E_USAGE || rc == E_INPUT)

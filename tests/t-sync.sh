@@ -216,14 +216,33 @@ pg_psql -c "ALTER TABLE postings DROP CONSTRAINT ihl_not_seven"
 run_wr sync push
 check_eq "once the server accepts it, it is pushed" "$STATUS:$(pg_psql -c "SELECT ihl_score FROM postings WHERE posting_id = 5")" "0:7"
 
-# the server stops in the middle of a push
+# the server stops in the middle of a push (and, first, a push is interrupted)
+sleeping() { [ "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" = 1 ]; }
 pg_psql -c "CREATE FUNCTION slow_four() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN PERFORM pg_sleep(300); RETURN NEW; END \$\$" \
 	-c "CREATE TRIGGER slow_four BEFORE UPDATE ON postings FOR EACH ROW WHEN (NEW.posting_id = 4) EXECUTE FUNCTION slow_four()"
+# Ctrl-C while PostgreSQL works on a batch: the statement is cancelled and
+# nothing of the batch stays.
+local_result 3 "Summary 3, interrupted version."
+local_result 4 "Summary 4, interrupted version."
+OLD34=$(pg_psql -c "SELECT string_agg(extracted_summary, ' | ' ORDER BY posting_id) FROM postings WHERE posting_id IN (3, 4)")
+"$WAVERUNNER" sync push >"$T/int.out" 2>"$T/int.err" &
+BG=$!
+if wait_for sleeping; then _ok "the push reached the slow posting"; else _not_ok "the push reached the slow posting" "$(cat "$T/int.out" "$T/int.err")"; fi
+kill -INT "$BG"
+wait "$BG"
+STATUS=$?
+BG=""
+check_eq "Ctrl-C during a push: exit status 130" "$STATUS" 130
+check_contains "... says what happens to the batch" "$(cat "$T/int.err")" "interrupted: what was not committed in PostgreSQL is not marked pushed"
+check_eq "... nothing of the batch is in PostgreSQL" "$(pg_psql -c "SELECT string_agg(extracted_summary, ' | ' ORDER BY posting_id) FROM postings WHERE posting_id IN (3, 4)")" "$OLD34"
+check_eq "... nor marked pushed here" "$(sql "SELECT count(*) FROM posting_sync JOIN postings USING (posting_id) WHERE posting_id IN (3, 4) AND pushed_results_at = results_updated_at")" 0
+check_eq "... and PostgreSQL is not left waiting" "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" 0
+
 for n in 1 2 3 4; do local_result $n "Summary $n, third version."; done
 OLD34=$(pg_psql -c "SELECT string_agg(extracted_summary, ' | ' ORDER BY posting_id) FROM postings WHERE posting_id IN (3, 4)")
 "$WAVERUNNER" sync push --batch 2 >"$T/stop.out" 2>"$T/stop.err" &
 BG=$!
-if wait_for sh -c "[ \"\$(\"$PG_BIN/psql\" -X -At -h '$PG_DIR' -p $PG_PORT -U postgres -d turing -c \"SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'\")\" = 1 ]"; then
+if wait_for sleeping; then
 	_ok "the push reached the slow posting in its second batch"
 else
 	_not_ok "the push reached the slow posting in its second batch" "$(cat "$T/stop.out" "$T/stop.err")"
