@@ -245,6 +245,18 @@ static void pull_failure(const cJSON *report)
 	buf_release(&b);
 }
 
+/* 1 when the recorded error is a workflow's, which print_pull showed. */
+static int printed_with_workflow(const cJSON *report)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "workflows")) {
+		const char *e = json_str(it, "error");
+		if (e && !strcmp(e, err_msg()))
+			return 1;
+	}
+	return 0;
+}
+
 static int run_pull(struct cmd_ctx *ctx, struct sync_args *a)
 {
 	struct pg *pg;
@@ -258,8 +270,8 @@ static int run_pull(struct cmd_ctx *ctx, struct sync_args *a)
 		print_pull(report);
 	if (rc == E_FAIL)
 		pull_failure(report);
-	else if (rc && !ctx->json && a->pull.nworkflows && !a->pull.postings)
-		err_clear(); /* already printed with its workflow */
+	else if (rc && !ctx->json && printed_with_workflow(report))
+		err_clear();
 	if (ctx->json)
 		json_emit(report);
 	else

@@ -54,11 +54,12 @@ static int is_url(const char *s)
 	return str_starts_with(s, "postgresql://") || str_starts_with(s, "postgres://");
 }
 
-/* 1 when the connection settings (conninfo or PGDATABASE) name a database. */
+/* 1 when the connection settings (conninfo, PGDATABASE, a service) name a
+ * database, or may. */
 static int names_database(const char *conninfo)
 {
-	const char *env = getenv("PGDATABASE");
-	if (env && *env)
+	const char *env = getenv("PGDATABASE"), *service = getenv("PGSERVICE");
+	if ((env && *env) || (service && *service))
 		return 1;
 	if (!*conninfo)
 		return 0;
@@ -67,7 +68,7 @@ static int names_database(const char *conninfo)
 	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
 	int named = 0;
 	for (PQconninfoOption *o = opts; o && o->keyword; o++)
-		if (!strcmp(o->keyword, "dbname") && o->val && *o->val)
+		if ((!strcmp(o->keyword, "dbname") || !strcmp(o->keyword, "service")) && o->val && *o->val)
 			named = 1;
 	PQconninfoFree(opts);
 	return named;

@@ -178,11 +178,21 @@ static int fetch_page(struct pull_state *ps, const struct cursor *cur, long page
 	pg_query_param(&q, pagetext);
 	pg_query_sql(&q, "::bigint");
 	int rc = pg_run(ps->pg, &q, res);
-	if (rc == E_FAIL && o->since)
-		err_wrap(E_USAGE, "reading postings with --since '%s'", o->since);
+	if (rc == E_FAIL)
+		rc = err_wrap(E_REMOTE, "reading postings from PostgreSQL at %s", pg_where(ps->pg));
 	pg_query_release(&q);
 	free(ids);
-	return rc == E_FAIL && o->since ? E_USAGE : rc;
+	return rc;
+}
+
+/* --since goes to PostgreSQL as it is; check first that it reads it as a time. */
+static int check_since(struct pull_state *ps)
+{
+	const char *params[] = { ps->o->since };
+	int rc = pg_exec(ps->pg, "SELECT $1::text::timestamptz", 1, params, NULL);
+	if (rc == E_FAIL)
+		return err_wrap(E_USAGE, "--since '%s' is not a time PostgreSQL reads", ps->o->since);
+	return rc;
 }
 
 /* The posting of row as the JSON object db_posting_upsert takes. */
@@ -305,6 +315,10 @@ static int pull_postings(struct pull_state *ps, cJSON *report)
 		buf_release(&missing);
 		return err_set(E_USAGE, "--since needs an updated_at column, and PostgreSQL's postings table at %s has none",
 			       pg_where(ps->pg));
+	}
+	if (o->since && (rc = check_since(ps))) {
+		buf_release(&missing);
+		return rc;
 	}
 	int plain = !o->nids && !o->status && !o->since;
 	struct cursor cur = { 0 };
@@ -742,6 +756,8 @@ static int pull_workflow(struct db *db, struct pg *pg, long id, cJSON *out)
 		rc = read_definition(&im, pg, id, idtext);
 		pg_rollback(pg);
 	}
+	if (rc == E_FAIL)
+		rc = err_wrap(E_REMOTE, "reading workflow %ld from PostgreSQL at %s", id, pg_where(pg));
 	if (!rc) {
 		translate_templates(&im);
 		workflow_sort(&im.wf);
@@ -796,10 +812,11 @@ int sync_pull(struct db *db, struct pg *pg, const struct pull_opts *o, cJSON *re
 		cJSON *ws = cJSON_AddArrayToObject(report, "workflows");
 		for (size_t i = 0; i < o->nworkflows; i++) {
 			rc = pull_workflow(db, pg, o->workflows[i], ws);
-			if (rc == E_REMOTE || rc == E_DB)
+			if (rc == E_DB)
 				return rc;
+			/* Each workflow reports its own error; the first one decides the status. */
 			if (rc && (worst == E_OK || worst == E_FAIL))
-				worst = rc == E_FAIL ? E_FAIL : rc;
+				worst = rc;
 		}
 	}
 	return worst;
