@@ -190,7 +190,7 @@ static void print_push(const cJSON *report, long round)
 		}
 	}
 	const cJSON *lo = cJSON_GetObjectItemCaseSensitive(report, "not_pulled");
-	if (cJSON_GetArraySize(lo)) {
+	if (cJSON_GetArraySize(lo) && round <= 1) {
 		struct buf b = BUF_INIT;
 		int k = 0;
 		cJSON_ArrayForEach(it, lo)
@@ -335,6 +335,9 @@ static int run_push(struct cmd_ctx *ctx, struct sync_args *a)
 		}
 		if (stop) {
 			err_clear();
+			if (rc == E_INTERRUPT)
+				note("interrupted: what was not committed in PostgreSQL is not marked pushed; the next "
+				     "push sends it");
 			return E_INTERRUPT;
 		}
 	}
