@@ -481,11 +481,5 @@ int db_workflow_ids(struct db *db, long **ids, size_t *n)
 	*n = 0;
 	if (!st)
 		return E_DB;
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = (long)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_collect_ids(db, st, ids, n);
 }

@@ -244,13 +244,7 @@ int db_posting_ids(struct db *db, const char *status, long **ids, size_t *n)
 		return E_DB;
 	if (status)
 		db_bind_text(st, 1, status);
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = (long)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_collect_ids(db, st, ids, n);
 }
 
 int db_posting_set_summary(struct db *db, long posting_id, const char *summary, long interaction_id)

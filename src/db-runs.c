@@ -578,13 +578,7 @@ int db_parents(struct db *db, long id, long **parents, size_t *n)
 	if (!st)
 		return E_DB;
 	db_bind_int(st, 1, id);
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		*parents = xreallocarray(*parents, *n + 1, sizeof **parents);
-		(*parents)[(*n)++] = (long)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_collect_ids(db, st, parents, n);
 }
 
 int db_interaction_activate(struct db *db, long id, const char *input, const char *error)

@@ -142,13 +142,7 @@ int db_sync_local_only(struct db *db, long **ids, size_t *n)
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
 		return E_DB;
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = (long)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_collect_ids(db, st, ids, n);
 }
 
 int db_sync_mark_pushed(struct db *db, long posting_id, const char *results_at, const char *remote_updated_at,

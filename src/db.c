@@ -69,6 +69,23 @@ int db_run(struct db *db, sqlite3_stmt *st)
 	return rc < 0 ? E_DB : E_OK;
 }
 
+int db_collect_ids(struct db *db, sqlite3_stmt *st, long **ids, size_t *n)
+{
+	size_t cap = 0;
+	int rc;
+	*ids = NULL;
+	*n = 0;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*ids = xreallocarray(*ids, cap, sizeof **ids);
+		}
+		(*ids)[(*n)++] = (long)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
 	if (s)

@@ -35,6 +35,11 @@ int db_run(struct db *db, sqlite3_stmt *st);
 /* Records the connection's error as E_DB with a context prefix; returns E_DB. */
 int db_error(struct db *db, const char *context);
 
+/* Steps a prepared and bound statement to its end, collecting the integer in
+ * its first column of each row into *ids (caller frees; NULL when none).
+ * E_OK or E_DB. */
+int db_collect_ids(struct db *db, sqlite3_stmt *st, long **ids, size_t *n);
+
 /* Binding helpers; a NULL string binds SQL NULL. */
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 void db_bind_int(sqlite3_stmt *st, int idx, int64_t v);
