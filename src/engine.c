@@ -34,10 +34,11 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	if (++interrupts >= 2) {
-		static const char msg[] = "\nwaverunner: interrupted again: exiting now; leased work is "
-					  "taken back by the next run\n";
+		static const char msg[] = "\nwaverunner: interrupted again: exiting now (stopping scripts); "
+					  "leased work is taken back by the next run\n";
 		ssize_t r = write(2, msg, sizeof msg - 1);
 		(void)r;
+		exec_kill_children(); /* no script or fetch outlives us */
 		_exit(E_INTERRUPT);
 	}
 }

@@ -1,6 +1,7 @@
 /* exec.c: tasks and results (exec.h). */
 #include "exec.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,4 +45,32 @@ void task_free(struct task *t)
 	db_ready_release(&t->r);
 	result_release(&t->res);
 	free(t);
+}
+
+/* Written only by the engine's thread; read by the signal handler, where a
+ * stale slot costs at most a kill(2) that fails with ESRCH (a child's pid is not
+ * reused before it is reaped, and it is removed here before that). */
+static volatile pid_t children[1024];
+
+void exec_child_started(pid_t target)
+{
+	for (size_t i = 0; i < ARRAY_LEN(children); i++)
+		if (!children[i]) {
+			children[i] = target;
+			return;
+		}
+}
+
+void exec_child_ended(pid_t target)
+{
+	for (size_t i = 0; i < ARRAY_LEN(children); i++)
+		if (children[i] == target)
+			children[i] = 0;
+}
+
+void exec_kill_children(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(children); i++)
+		if (children[i])
+			kill(children[i], SIGKILL);
 }

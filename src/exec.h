@@ -6,6 +6,7 @@
 #define exec_h
 
 #include <poll.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,14 @@ struct task {
 };
 
 void task_free(struct task *t);
+
+/* Children of executors that must not outlive an exit that cannot wait (a
+ * second Ctrl-C). target is what kill(2) takes: -pgid for a process group,
+ * a pid for one process. At most 1024 at once; more are not tracked. */
+void exec_child_started(pid_t target);
+void exec_child_ended(pid_t target);
+/* SIGKILLs every registered child. Async-signal-safe. */
+void exec_kill_children(void);
 
 struct executor {
 	const char *name;

@@ -684,6 +684,7 @@ static int fetch_start(struct executor *ex, struct db *db, struct task *t)
 		hand_back(fx, t);
 		goto out;
 	}
+	exec_child_started(pid);
 	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
 	fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
 	struct fetch_job *j = xcalloc(1, sizeof *j);
@@ -814,6 +815,7 @@ static void fetch_collect(struct executor *ex, struct task **done)
 		}
 		/* The pipe closed: the child has exited (or is exiting). */
 		int wstatus = 0;
+		exec_child_ended(j->pid);
 		while (waitpid(j->pid, &wstatus, 0) < 0 && errno == EINTR)
 			;
 		conclude(j, wstatus);
@@ -846,6 +848,7 @@ static void stop_all(struct fetch_exec *fx, struct task **done)
 		struct fetch_job *j = fx->jobs;
 		fx->jobs = j->next;
 		kill(j->pid, SIGKILL);
+		exec_child_ended(j->pid);
 		while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		if (j->fd >= 0)

@@ -409,8 +409,10 @@ static int spawn(struct proc *p, const char *dir, char *const *envp, char **why,
 	if (pid == 0)
 		child(&c);
 	int fork_errno = errno;
-	if (pid > 0)
+	if (pid > 0) {
 		setpgid(pid, pid); /* also here, so that the group exists before we may signal it */
+		exec_child_started(-pid);
+	}
 	close_fd(&in[0]);
 	close_fd(&out[1]);
 	close_fd(&err[1]);
@@ -426,6 +428,7 @@ static int spawn(struct proc *p, const char *dir, char *const *envp, char **why,
 			*fc = FC_SERVER; /* out of processes or memory: may pass */
 			*why = xasprintf("could not start script %s: fork: %s", p->path, strerror(fork_errno));
 		} else {
+			exec_child_ended(-pid);
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
 			*fc = FC_SCRIPT;
@@ -564,6 +567,7 @@ static int leader_exited(pid_t pid)
 static void end_proc(struct proc *p)
 {
 	kill(-p->pid, SIGKILL);
+	exec_child_ended(-p->pid);
 	int status = 0;
 	pid_t r;
 	while ((r = waitpid(p->pid, &status, 0)) < 0 && errno == EINTR)
