@@ -52,10 +52,7 @@ run_wr() {
 	ERR=$(cat "$T/err")
 }
 # A free TCP port on the loopback interface.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-		echo $((20000 + $$ % 20000))
-}
+free_port() { "$TOOLS/free-port"; }
 finish() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]
