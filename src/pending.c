@@ -1,10 +1,9 @@
 /* pending.c: executors not written yet. Each fails its tasks with a message
- * saying so, never silently. Replaced by http.c, script.c and fetch.c. */
+ * saying so, never silently. Replaced by script.c and fetch.c. */
 #include <stdlib.h>
 
 #include "err.h"
 #include "fetch.h"
-#include "http.h"
 #include "script.h"
 #include "util.h"
 
@@ -28,12 +27,6 @@ static struct executor *make(const char *name)
 	ex->start = unavailable;
 	ex->destroy = destroy;
 	return ex;
-}
-
-struct executor *http_backend_new(enum llm_mode backend, const struct engine_opts *o)
-{
-	(void)o;
-	return make(backend == LLM_OPENAI ? "openai" : "ollama");
 }
 
 struct executor *script_executor_new(const char *db_path)
