@@ -571,7 +571,8 @@ void workflow_sort(struct workflow *wf)
 {
 	qsort(wf->convs, wf->nconvs, sizeof *wf->convs, cmp_conv);
 	for (size_t i = 0; i < wf->nconvs; i++)
-		qsort(wf->convs[i].rules, wf->convs[i].nrules, sizeof *wf->convs[i].rules, cmp_rule);
+		if (wf->convs[i].nrules > 1) /* rules is NULL when there are none, which qsort may not get */
+			qsort(wf->convs[i].rules, wf->convs[i].nrules, sizeof *wf->convs[i].rules, cmp_rule);
 }
 
 char *workflow_conv_label(const struct wf_conv *c)
