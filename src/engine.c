@@ -432,9 +432,11 @@ static int claim(struct engine *e, struct task *t, struct executor *ex, struct t
 }
 
 /* One round: select ready work; run what finishes at once and claim what does
- * not, all in one transaction; then start the claimed tasks. A server may
- * switch models in this round only if may_switch. */
-static int claim_round(struct engine *e, int *progressed, int may_switch)
+ * not, all in one transaction; then start the claimed tasks. A quick round
+ * (when requests have just ended, and before they are recorded) only starts
+ * more of the work that is waiting: no steps that finish at once, no model
+ * switch. */
+static int claim_round(struct engine *e, int *progressed, int quick)
 {
 	struct ready *ready = xcalloc(WINDOW, sizeof *ready);
 	struct task **cands = xcalloc(WINDOW, sizeof *cands); /* model calls, for choose_models */
@@ -466,6 +468,10 @@ static int claim_round(struct engine *e, int *progressed, int may_switch)
 		}
 		struct executor *ex = executor_for(e, t);
 		if (ex->finishes_inline) {
+			if (quick) {
+				task_free(t);
+				continue;
+			}
 			ran_inline = 1;
 			rc = db_ready_load(e->db, &t->r);
 			if (!rc)
@@ -485,7 +491,7 @@ static int claim_round(struct engine *e, int *progressed, int may_switch)
 		rc = claim(e, t, ex, &tail, progressed);
 	}
 	if (ncands)
-		choose_models(e, cands, ncands, may_switch && !ran_inline);
+		choose_models(e, cands, ncands, !quick && !ran_inline);
 	for (size_t i = 0; i < ncands; i++) {
 		struct task *t = cands[i];
 		struct executor *ex = t->priv;
@@ -652,7 +658,7 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 		}
 		int progressed = 0;
 		if (!stopping && !limit_reached(&e))
-			rc = claim_round(&e, &progressed, 1);
+			rc = claim_round(&e, &progressed, 0);
 		if (rc)
 			break;
 		progress(&e, 0);
@@ -679,17 +685,30 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 			continue;
 		}
 		wait_for_work(&e, progressed ? 0 : 250);
-		struct task *done = NULL;
-		for (size_t i = 0; i < e.nall; i++)
-			if (e.all[i]->collect)
-				e.all[i]->collect(e.all[i], &done);
-		free_capacity(&e, done);
 		/* Start the next requests before recording the ones that ended: a
 		 * server slot that came free should not wait for that bookkeeping.
-		 * No model switch yet: what the ended requests lead to is not known. */
-		int early = E_OK, ignored;
-		if (done && !stopping && !limit_reached(&e))
-			early = claim_round(&e, &ignored, 0);
+		 * Answers that arrive meanwhile (a server often finishes several
+		 * at once) get the same treatment before anything is recorded. No
+		 * model switch yet: what the ended requests lead to is not known. */
+		struct task *done = NULL;
+		int early = E_OK;
+		for (int round = 0; round < 4 && !early; round++) {
+			struct task *more = NULL;
+			for (size_t i = 0; i < e.nall; i++)
+				if (e.all[i]->collect)
+					e.all[i]->collect(e.all[i], &more);
+			if (!more)
+				break;
+			free_capacity(&e, more);
+			int ignored;
+			if (!stopping && !limit_reached(&e))
+				early = claim_round(&e, &ignored, 1);
+			struct task **end = &more;
+			while (*end)
+				end = &(*end)->next;
+			*end = done;
+			done = more;
+		}
 		rc = finish_batch(&e, done, 0);
 		if (!rc)
 			rc = early;
