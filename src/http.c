@@ -69,6 +69,7 @@ struct http {
 	size_t nxfers;
 	struct task *done; /* finished, to be handed back by collect */
 	struct pin *pins;
+	char *no_proxy;
 };
 
 struct http_ex {
@@ -321,6 +322,7 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left + 1000 : 1000));
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, h->no_proxy);
 	free(url);
 	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
@@ -610,6 +612,7 @@ static void http_destroy(struct executor *ex)
 		}
 		curl_multi_cleanup(h->multi);
 		curl_global_cleanup();
+		free(h->no_proxy);
 		free(h);
 		shared = NULL;
 	}
@@ -626,6 +629,12 @@ struct executor *http_backend_new(enum llm_mode backend, const struct engine_opt
 			abort();
 		}
 		shared = xcalloc(1, sizeof *shared);
+		/* Like Go's clients (Ollama's own), never send a local server's
+		 * requests to an http_proxy; NO_PROXY still adds to the list. */
+		const char *np = getenv("NO_PROXY");
+		if (!np || !*np)
+			np = getenv("no_proxy");
+		shared->no_proxy = xasprintf("localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
 		shared->multi = curl_multi_init();
 		if (!shared->multi) {
 			fprintf(stderr, "waverunner: libcurl could not be initialised\n");

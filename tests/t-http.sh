@@ -301,5 +301,13 @@ check_eq "record -> replay: usage is replayed too" \
 	"$(row "SELECT count(*) FROM interactions WHERE backend = 'replay' AND prompt_tokens > 0")" \
 	"$(row "SELECT count(*) FROM interactions WHERE backend = 'replay'")"
 
+# The stub answers from the same fixtures, found by the key of the request it gets.
+fresh "$REPO/fixtures/workflows/3001.json" 3001 2
+start_stub --latency-ms 5 --replay-dir "$T/replay"
+run_wr_t run --llm ollama
+check_eq "stub --replay-dir: every call was answered from a fixture" "$(stat replay_hits)" "$(stat requests)"
+row "SELECT posting_id, conversation_id, status, output FROM interactions ORDER BY posting_id, conversation_id, interaction_id" >"$T/stub-replayed"
+check_true "stub --replay-dir: the same outputs" cmp -s "$T/recorded" "$T/stub-replayed"
+
 stop_stub
 finish
