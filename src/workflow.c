@@ -569,9 +569,11 @@ static int cmp_rule(const void *a, const void *b)
 
 void workflow_sort(struct workflow *wf)
 {
-	qsort(wf->convs, wf->nconvs, sizeof *wf->convs, cmp_conv);
+	/* qsort must not be given a NULL array, even an empty one. */
+	if (wf->nconvs > 1)
+		qsort(wf->convs, wf->nconvs, sizeof *wf->convs, cmp_conv);
 	for (size_t i = 0; i < wf->nconvs; i++)
-		if (wf->convs[i].nrules > 1) /* rules is NULL when there are none, which qsort may not get */
+		if (wf->convs[i].nrules > 1)
 			qsort(wf->convs[i].rules, wf->convs[i].nrules, sizeof *wf->convs[i].rules, cmp_rule);
 }
 
