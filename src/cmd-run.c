@@ -29,6 +29,8 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "max-interactions", required_argument, NULL, 'n' }, { "llm", required_argument, NULL, 'l' },
 		{ "replay-dir", required_argument, NULL, 'R' }, { "parallel", required_argument, NULL, 'j' },
 		{ "per-model", required_argument, NULL, 'm' }, { "scripts", required_argument, NULL, 'S' },
+		{ "per-server", required_argument, NULL, 'P' }, { "loaded-models", required_argument, NULL, 'L' },
+		{ "order", required_argument, NULL, 'o' },
 		{ "grace", required_argument, NULL, 'g' },     { "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -36,7 +38,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	engine_opts_default(&o);
 	int quiet = 0, rc = E_OK, c;
 	long max = 0;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:q", opts, &rc)) > 0 && !rc) {
+	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:qP:L:o:", opts, &rc)) > 0 && !rc) {
 		int64_t ms;
 		switch (c) {
 		case 'w': rc = cmd_parse_id(ctx, "--workflow", optarg, &o.scope.workflow_id); break;
@@ -54,6 +56,14 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'j': rc = parse_count(ctx, "--parallel", optarg, &o.parallel); break;
 		case 'm': rc = parse_count(ctx, "--per-model", optarg, &o.per_model); break;
 		case 'S': rc = parse_count(ctx, "--scripts", optarg, &o.scripts); break;
+		case 'P': rc = parse_count(ctx, "--per-server", optarg, &o.per_server); break;
+		case 'L': rc = parse_count(ctx, "--loaded-models", optarg, &o.loaded_models); break;
+		case 'o':
+			if (!strcmp(optarg, "model") || !strcmp(optarg, "fifo"))
+				o.fifo = !strcmp(optarg, "fifo");
+			else
+				rc = cmd_usage_error(ctx, "--order is model or fifo, not '%s'", optarg);
+			break;
 		case 'g':
 			if (parse_duration_ms(optarg, &ms) < 0)
 				rc = cmd_usage_error(ctx, "--grace needs a duration such as 5s, not '%s'", optarg);
@@ -118,7 +128,8 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "run [--workflow ID | --run ID] [--max-interactions N] [--llm MODE] [--replay-dir DIR] "
-		 "[--parallel N] [--per-model N] [--scripts N] [--grace DURATION] [--quiet]",
+		 "[--parallel N] [--per-model N] [--per-server N] [--loaded-models N] [--order model|fifo] "
+		 "[--scripts N] [--grace DURATION] [--quiet]",
 	.summary = "execute ready interactions until nothing is ready, then print a summary",
 	.options = "  -w, --workflow ID         only runs of this workflow\n"
 		   "  -r, --run ID              only this run\n"
@@ -131,6 +142,13 @@ const struct cmd_entry cmd_run_entry = {
 		   "  -j, --parallel N          interactions in flight at once (default 8)\n"
 		   "  -m, --per-model N         requests in flight per model (default 1, like Ollama's\n"
 		   "                            OLLAMA_NUM_PARALLEL; an actor's config \"parallel\" overrides)\n"
+		   "  -P, --per-server N        requests in flight per model server (default: no limit but\n"
+		   "                            --parallel); set it to the server's slots\n"
+		   "  -L, --loaded-models N     different models one server gets requests for at a time\n"
+		   "                            (default 1: a server switches models only when the loaded\n"
+		   "                            one has no work left; raise it if it keeps several loaded)\n"
+		   "  -o, --order ORDER         model: requests for the model a server has loaded go first\n"
+		   "                            (default); fifo: oldest run first, whatever the model\n"
 		   "  -S, --scripts N           scripts running at once (default 4)\n"
 		   "  -g, --grace DURATION      after Ctrl-C, how long work in flight may finish (default 5s)\n"
 		   "  -q, --quiet               no progress line on a terminal\n",

@@ -233,16 +233,23 @@ void db_ready_release(struct ready *r)
 	memset(r, 0, sizeof *r);
 }
 
-int db_ready(struct db *db, const struct scope *scope, const char *now, size_t max, struct ready *out,
-	     size_t *n)
+int db_ready(struct db *db, const struct scope *scope, const char *now, const char *later_actors, size_t max,
+	     struct ready *out, size_t *n)
 {
+	/* Keys only: the engine reads the input of the few it runs (db_ready_load),
+	 * not every pending prompt each round. The pending rows are found through
+	 * their index (whose condition the query repeats, so that SQLite sees it
+	 * applies); without statistics SQLite would rather walk every interaction
+	 * of every running run. */
 	static const char SQL[] =
 		"SELECT i.interaction_id, i.workflow_run_id, r.workflow_id, i.posting_id, i.conversation_id, "
-		"i.attempts, i.max_attempts, i.input, r.params FROM interactions i "
+		"i.attempts, i.max_attempts FROM interactions i INDEXED BY interactions_ready "
 		"JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
-		"WHERE i.status = 'pending' AND i.not_before <= ?1 AND r.status = 'running' "
+		"WHERE i.status = 'pending' AND i.status IN ('pending', 'running', 'waiting') "
+		"AND i.not_before <= ?1 AND r.status = 'running' "
 		"AND (?2 = 0 OR r.workflow_id = ?2) AND (?3 = 0 OR i.workflow_run_id = ?3) "
-		"ORDER BY i.workflow_run_id, i.interaction_id LIMIT ?4";
+		"ORDER BY i.actor_id IN (SELECT value FROM json_each(?5)), i.workflow_run_id, i.interaction_id "
+		"LIMIT ?4";
 	*n = 0;
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
@@ -251,9 +258,11 @@ int db_ready(struct db *db, const struct scope *scope, const char *now, size_t m
 	db_bind_int(st, 2, scope ? scope->workflow_id : 0);
 	db_bind_int(st, 3, scope ? scope->run_id : 0);
 	db_bind_int(st, 4, (int64_t)max);
+	db_bind_text(st, 5, later_actors);
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		struct ready *r = &out[(*n)++];
+		memset(r, 0, sizeof *r);
 		r->id = (long)sqlite3_column_int64(st, 0);
 		r->run_id = (long)sqlite3_column_int64(st, 1);
 		r->workflow_id = (long)sqlite3_column_int64(st, 2);
@@ -261,8 +270,26 @@ int db_ready(struct db *db, const struct scope *scope, const char *now, size_t m
 		r->conversation_id = (long)sqlite3_column_int64(st, 4);
 		r->attempts = sqlite3_column_int(st, 5);
 		r->max_attempts = sqlite3_column_int(st, 6);
-		r->input = db_col_text(st, 7);
-		r->params = db_col_text(st, 8);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_ready_load(struct db *db, struct ready *r)
+{
+	static const char SQL[] =
+		"SELECT i.input, w.params FROM interactions i JOIN workflow_runs w ON w.workflow_run_id = i.workflow_run_id "
+		"WHERE i.interaction_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, r->id);
+	int rc = db_step(db, st);
+	if (rc == SQLITE_ROW) {
+		free(r->input);
+		free(r->params);
+		r->input = db_col_text(st, 0);
+		r->params = db_col_text(st, 1);
 	}
 	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;

@@ -64,9 +64,13 @@ struct scope {
 };
 
 /* Up to max ready interactions (pending, due, of a running run, in scope): the
- * oldest run's first, so that postings finish one after another. */
-int db_ready(struct db *db, const struct scope *scope, const char *now, size_t max, struct ready *out,
-	     size_t *n);
+ * oldest run's first, so that postings finish one after another; those of the
+ * actors in later_actors (a JSON array of actor ids, or NULL) after all others.
+ * Their input and params are not read (NULL): db_ready_load reads them. */
+int db_ready(struct db *db, const struct scope *scope, const char *now, const char *later_actors, size_t max,
+	     struct ready *out, size_t *n);
+/* Reads the input and params of a ready interaction. */
+int db_ready_load(struct db *db, struct ready *r);
 /* When the next pending interaction in scope becomes due ("" when none waits). */
 int db_next_due(struct db *db, const struct scope *scope, char out[32]);
 

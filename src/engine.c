@@ -4,7 +4,21 @@
  * finished inside the transaction that selects them: one commit for a whole
  * batch. Model servers and scripts take time: their interactions are claimed
  * under a lease in one transaction, run concurrently, and finished in another
- * (all that ended since the last wait share it). */
+ * (all that ended since the last wait share it).
+ *
+ * Loaded model first. A model server that holds one model at a time (Ollama on
+ * most machines) pays seconds to switch models, and it only switches once the
+ * requests for the loaded model have drained; requests for another model sent
+ * meanwhile wait in its queue and force the switch as soon as they can. So each
+ * server has a set of active models (--loaded-models, default 1): only requests
+ * for those are sent, and a model leaves the set only when none of its requests
+ * is ready or in flight. A request that completes usually makes the next step
+ * of the same posting ready, often for the same model, so holding on while
+ * requests are in flight costs nothing on such a server: the other model could
+ * not start before they ended anyway. The free place goes to the model with the
+ * most ready work (then the oldest). Ready rows of models that are not active
+ * are read last (db_ready's later_actors), so a window full of them never hides
+ * the work of the active model. --order fifo turns all this off, to compare. */
 #include "engine.h"
 
 #include <errno.h>
@@ -44,9 +58,26 @@ static void on_signal(int sig)
 }
 
 struct model_load {
-	char key[128];
+	char key[256];
+	size_t server;            /* index in engine.servers */
 	int running;
 	int limit;
+	int active;               /* in its server's set of active models */
+	int ready;                /* ready requests in this round's window */
+	size_t first;             /* the window position of the first of them */
+};
+
+struct server_load {
+	char key[128];
+	int running;
+	int nactive;
+};
+
+/* Where an actor's model calls go (computed once per actor). */
+struct actor_route {
+	const struct wf_actor *actor;
+	enum llm_mode backend;
+	char server[128];
 };
 
 struct engine {
@@ -65,6 +96,10 @@ struct engine {
 	size_t scripts_running;
 	struct model_load *models;
 	size_t nmodels;
+	struct server_load *servers;
+	size_t nservers;
+	struct actor_route *routes;
+	size_t nroutes;
 	int64_t last_progress;
 	long crash_after; /* WAVERUNNER_TEST_CRASH_AFTER: SIGKILL after this many (tests) */
 };
@@ -76,6 +111,8 @@ void engine_opts_default(struct engine_opts *o)
 	o->replay_dir = llm_default_replay_dir();
 	o->parallel = 8;
 	o->per_model = 1;
+	o->per_server = 0;
+	o->loaded_models = 1;
 	o->scripts = 4;
 	o->retry_base_ms = 1000;
 	o->retry_cap_ms = 60000;
@@ -169,19 +206,61 @@ static struct executor *executor_for(struct engine *e, struct task *t)
 	return e->backends[b];
 }
 
-static struct model_load *model_load(struct engine *e, const struct task *t)
+static const struct actor_route *route_of(struct engine *e, const struct wf_actor *a)
+{
+	for (size_t i = 0; i < e->nroutes; i++)
+		if (e->routes[i].actor == a)
+			return &e->routes[i];
+	e->routes = xreallocarray(e->routes, e->nroutes + 1, sizeof *e->routes);
+	struct actor_route *r = &e->routes[e->nroutes++];
+	r->actor = a;
+	r->backend = llm_backend_for(a, e->o->llm);
+	r->server[0] = '\0';
+	if (r->backend != LLM_REPLAY)
+		http_server_key(r->backend, a, r->server, sizeof r->server);
+	return r;
+}
+
+static size_t server_index(struct engine *e, const char *key)
+{
+	for (size_t i = 0; i < e->nservers; i++)
+		if (!strcmp(e->servers[i].key, key))
+			return i;
+	e->servers = xreallocarray(e->servers, e->nservers + 1, sizeof *e->servers);
+	struct server_load *s = &e->servers[e->nservers];
+	memset(s, 0, sizeof *s);
+	snprintf(s->key, sizeof s->key, "%s", key);
+	return e->nservers++;
+}
+
+static struct model_load *find_model(struct engine *e, const char *key)
 {
 	for (size_t i = 0; i < e->nmodels; i++)
-		if (!strcmp(e->models[i].key, t->model_key))
+		if (!strcmp(e->models[i].key, key))
 			return &e->models[i];
+	return NULL;
+}
+
+static struct model_load *model_load(struct engine *e, const struct task *t)
+{
+	struct model_load *m = find_model(e, t->model_key);
+	if (m)
+		return m;
+	size_t server = server_index(e, t->server);
 	e->models = xreallocarray(e->models, e->nmodels + 1, sizeof *e->models);
-	struct model_load *m = &e->models[e->nmodels++];
+	m = &e->models[e->nmodels++];
 	memset(m, 0, sizeof *m);
 	snprintf(m->key, sizeof m->key, "%s", t->model_key);
+	m->server = server;
 	long limit = 0;
 	m->limit = json_get_long(t->actor->config, "parallel", &limit) == 0 && limit > 0 ? (int)limit
 										       : e->o->per_model;
 	return m;
+}
+
+static int is_model_call(const struct task *t)
+{
+	return !strcmp(t->actor->type, "ai_model");
 }
 
 /* Whether t may start now without exceeding a limit. */
@@ -189,18 +268,93 @@ static int has_capacity(struct engine *e, struct task *t)
 {
 	if (e->in_flight >= (size_t)e->o->parallel)
 		return 0;
-	if (!strcmp(t->actor->type, "script") || !strcmp(t->actor->type, "builtin"))
+	if (!is_model_call(t))
 		return e->scripts_running < (size_t)e->o->scripts;
-	return model_load(e, t)->running < model_load(e, t)->limit;
+	struct model_load *m = model_load(e, t);
+	if (e->o->per_server > 0 && e->servers[m->server].running >= e->o->per_server)
+		return 0;
+	return m->running < m->limit;
 }
 
 static void account(struct engine *e, struct task *t, int delta)
 {
 	e->in_flight += (size_t)delta;
-	if (!strcmp(t->actor->type, "script") || !strcmp(t->actor->type, "builtin"))
+	if (!is_model_call(t)) {
 		e->scripts_running += (size_t)delta;
-	else
-		model_load(e, t)->running += delta;
+	} else {
+		struct model_load *m = model_load(e, t);
+		m->running += delta;
+		e->servers[m->server].running += delta;
+	}
+}
+
+/* Updates each server's set of active models from the model calls that are
+ * ready (cands, in window order); see the comment at the top. A model leaves
+ * the set only if may_drop: not when steps that finished inline in this round
+ * (a save) may have made its next request ready, unseen in this window. */
+static void choose_models(struct engine *e, struct task **cands, size_t n, int may_drop)
+{
+	for (size_t i = 0; i < e->nmodels; i++)
+		e->models[i].ready = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct model_load *m = model_load(e, cands[i]);
+		if (!m->ready++)
+			m->first = i;
+	}
+	for (size_t i = 0; i < e->nmodels; i++) {
+		struct model_load *m = &e->models[i];
+		if (may_drop && m->active && !m->running && !m->ready) {
+			m->active = 0;
+			e->servers[m->server].nactive--;
+		}
+	}
+	for (size_t s = 0; s < e->nservers; s++) {
+		while (e->servers[s].nactive < e->o->loaded_models) {
+			struct model_load *best = NULL;
+			for (size_t i = 0; i < e->nmodels; i++) {
+				struct model_load *m = &e->models[i];
+				if (m->server != s || m->active || !m->ready)
+					continue;
+				if (!best || m->ready > best->ready || (m->ready == best->ready && m->first < best->first))
+					best = m;
+			}
+			if (!best)
+				break;
+			best->active = 1;
+			e->servers[s].nactive++;
+		}
+	}
+}
+
+/* The actors whose model is not active on a server that has no room for
+ * another model, as a JSON array for db_ready (NULL when none). */
+static char *later_actors(struct engine *e)
+{
+	if (e->o->fifo)
+		return NULL;
+	struct buf b = BUF_INIT;
+	for (size_t w = 0; w < e->defs.n; w++) {
+		const struct workflow *wf = e->defs.wfs[w];
+		for (size_t i = 0; i < wf->nactors; i++) {
+			const struct wf_actor *a = &wf->actors[i];
+			if (strcmp(a->type, "ai_model"))
+				continue;
+			const struct actor_route *r = route_of(e, a);
+			if (r->backend == LLM_REPLAY)
+				continue;
+			char key[256];
+			snprintf(key, sizeof key, "%s %s", r->server, wf_actor_model(a));
+			const struct model_load *m = find_model(e, key);
+			size_t s = server_index(e, r->server);
+			if ((m && m->active) || e->servers[s].nactive < e->o->loaded_models)
+				continue;
+			buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
+		}
+	}
+	if (!b.len)
+		return NULL;
+	buf_putc(&b, ']');
+	return buf_detach(&b);
 }
 
 static int limit_reached(const struct engine *e)
@@ -223,8 +377,10 @@ static struct task *make_task(struct engine *e, struct ready *r)
 		t->actor = workflow_actor(t->wf, t->conv->actor);
 	if (t->actor) {
 		t->deadline_ms = t->started_ms + (int64_t)t->conv->timeout_seconds * 1000;
-		if (!strcmp(t->actor->type, "ai_model"))
-			snprintf(t->model_key, sizeof t->model_key, "%s", wf_actor_model(t->actor));
+		if (is_model_call(t)) {
+			snprintf(t->server, sizeof t->server, "%s", route_of(e, t->actor)->server);
+			snprintf(t->model_key, sizeof t->model_key, "%s %s", t->server, wf_actor_model(t->actor));
+		}
 	}
 	return t;
 }
@@ -256,19 +412,55 @@ static int finish(struct engine *e, struct task *t)
 	return advance_finish(e->db, t, &e->policy, &e->st->adv);
 }
 
+/* Claims t if a limit allows it now, and appends it to the list to start
+ * (*tail is where the next goes); else frees it (it stays pending). */
+static int claim(struct engine *e, struct task *t, struct executor *ex, struct task ***tail, int *progressed)
+{
+	if (!has_capacity(e, t)) {
+		task_free(t);
+		return E_OK;
+	}
+	char lease[32];
+	iso_time(now_ms() + (int64_t)t->conv->timeout_seconds * 1000 + 60000, lease);
+	int claimed = 0;
+	int rc = db_interaction_claim(e->db, t->r.id, e->owner, lease, &claimed);
+	if (!rc && claimed)
+		rc = db_ready_load(e->db, &t->r);
+	if (rc || !claimed) {
+		task_free(t);
+		return rc;
+	}
+	t->claimed = 1;
+	t->priv = ex;
+	account(e, t, +1);
+	t->next = NULL;
+	**tail = t;
+	*tail = &t->next;
+	e->started++;
+	*progressed = 1;
+	return E_OK;
+}
+
 /* One round: select ready work; run what finishes at once and claim what does
- * not, all in one transaction; then start the claimed tasks. */
-static int claim_round(struct engine *e, int *progressed)
+ * not, all in one transaction; then start the claimed tasks. A quick round
+ * (when requests have just ended, and before they are recorded) only starts
+ * more of the work that is waiting: no steps that finish at once, no model
+ * switch. */
+static int claim_round(struct engine *e, int *progressed, int quick)
 {
 	struct ready *ready = xcalloc(WINDOW, sizeof *ready);
-	struct task *to_start = NULL;
-	size_t n = 0;
+	struct task **cands = xcalloc(WINDOW, sizeof *cands); /* model calls, for choose_models */
+	struct task *to_start = NULL, **tail = &to_start;
+	size_t n = 0, ncands = 0;
+	int ran_inline = 0;
 	char now[32];
 	*progressed = 0;
 	iso_now(now);
+	char *later = later_actors(e);
 	int rc = db_begin(e->db);
 	if (!rc)
-		rc = db_ready(e->db, &e->o->scope, now, WINDOW, ready, &n);
+		rc = db_ready(e->db, &e->o->scope, now, later, WINDOW, ready, &n);
+	free(later);
 	for (size_t i = 0; !rc && i < n && !limit_reached(e); i++) {
 		struct task *t = make_task(e, &ready[i]);
 		if (!t->actor) {
@@ -276,15 +468,7 @@ static int claim_round(struct engine *e, int *progressed)
 				    "conversation %ld is no longer a step of workflow %ld (or its actor is gone)",
 				    t->r.conversation_id, t->r.workflow_id);
 			err_clear();
-			rc = finish(e, t);
-			task_free(t);
-			e->started++;
-			*progressed = 1;
-			continue;
-		}
-		struct executor *ex = executor_for(e, t);
-		if (ex->finishes_inline) {
-			rc = ex->start(ex, e->db, t);
+			rc = db_ready_load(e->db, &t->r);
 			if (!rc)
 				rc = finish(e, t);
 			task_free(t);
@@ -292,26 +476,42 @@ static int claim_round(struct engine *e, int *progressed)
 			*progressed = 1;
 			continue;
 		}
-		if (!has_capacity(e, t)) {
+		struct executor *ex = executor_for(e, t);
+		if (ex->finishes_inline) {
+			if (quick) {
+				task_free(t);
+				continue;
+			}
+			ran_inline = 1;
+			rc = db_ready_load(e->db, &t->r);
+			if (!rc)
+				rc = ex->start(ex, e->db, t);
+			if (!rc)
+				rc = finish(e, t);
 			task_free(t);
+			e->started++;
+			*progressed = 1;
 			continue;
 		}
-		char lease[32];
-		iso_time(now_ms() + (int64_t)t->conv->timeout_seconds * 1000 + 60000, lease);
-		int claimed = 0;
-		rc = db_interaction_claim(e->db, t->r.id, e->owner, lease, &claimed);
-		if (rc || !claimed) {
-			task_free(t);
+		if (is_model_call(t) && !e->o->fifo) {
+			t->priv = ex;
+			cands[ncands++] = t;
 			continue;
 		}
-		t->claimed = 1;
-		t->priv = ex;
-		account(e, t, +1);
-		t->next = to_start;
-		to_start = t;
-		e->started++;
-		*progressed = 1;
+		rc = claim(e, t, ex, &tail, progressed);
 	}
+	if (ncands)
+		choose_models(e, cands, ncands, !quick && !ran_inline);
+	for (size_t i = 0; i < ncands; i++) {
+		struct task *t = cands[i];
+		struct executor *ex = t->priv;
+		t->priv = NULL;
+		if (rc || limit_reached(e) || !model_load(e, t)->active)
+			task_free(t);
+		else
+			rc = claim(e, t, ex, &tail, progressed);
+	}
+	free(cands);
 	for (size_t i = 0; i < n; i++)
 		db_ready_release(&ready[i]);
 	free(ready);
@@ -337,7 +537,15 @@ static int claim_round(struct engine *e, int *progressed)
 	return rc;
 }
 
-/* Finishes the tasks the executors handed back, in one transaction. */
+/* The capacity of tasks that ended is free again. */
+static void free_capacity(struct engine *e, struct task *done)
+{
+	for (struct task *t = done; t; t = t->next)
+		account(e, t, -1);
+}
+
+/* Finishes the tasks the executors handed back (their capacity freed), in one
+ * transaction. */
 static int finish_batch(struct engine *e, struct task *done, int release)
 {
 	if (!done)
@@ -352,7 +560,6 @@ static int finish_batch(struct engine *e, struct task *done, int release)
 	while (done) {
 		struct task *t = done;
 		done = t->next;
-		account(e, t, -1);
 		task_free(t);
 	}
 	return rc;
@@ -456,13 +663,14 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 				for (size_t i = 0; i < e.nall; i++)
 					if (e.all[i]->abort_all)
 						e.all[i]->abort_all(e.all[i], &done);
+				free_capacity(&e, done);
 				rc = finish_batch(&e, done, 1);
 				break;
 			}
 		}
 		int progressed = 0;
 		if (!stopping && !limit_reached(&e))
-			rc = claim_round(&e, &progressed);
+			rc = claim_round(&e, &progressed, 0);
 		if (rc)
 			break;
 		progress(&e, 0);
@@ -489,11 +697,33 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 			continue;
 		}
 		wait_for_work(&e, progressed ? 0 : 250);
+		/* Start the next requests before recording the ones that ended: a
+		 * server slot that came free should not wait for that bookkeeping.
+		 * Answers that arrive meanwhile (a server often finishes several
+		 * at once) get the same treatment before anything is recorded. No
+		 * model switch yet: what the ended requests lead to is not known. */
 		struct task *done = NULL;
-		for (size_t i = 0; i < e.nall; i++)
-			if (e.all[i]->collect)
-				e.all[i]->collect(e.all[i], &done);
+		int early = E_OK;
+		for (int round = 0; round < 4 && !early; round++) {
+			struct task *more = NULL;
+			for (size_t i = 0; i < e.nall; i++)
+				if (e.all[i]->collect)
+					e.all[i]->collect(e.all[i], &more);
+			if (!more)
+				break;
+			free_capacity(&e, more);
+			int ignored;
+			if (!stopping && !limit_reached(&e))
+				early = claim_round(&e, &ignored, 1);
+			struct task **end = &more;
+			while (*end)
+				end = &(*end)->next;
+			*end = done;
+			done = more;
+		}
 		rc = finish_batch(&e, done, 0);
+		if (!rc)
+			rc = early;
 	}
 	st->elapsed_ms = mono_ms() - t0;
 	st->interrupted = interrupts > 0;
@@ -502,6 +732,8 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 		if (e.all[i] != o->model_executor)
 			e.all[i]->destroy(e.all[i]);
 	free(e.models);
+	free(e.servers);
+	free(e.routes);
 	defs_release(&e.defs);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -19,6 +19,9 @@ struct engine_opts {
 	const char *replay_dir;   /* where replayed and recorded responses live */
 	int parallel;             /* tasks in flight at once, in all */
 	int per_model;            /* requests in flight per model (actor config "parallel" overrides) */
+	int per_server;           /* requests in flight per model server; 0: no limit of its own */
+	int loaded_models;        /* different models one server is sent requests for at a time */
+	int fifo;                 /* oldest first whatever the model (--order fifo), not loaded model first */
 	int scripts;              /* scripts running at once */
 	int64_t retry_base_ms;
 	int64_t retry_cap_ms;
@@ -29,8 +32,10 @@ struct engine_opts {
 	struct executor *model_executor;
 };
 
-/* Defaults: all of them, 8 in flight, 1 per model, 4 scripts, retries from 1 s
- * up to 60 s (WAVERUNNER_RETRY_BASE_MS and _CAP_MS override), 5 s of grace. */
+/* Defaults: all of them, 8 in flight, 1 per model, no limit per server of its
+ * own, one model per server at a time, loaded model first, 4 scripts, retries
+ * from 1 s up to 60 s (WAVERUNNER_RETRY_BASE_MS and _CAP_MS override), 5 s of
+ * grace. */
 void engine_opts_default(struct engine_opts *o);
 
 struct engine_stats {

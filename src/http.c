@@ -1,14 +1,663 @@
-/* http.c: HTTP through libcurl (http.h): process-wide set-up, and a blocking
- * client for the job-board fetcher. The model-server executor (libcurl's
- * multi interface) is a section of its own. */
+/* http.c: HTTP through libcurl (http.h), the only file that includes curl.h:
+ * model calls through libcurl's multi interface (the first sections), and the
+ * process-wide set-up and a blocking client for the job-board fetcher (the last).
+ *
+ * Every request streams (Ollama NDJSON, OpenAI server-sent events), so that
+ * waiting can be bounded by silence rather than by length: a long answer that
+ * keeps coming is fine, a server that stops sending is not. Three limits apply
+ * to each call: the step's timeout for the whole call (the engine's deadline),
+ * a first-byte window (Ollama sends nothing, not even headers, until the model
+ * is loaded; its own load limit is 5 minutes), and an idle window between
+ * bytes once the answer has begun. The protocol itself (bodies, stream
+ * parsing, error messages) is in ollama.c, openai.c and llmreply.c. */
 #include "http.h"
 
 #include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "err.h"
+#include "json.h"
+#include "llmreply.h"
+#include "ollama.h"
+#include "openai.h"
 #include "util.h"
 #include "version.h"
+
+#define CONNECT_MS 5000
+/* Model load (up to Ollama's OLLAMA_LOAD_TIMEOUT of 5 min) plus the evaluation
+ * of a long prompt may pass before the first byte. */
+#define FIRST_BYTE_MS 330000
+/* Between two pieces of an answer that has begun. */
+#define IDLE_MS 120000
+/* The error body of a failed request is kept up to this size. */
+#define ERROR_BODY_MAX 65536
+
+/* The load options every request to one model on one server is sent with. */
+struct pin {
+	char *key; /* origin, space, model */
+	cJSON *options;
+	int warned;
+	struct pin *next;
+};
+
+struct xfer {
+	struct http *h;
+	struct task *t;
+	enum llm_mode backend;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *body;
+	char *shown; /* the URL without credentials, for messages */
+	char *model;
+	long status; /* 0 until the first byte of the body */
+	struct llm_reply reply;
+	struct buf error_body;
+	int64_t started, last_byte;
+	int64_t retry_after_ms;
+	char errbuf[CURL_ERROR_SIZE];
+	struct xfer *next;
+};
+
+/* Shared by the executors of both backends. */
+struct http {
+	int refs;
+	CURLM *multi;
+	struct xfer *xfers;
+	size_t nxfers;
+	struct task *done; /* finished, to be handed back by collect */
+	struct pin *pins;
+	char *no_proxy;
+};
+
+struct http_ex {
+	struct http *h;
+	enum llm_mode backend;
+};
+
+static struct http *shared;
+
+static const char *backend_name(enum llm_mode b)
+{
+	return b == LLM_OPENAI ? "openai" : "ollama";
+}
+
+/* The URL the backend's requests for actor a go to: Ollama's base URL, or the
+ * OpenAI chat completions endpoint. NULL with *error set when there is none. */
+static char *base_url(enum llm_mode backend, const struct wf_actor *a, char **error)
+{
+	const char *configured = json_str(a->config, "base_url");
+	if (configured && !*configured)
+		configured = NULL;
+	if (backend == LLM_OPENAI) {
+		const char *base = configured ? configured : getenv("OPENAI_BASE_URL");
+		if (!base || !*base) {
+			/* There is no sensible default: llama.cpp's port varies, and a
+			 * hosted API would be a surprise for a local tool. */
+			*error = xstrdup("no OpenAI-compatible server is set: give the actor a \"base_url\" in its "
+					 "config or set OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)");
+			return NULL;
+		}
+		return openai_endpoint(base, error);
+	}
+	return ollama_base_url(configured ? configured : getenv("OLLAMA_HOST"), error);
+}
+
+void http_server_key(enum llm_mode backend, const struct wf_actor *a, char *out, size_t size)
+{
+	char *error = NULL;
+	char *url = base_url(backend, a, &error);
+	char *origin = url ? llmreply_origin(url) : NULL;
+	snprintf(out, size, "%s", origin ? origin : "");
+	free(origin);
+	free(url);
+	free(error);
+}
+
+/* The load options of this call, made equal to the first call's for the model. */
+static void pin_options(struct http *h, const char *origin, const char *model, cJSON *req)
+{
+	char *key = xasprintf("%s %s", origin, model);
+	struct pin *p;
+	for (p = h->pins; p && strcmp(p->key, key); p = p->next)
+		;
+	if (!p) {
+		p = xcalloc(1, sizeof *p);
+		p->key = key;
+		p->next = h->pins;
+		h->pins = p;
+	} else {
+		free(key);
+	}
+	cJSON *opts = cJSON_GetObjectItemCaseSensitive(req, "options");
+	int had = opts != NULL;
+	if (!opts)
+		opts = cJSON_AddObjectToObject(req, "options");
+	if (ollama_pin_load_options(opts, &p->options) && !p->warned) {
+		char *want = json_print(p->options);
+		warn("requests to model '%s' on %s differ in load options (num_ctx, ...); all are sent with "
+		     "the first ones, %s, so that the server does not reload the model",
+		     model, origin, want);
+		free(want);
+		p->warned = 1;
+	}
+	if (!had && !cJSON_GetArraySize(opts))
+		cJSON_DeleteItemFromObjectCaseSensitive(req, "options");
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *priv)
+{
+	struct xfer *x = priv;
+	size_t len = size * n;
+	x->last_byte = mono_ms();
+	int64_t wait = llmreply_retry_after(data, len, now_ms());
+	int precise = len > 14 && !strncasecmp(data, "retry-after-ms", 14);
+	if (wait >= 0 && (!x->retry_after_ms || precise))
+		x->retry_after_ms = wait; /* retry-after-ms is the more precise of the two */
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *priv)
+{
+	struct xfer *x = priv;
+	size_t len = size * n;
+	x->last_byte = mono_ms();
+	if (!x->status)
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	if (x->status < 200 || x->status > 299) {
+		if (x->error_body.len < ERROR_BODY_MAX)
+			buf_add(&x->error_body, data,
+				len < ERROR_BODY_MAX - x->error_body.len ? len : ERROR_BODY_MAX - x->error_body.len);
+		return len;
+	}
+	if (x->backend == LLM_OPENAI)
+		openai_feed(&x->reply, data, len);
+	else
+		ollama_feed(&x->reply, data, len);
+	/* Nothing good can follow a malformed line: stop reading. */
+	return x->reply.malformed ? 0 : len;
+}
+
+static void xfer_free(struct xfer *x)
+{
+	if (x->easy) {
+		curl_multi_remove_handle(x->h->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+	}
+	curl_slist_free_all(x->headers);
+	free(x->body);
+	free(x->shown);
+	free(x->model);
+	llmreply_release(&x->reply);
+	buf_release(&x->error_body);
+	free(x);
+}
+
+static void hand_back(struct http *h, struct task *t)
+{
+	t->next = h->done;
+	h->done = t;
+}
+
+/* Fails t before anything was sent. */
+static int fail_now(struct http *h, struct task *t, enum fail_class c, const char *msg)
+{
+	result_fail(&t->res, c, "%s", msg);
+	hand_back(h, t);
+	return E_OK;
+}
+
+static struct curl_slist *add_header(struct curl_slist *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static struct curl_slist *add_header(struct curl_slist *l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+	struct curl_slist *n = curl_slist_append(l, s);
+	free(s);
+	if (!n) {
+		fprintf(stderr, "waverunner: out of memory\n");
+		abort();
+	}
+	return n;
+}
+
+static int http_start(struct executor *ex, struct db *db, struct task *t)
+{
+	struct http_ex *hx = ex->state;
+	struct http *h = hx->h;
+	(void)db;
+	struct result *res = &t->res;
+	free(res->backend);
+	res->backend = xstrdup(backend_name(hx->backend));
+	cJSON *req = cJSON_Parse(t->r.input ? t->r.input : "");
+	const char *model = json_str(req, "model");
+	free(res->model);
+	res->model = xstrdup(model ? model : "");
+	if (!cJSON_IsObject(req) || !model) {
+		cJSON_Delete(req);
+		return fail_now(h, t, FC_INTERNAL, "the stored input is not a model request");
+	}
+	char *error = NULL;
+	char *base = base_url(hx->backend, t->actor, &error);
+	if (!base) {
+		int rc = fail_now(h, t, FC_BAD_REQUEST, error);
+		free(error);
+		cJSON_Delete(req);
+		return rc;
+	}
+	char *origin = llmreply_origin(base);
+	char *url = NULL, *body = NULL;
+	if (hx->backend == LLM_OPENAI) {
+		url = xstrdup(base);
+		openai_request(req, &body, &error);
+	} else {
+		const char *path;
+		pin_options(h, origin, model, req);
+		if (ollama_request(req, cJSON_GetObjectItemCaseSensitive(t->actor->config, "keep_alive"), &path, &body,
+				   &error) == 0)
+			url = xasprintf("%s%s", base, path);
+	}
+	free(origin);
+	free(base);
+	cJSON_Delete(req);
+	if (!body) {
+		int rc = fail_now(h, t, FC_INTERNAL, error ? error : "cannot build the request");
+		free(error);
+		free(url);
+		return rc;
+	}
+
+	struct xfer *x = xcalloc(1, sizeof *x);
+	x->h = h;
+	x->t = t;
+	x->backend = hx->backend;
+	x->body = body;
+	x->shown = llmreply_url_shown(url);
+	x->model = xstrdup(res->model);
+	llmreply_init(&x->reply);
+	x->started = x->last_byte = mono_ms();
+	x->headers = add_header(NULL, "Content-Type: application/json");
+	x->headers = add_header(x->headers, "Accept: %s",
+				hx->backend == LLM_OPENAI ? "text/event-stream" : "application/x-ndjson");
+	/* Without this libcurl waits up to a second for "100 Continue" before
+	 * sending a body over 1 kB, which servers do not send. */
+	x->headers = add_header(x->headers, "Expect:");
+	x->headers = add_header(x->headers, "X-Waverunner-Interaction: %ld", t->r.id);
+	x->headers = add_header(x->headers, "X-Waverunner-Conversation: %ld", t->r.conversation_id);
+	if (t->r.posting_id)
+		x->headers = add_header(x->headers, "X-Waverunner-Posting: %ld", t->r.posting_id);
+	else
+		x->headers = add_header(x->headers, "X-Waverunner-Posting;"); /* an empty value */
+	const char *key = getenv("OPENAI_API_KEY");
+	if (hx->backend == LLM_OPENAI && key && *key && strspn(key, " \t") != strlen(key))
+		x->headers = add_header(x->headers, "Authorization: Bearer %s", key);
+
+	CURL *e = curl_easy_init();
+	if (!e) {
+		free(url);
+		xfer_free(x);
+		return fail_now(h, t, FC_INTERNAL, "libcurl could not make a request handle");
+	}
+	x->easy = e;
+	int64_t left = t->deadline_ms - x->started;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "waverunner/" WAVERUNNER_VERSION);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_MS);
+	/* A backstop only: the deadline is checked in collect, with a better message. */
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left + 1000 : 1000));
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, h->no_proxy);
+	free(url);
+	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		x->easy = NULL;
+		xfer_free(x);
+		return fail_now(h, t, FC_INTERNAL, "libcurl could not start the request");
+	}
+	x->next = h->xfers;
+	h->xfers = x;
+	h->nxfers++;
+	/* Send it now, not after the engine's bookkeeping: the server's slot is
+	 * free. What this completes of other transfers is collected as usual. */
+	int running;
+	curl_multi_perform(h->multi, &running);
+	return E_OK;
+}
+
+static void describe_status(struct xfer *x, struct result *res)
+{
+	char *msg = llmreply_error_message(x->error_body.data, x->error_body.len);
+	long s = x->status;
+	enum fail_class c = llmreply_status_class(s);
+	switch (c) {
+	case FC_NOT_FOUND:
+		result_fail(res, c, "model '%s' not found at %s (HTTP 404): %s%s%s", x->model, x->shown, msg,
+			    x->backend == LLM_OLLAMA ? "; pull it with: ollama pull " : "",
+			    x->backend == LLM_OLLAMA ? x->model : "");
+		break;
+	case FC_AUTH:
+		result_fail(res, c, "%s refused the request (HTTP %ld): %s%s", x->shown, s, msg,
+			    x->backend == LLM_OPENAI ? "; check OPENAI_API_KEY" : "");
+		break;
+	case FC_RATE_LIMIT:
+		result_fail(res, c, "%s is limiting the request rate (HTTP 429): %s", x->shown, msg);
+		break;
+	case FC_SERVER:
+	case FC_TIMEOUT:
+		result_fail(res, c, "%s failed (HTTP %ld): %s", x->shown, s, msg);
+		break;
+	default:
+		result_fail(res, c, "%s refused the request (HTTP %ld): %s", x->shown, s, msg);
+		break;
+	}
+	if (c == FC_RATE_LIMIT || c == FC_SERVER)
+		res->retry_after_ms = x->retry_after_ms;
+	free(msg);
+}
+
+static void describe_curl_error(struct xfer *x, CURLcode code, struct result *res)
+{
+	const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+	switch (code) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		result_fail(res, FC_CONNECTION, "cannot connect to %s: %s (is the %s server running?)", x->shown, why,
+			    x->backend == LLM_OPENAI ? "model" : "Ollama");
+		break;
+	case CURLE_GOT_NOTHING:
+		result_fail(res, FC_CONNECTION, "%s closed the connection without answering", x->shown);
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		if (!x->reply.received && !x->status && mono_ms() - x->started < CONNECT_MS + 1000)
+			result_fail(res, FC_CONNECTION, "cannot connect to %s within %d s", x->shown, CONNECT_MS / 1000);
+		else
+			result_fail(res, FC_TIMEOUT, "no complete answer from %s within the step's timeout of %d s",
+				    x->shown, x->t->conv->timeout_seconds);
+		break;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_PEER_FAILED_VERIFICATION:
+		result_fail(res, FC_BAD_REQUEST, "cannot call %s: %s", x->shown, why);
+		break;
+	default:
+		/* Resets, broken streams, TLS handshakes: the next try may well work. */
+		result_fail(res, FC_CONNECTION, "the connection to %s failed: %s", x->shown, why);
+		break;
+	}
+}
+
+/* Fills the task's result from a finished transfer. */
+static void conclude(struct xfer *x, CURLcode code)
+{
+	struct result *res = &x->t->res;
+	struct llm_reply *r = &x->reply;
+	if (code == CURLE_OK && !x->status) /* an answer without a body */
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	int ok_status = x->status >= 200 && x->status <= 299;
+	if (code == CURLE_OK && ok_status) {
+		if (x->backend == LLM_OPENAI)
+			openai_finish(r);
+		else
+			ollama_finish(r);
+	}
+	const char *api = x->backend == LLM_OPENAI ? "server-sent events" : "NDJSON";
+	if (r->malformed) {
+		char *q = llmreply_quote(r->head.data, r->head.len, 160);
+		result_fail(res, FC_INVALID_OUTPUT, "the answer from %s is not valid %s (%s); it begins: %s", x->shown,
+			    api, r->malformed, q);
+		free(q);
+	} else if (code != CURLE_OK) {
+		describe_curl_error(x, code, res);
+	} else if (!ok_status) {
+		describe_status(x, res);
+	} else if (r->error) {
+		/* A failure after the answer began (the runner crashed, the context overflowed). */
+		result_fail(res, FC_SERVER, "%s reported an error while answering: %s", x->shown, r->error);
+	} else if (!r->received) {
+		result_fail(res, FC_INVALID_OUTPUT, "%s sent an empty answer (HTTP %ld)", x->shown, x->status);
+	} else if (!r->done) {
+		char *q = llmreply_quote(r->head.data, r->head.len, 160);
+		result_fail(res, FC_INVALID_OUTPUT, "the answer from %s ended before the server marked it complete; "
+			    "it begins: %s", x->shown, q);
+		free(q);
+	} else {
+		res->ok = 1;
+		res->output = buf_detach(&r->text);
+		if (!res->output)
+			res->output = xstrdup("");
+		res->prompt_tokens = r->prompt_tokens;
+		res->output_tokens = r->output_tokens;
+		res->total_ms = r->total_ms;
+		res->load_ms = r->load_ms;
+		res->eval_ms = r->eval_ms;
+		if (r->done_reason)
+			res->done_reason = xstrdup(r->done_reason);
+	}
+}
+
+/* Unlinks x, hands its task back, frees it. */
+static void retire(struct http *h, struct xfer *x)
+{
+	for (struct xfer **p = &h->xfers; *p; p = &(*p)->next)
+		if (*p == x) {
+			*p = x->next;
+			break;
+		}
+	h->nxfers--;
+	hand_back(h, x->t);
+	x->t = NULL;
+	xfer_free(x);
+}
+
+/* The time at which x has waited too long, and why. */
+static int64_t limit_of(const struct xfer *x, const char **why)
+{
+	int64_t limit = x->t->deadline_ms;
+	*why = "deadline";
+	int64_t silence = x->reply.received || x->status ? x->last_byte + IDLE_MS : x->started + FIRST_BYTE_MS;
+	if (silence < limit) {
+		limit = silence;
+		*why = x->reply.received || x->status ? "idle" : "first";
+	}
+	return limit;
+}
+
+static void check_limits(struct http *h, int64_t now)
+{
+	for (struct xfer *x = h->xfers, *next; x; x = next) {
+		next = x->next;
+		const char *why;
+		if (now < limit_of(x, &why))
+			continue;
+		struct result *res = &x->t->res;
+		if (!strcmp(why, "deadline"))
+			result_fail(res, FC_TIMEOUT, "no complete answer from %s within the step's timeout of %d s%s",
+				    x->shown, x->t->conv->timeout_seconds,
+				    x->reply.received ? " (the answer had begun)" : "");
+		else if (!strcmp(why, "first"))
+			result_fail(res, FC_TIMEOUT, "%s sent nothing for %d s", x->shown, FIRST_BYTE_MS / 1000);
+		else
+			result_fail(res, FC_TIMEOUT, "%s stopped sending for %d s in the middle of the answer", x->shown,
+				    IDLE_MS / 1000);
+		retire(h, x);
+	}
+}
+
+static void http_collect(struct executor *ex, struct task **done)
+{
+	struct http_ex *hx = ex->state;
+	struct http *h = hx->h;
+	int running = 0, left;
+	curl_multi_perform(h->multi, &running);
+	CURLMsg *m;
+	while ((m = curl_multi_info_read(h->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		char *priv = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		struct xfer *x = (struct xfer *)priv;
+		CURLcode code = m->data.result;
+		if (!x)
+			continue;
+		conclude(x, code);
+		retire(h, x); /* invalidates m: nothing of it is read after */
+	}
+	check_limits(h, mono_ms());
+	while (h->done) {
+		struct task *t = h->done;
+		h->done = t->next;
+		t->next = *done;
+		*done = t;
+	}
+}
+
+static void http_wait(struct executor *ex, struct pollfd *extra, size_t n, int timeout_ms)
+{
+	struct http_ex *hx = ex->state;
+	struct curl_waitfd w[512];
+	if (n > ARRAY_LEN(w))
+		n = ARRAY_LEN(w);
+	for (size_t i = 0; i < n; i++) {
+		w[i].fd = extra[i].fd;
+		w[i].events = (short)(((extra[i].events & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+				      ((extra[i].events & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
+				      ((extra[i].events & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+		w[i].revents = 0;
+	}
+	int numfds = 0;
+	curl_multi_poll(hx->h->multi, n ? w : NULL, (unsigned)n, timeout_ms, &numfds);
+	for (size_t i = 0; i < n; i++)
+		extra[i].revents = (short)(((w[i].revents & CURL_WAIT_POLLIN) ? POLLIN : 0) |
+					   ((w[i].revents & CURL_WAIT_POLLPRI) ? POLLPRI : 0) |
+					   ((w[i].revents & CURL_WAIT_POLLOUT) ? POLLOUT : 0));
+}
+
+static int64_t http_next_wakeup(struct executor *ex, int64_t now)
+{
+	struct http_ex *hx = ex->state;
+	struct http *h = hx->h;
+	if (h->done)
+		return 0;
+	int64_t first = -1;
+	for (struct xfer *x = h->xfers; x; x = x->next) {
+		const char *why;
+		int64_t w = limit_of(x, &why) - now;
+		if (w < 0)
+			w = 0;
+		if (first < 0 || w < first)
+			first = w;
+	}
+	return first;
+}
+
+static void http_abort_all(struct executor *ex, struct task **done)
+{
+	struct http_ex *hx = ex->state;
+	struct http *h = hx->h;
+	while (h->xfers)
+		retire(h, h->xfers); /* closing the connection cancels the generation */
+	while (h->done) {
+		struct task *t = h->done;
+		h->done = t->next;
+		t->next = *done;
+		*done = t;
+	}
+}
+
+static size_t http_in_flight(struct executor *ex)
+{
+	struct http_ex *hx = ex->state;
+	return hx->h->nxfers;
+}
+
+static void http_destroy(struct executor *ex)
+{
+	struct http_ex *hx = ex->state;
+	struct http *h = hx->h;
+	if (--h->refs == 0) {
+		while (h->xfers) {
+			struct xfer *x = h->xfers;
+			h->xfers = x->next;
+			task_free(x->t);
+			xfer_free(x);
+		}
+		while (h->done) {
+			struct task *t = h->done;
+			h->done = t->next;
+			task_free(t);
+		}
+		while (h->pins) {
+			struct pin *p = h->pins;
+			h->pins = p->next;
+			free(p->key);
+			cJSON_Delete(p->options);
+			free(p);
+		}
+		curl_multi_cleanup(h->multi);
+		curl_global_cleanup();
+		free(h->no_proxy);
+		free(h);
+		shared = NULL;
+	}
+	free(hx);
+	free(ex);
+}
+
+struct executor *http_backend_new(enum llm_mode backend, const struct engine_opts *o)
+{
+	(void)o;
+	if (!shared) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			fprintf(stderr, "waverunner: libcurl could not be initialised\n");
+			abort();
+		}
+		shared = xcalloc(1, sizeof *shared);
+		/* Like Go's clients (Ollama's own), never send a local server's
+		 * requests to an http_proxy; NO_PROXY still adds to the list. */
+		const char *np = getenv("NO_PROXY");
+		if (!np || !*np)
+			np = getenv("no_proxy");
+		shared->no_proxy = xasprintf("localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
+		shared->multi = curl_multi_init();
+		if (!shared->multi) {
+			fprintf(stderr, "waverunner: libcurl could not be initialised\n");
+			abort();
+		}
+	}
+	shared->refs++;
+	struct http_ex *hx = xcalloc(1, sizeof *hx);
+	hx->h = shared;
+	hx->backend = backend == LLM_OPENAI ? LLM_OPENAI : LLM_OLLAMA;
+	struct executor *ex = xcalloc(1, sizeof *ex);
+	ex->name = backend_name(hx->backend);
+	ex->start = http_start;
+	ex->collect = http_collect;
+	ex->wait = http_wait;
+	ex->next_wakeup = http_next_wakeup;
+	ex->abort_all = http_abort_all;
+	ex->in_flight = http_in_flight;
+	ex->destroy = http_destroy;
+	ex->state = hx;
+	return ex;
+}
 
 /* ==== Process-wide set-up ================================================= */
 

@@ -1,0 +1,81 @@
+/* llmreply.h: what a model server answered (the text and usage gathered from
+ * its stream, whatever the protocol), and how its failures are classified and
+ * described. Pure: no I/O. The protocol parsers are ollama.c and openai.c. */
+#ifndef llmreply_h
+#define llmreply_h
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "retry.h"
+#include "util.h"
+
+/* The longest line (NDJSON object, SSE field) accepted from a server. Ollama's
+ * own client allows 8 MB; a model's whole answer rarely reaches 1 MB. */
+#define LLMREPLY_MAX_LINE (16u << 20)
+/* How many first bytes are kept to quote in messages. */
+#define LLMREPLY_HEAD 256
+
+struct llm_reply {
+	struct buf text;       /* the answer so far */
+	char *model;           /* as the server named it, or NULL */
+	long prompt_tokens;    /* -1: not reported */
+	long output_tokens;
+	double total_ms;       /* < 0: not reported */
+	double load_ms;
+	double eval_ms;
+	char *done_reason;     /* "stop", "length", ... or NULL */
+	char *error;           /* an error the server reported inside a successful response */
+	char *malformed;       /* why the body is not what the protocol allows */
+	int done;              /* the server marked the answer complete */
+	size_t received;       /* bytes fed so far */
+	struct buf head;       /* the first LLMREPLY_HEAD bytes, for messages */
+	/* Parser state. */
+	struct buf line;       /* an incomplete line carried to the next feed */
+	struct buf event;      /* SSE: the data lines of the current event */
+	int event_error;       /* SSE: the current event is an error event */
+	int whole_json;        /* the body is one JSON document, parsed at the end */
+	int sse_started;       /* SSE: a field was seen */
+	long lines;
+};
+
+void llmreply_init(struct llm_reply *r);
+void llmreply_release(struct llm_reply *r);
+
+/* Records received bytes in r->head and r->received; the parsers call it. */
+void llmreply_note_bytes(struct llm_reply *r, const char *data, size_t len);
+/* Splits data into lines ("\n", a "\r" before it dropped), carrying a partial
+ * line in r->line, and calls on_line for each complete one. At the end (final
+ * set) the partial line is passed too. Stops early once r->malformed is set. */
+void llmreply_lines(struct llm_reply *r, const char *data, size_t len, int final,
+		    void (*on_line)(struct llm_reply *r, const char *line, size_t len));
+/* Sets r->malformed (the first reason wins). */
+void llmreply_set_malformed(struct llm_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The failure class of an HTTP status that is not 2xx: 404 not found, 401/403
+ * auth, 429 rate limit, 408 timeout, 409/5xx server (retried), other 4xx (and
+ * redirects, which a model server does not send) bad request. */
+enum fail_class llmreply_status_class(long status);
+
+/* The message in an error body: {"error": "..."} (Ollama), {"error":
+ * {"message": "..."}} (OpenAI, llama.cpp), {"message": "..."}; else the body
+ * itself, shortened and quoted. Caller frees. */
+char *llmreply_error_message(const char *body, size_t len);
+
+/* A header line as libcurl hands it ("Retry-After: 7\r\n"): the wait it asks for
+ * in ms (Retry-After in seconds or as an HTTP date, retry-after-ms), or -1 when
+ * it is not such a header or cannot be read. now_ms: the wall clock. */
+int64_t llmreply_retry_after(const char *line, size_t len, int64_t now_ms);
+
+/* data as a quoted, printable excerpt of at most max bytes: 'abc\n…'. Control
+ * characters and invalid UTF-8 are escaped. Caller frees. */
+char *llmreply_quote(const char *data, size_t len, size_t max);
+
+/* url without user:password@ (for messages). Caller frees. */
+char *llmreply_url_shown(const char *url);
+/* The server a URL points to, as "scheme://host:port" in lower case (the port
+ * made explicit, credentials and path left out): requests with one origin share
+ * one server's slots and loaded model. Caller frees. */
+char *llmreply_origin(const char *url);
+
+#endif
