@@ -1,13 +1,16 @@
 -- waverunner schema, version 1.
 -- Names follow turing's tables so that sync maps table to table. Times are UTC
 -- ISO-8601 text with milliseconds ('2026-11-24T14:37:00.123Z'), which sorts as time.
+-- Lists of allowed values are written as comparisons joined by OR, not IN (...):
+-- SQLite 3.40 evaluates an IN list in a CHECK or an index condition through a
+-- temporary b-tree built for every row written, which halved the engine's speed.
 
 CREATE TABLE workflows (
 	workflow_id          INTEGER PRIMARY KEY,
 	workflow_name        TEXT NOT NULL,
 	workflow_description TEXT,
 	workflow_version     INTEGER NOT NULL DEFAULT 1,
-	enabled              INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+	enabled              INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1),
 	-- Run parameters and their defaults, a JSON object: {"max_jobs": 50}.
 	parameters           TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(parameters)),
 	-- Directory of the file the workflow was loaded from; script paths are relative to it.
@@ -19,10 +22,11 @@ CREATE TABLE workflows (
 CREATE TABLE actors (
 	actor_id         INTEGER PRIMARY KEY,
 	actor_name       TEXT NOT NULL UNIQUE,
-	actor_type       TEXT NOT NULL CHECK (actor_type IN ('ai_model', 'script', 'builtin')),
+	actor_type       TEXT NOT NULL CHECK (actor_type = 'ai_model' OR actor_type = 'script' OR
+	                                        actor_type = 'builtin'),
 	execution_config TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(execution_config)),
 	script_file_path TEXT,
-	enabled          INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+	enabled          INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1)
 );
 
 CREATE TABLE conversations (
@@ -34,8 +38,8 @@ CREATE TABLE conversations (
 	timeout_seconds          INTEGER NOT NULL DEFAULT 300 CHECK (timeout_seconds > 0),
 	max_attempts             INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts > 0),
 	-- A terminal step ends its path by design; validate warns about other steps without rules.
-	is_terminal              INTEGER NOT NULL DEFAULT 0 CHECK (is_terminal IN (0, 1)),
-	enabled                  INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+	is_terminal              INTEGER NOT NULL DEFAULT 0 CHECK (is_terminal = 0 OR is_terminal = 1),
+	enabled                  INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1)
 );
 
 CREATE TABLE workflow_conversations (
@@ -44,8 +48,8 @@ CREATE TABLE workflow_conversations (
 	conversation_id INTEGER NOT NULL REFERENCES conversations (conversation_id),
 	execution_order INTEGER NOT NULL,
 	parallel_group  INTEGER,
-	wait_for_group  INTEGER NOT NULL DEFAULT 0 CHECK (wait_for_group IN (0, 1)),
-	enabled         INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+	wait_for_group  INTEGER NOT NULL DEFAULT 0 CHECK (wait_for_group = 0 OR wait_for_group = 1),
+	enabled         INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1),
 	UNIQUE (workflow_id, execution_order),
 	UNIQUE (workflow_id, conversation_id)
 );
@@ -58,7 +62,7 @@ CREATE TABLE instructions (
 	step_number      INTEGER NOT NULL DEFAULT 1,
 	prompt_template  TEXT NOT NULL,
 	system_prompt    TEXT,
-	enabled          INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+	enabled          INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1)
 );
 
 -- Outgoing rules. next_conversation_id NULL means END.
@@ -71,7 +75,7 @@ CREATE TABLE instruction_steps (
 	branch_priority       INTEGER NOT NULL DEFAULT 5,
 	max_iterations        INTEGER CHECK (max_iterations IS NULL OR max_iterations > 0),
 	branch_description    TEXT,
-	enabled               INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+	enabled               INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1)
 );
 CREATE INDEX instruction_steps_by_instruction ON instruction_steps (instruction_id);
 
@@ -87,7 +91,9 @@ CREATE TABLE postings (
 	external_id               TEXT,
 	external_url              TEXT NOT NULL,
 	posting_status            TEXT NOT NULL DEFAULT 'active'
-	                          CHECK (posting_status IN ('pending', 'active', 'complete', 'filled', 'invalid')),
+	                          CHECK (posting_status = 'pending' OR posting_status = 'active' OR
+	                                 posting_status = 'complete' OR posting_status = 'filled' OR
+	                                 posting_status = 'invalid'),
 	first_seen_at             TEXT,
 	last_seen_at              TEXT,
 	updated_at                TEXT,
@@ -105,8 +111,8 @@ CREATE TABLE postings (
 	results_updated_at        TEXT,
 	created_by_interaction_id INTEGER,
 	updated_by_interaction_id INTEGER,
-	invalidated               INTEGER NOT NULL DEFAULT 0 CHECK (invalidated IN (0, 1)),
-	enabled                   INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+	invalidated               INTEGER NOT NULL DEFAULT 0 CHECK (invalidated = 0 OR invalidated = 1),
+	enabled                   INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1)
 );
 CREATE UNIQUE INDEX postings_by_external_id ON postings (coalesce(source, ''), external_job_id) WHERE invalidated = 0;
 
@@ -114,7 +120,8 @@ CREATE TABLE workflow_runs (
 	workflow_run_id INTEGER PRIMARY KEY,
 	workflow_id     INTEGER NOT NULL REFERENCES workflows (workflow_id),
 	posting_id      INTEGER REFERENCES postings (posting_id),
-	status          TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'completed', 'failed')),
+	status          TEXT NOT NULL DEFAULT 'running'
+	                CHECK (status = 'running' OR status = 'completed' OR status = 'failed'),
 	-- Why a run failed, in words: "conversation 9999 'Save IHL' failed: ...".
 	status_detail   TEXT,
 	params          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params)),
@@ -136,7 +143,8 @@ CREATE TABLE interactions (
 	conversation_id  INTEGER NOT NULL REFERENCES conversations (conversation_id),
 	actor_id         INTEGER NOT NULL REFERENCES actors (actor_id),
 	status           TEXT NOT NULL DEFAULT 'pending'
-	                 CHECK (status IN ('pending', 'waiting', 'running', 'completed', 'failed')),
+	                 CHECK (status = 'pending' OR status = 'waiting' OR status = 'running' OR
+	                        status = 'completed' OR status = 'failed'),
 	execution_order  INTEGER NOT NULL,
 	-- The rule that created this interaction (NULL for a run's seed). No foreign key:
 	-- this is history, and reloading a workflow may replace its rules.
@@ -166,8 +174,13 @@ CREATE TABLE interactions (
 	eval_duration_ms REAL,
 	done_reason      TEXT
 );
-CREATE INDEX interactions_ready ON interactions (status, not_before) WHERE status IN ('pending', 'running', 'waiting');
+CREATE INDEX interactions_ready ON interactions (status, not_before)
+	WHERE status = 'pending' OR status = 'running' OR status = 'waiting';
 CREATE INDEX interactions_by_run ON interactions (workflow_run_id, conversation_id);
+-- The engine takes the pending interactions of the oldest runs first, a window
+-- at a time: in this order it walks the index and stops, instead of sorting
+-- every pending row (thousands, with a large queue) for every window.
+CREATE INDEX interactions_pending ON interactions (workflow_run_id, interaction_id) WHERE status = 'pending';
 
 -- All parents of an interaction (one, or a whole group for a fan-in step).
 CREATE TABLE interaction_parents (
@@ -181,10 +194,12 @@ CREATE INDEX interaction_parents_by_parent ON interaction_parents (parent_intera
 CREATE TABLE interaction_events (
 	event_id        INTEGER PRIMARY KEY,
 	interaction_id  INTEGER NOT NULL REFERENCES interactions (interaction_id) ON DELETE CASCADE,
-	event_type      TEXT NOT NULL CHECK (event_type IN (
-	                    'interaction_created', 'interaction_started', 'interaction_completed',
-	                    'interaction_failed', 'interaction_retried', 'interaction_branched',
-	                    'no_rule_matched', 'lease_expired', 'group_waiting', 'interaction_released')),
+	event_type      TEXT NOT NULL CHECK (
+	                    event_type = 'interaction_created' OR event_type = 'interaction_started' OR
+	                    event_type = 'interaction_completed' OR event_type = 'interaction_failed' OR
+	                    event_type = 'interaction_retried' OR event_type = 'interaction_branched' OR
+	                    event_type = 'no_rule_matched' OR event_type = 'lease_expired' OR
+	                    event_type = 'group_waiting' OR event_type = 'interaction_released'),
 	event_data      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(event_data)),
 	event_timestamp TEXT NOT NULL
 );

@@ -10,17 +10,6 @@
 #include "json.h"
 #include "util.h"
 
-static double num(const cJSON *o, const char *key)
-{
-	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const char *s = json_str(o, key);
-	return s ? s : "";
-}
-
 static void print_steps(const cJSON *steps)
 {
 	printf("  %-44s %5s %5s %5s %5s %5s %6s %6s %5s %14s %8s\n", "step", "pend", "wait", "run", "done", "fail",
@@ -28,16 +17,16 @@ static void print_steps(const cJSON *steps)
 	const cJSON *s;
 	cJSON_ArrayForEach(s, steps) {
 		char label[64], tokens[32] = "-", avg[16] = "-";
-		snprintf(label, sizeof label, "%.0f %s", num(s, "conversation_id"), str(s, "name"));
+		snprintf(label, sizeof label, "%.0f %s", json_num(s, "conversation_id"), json_text(s, "name"));
 		char *l = utf8_shorten(label, 44);
 		if (!cJSON_IsNull(cJSON_GetObjectItem(s, "prompt_tokens")))
-			snprintf(tokens, sizeof tokens, "%.0f/%.0f", num(s, "prompt_tokens"), num(s, "output_tokens"));
+			snprintf(tokens, sizeof tokens, "%.0f/%.0f", json_num(s, "prompt_tokens"), json_num(s, "output_tokens"));
 		if (!cJSON_IsNull(cJSON_GetObjectItem(s, "avg_duration_ms")))
-			snprintf(avg, sizeof avg, "%.0f", num(s, "avg_duration_ms"));
+			snprintf(avg, sizeof avg, "%.0f", json_num(s, "avg_duration_ms"));
 		printf("  %-*s %5.0f %5.0f %5.0f %5.0f %5.0f %6.0f %6.0f %5.0f %14s %8s\n",
-		       (int)(44 + strlen(l) - utf8_length(l)), l, num(s, "pending"), num(s, "waiting"),
-		       num(s, "running"), num(s, "completed"), num(s, "failed"), num(s, "attempts"), num(s, "retries"),
-		       num(s, "no_rule_matched"), tokens, avg);
+		       (int)(44 + strlen(l) - utf8_length(l)), l, json_num(s, "pending"), json_num(s, "waiting"),
+		       json_num(s, "running"), json_num(s, "completed"), json_num(s, "failed"), json_num(s, "attempts"), json_num(s, "retries"),
+		       json_num(s, "no_rule_matched"), tokens, avg);
 		free(l);
 	}
 	int header = 0;
@@ -46,9 +35,9 @@ static void print_steps(const cJSON *steps)
 		cJSON_ArrayForEach(e, cJSON_GetObjectItem(s, "errors")) {
 			if (!header++)
 				printf("  errors:\n");
-			char *m = utf8_shorten(str(e, "message"), 160);
-			printf("    %.0f %s: %.0f× %s (%s)\n", num(s, "conversation_id"), str(s, "name"), num(e, "count"), m,
-			       str(e, "failure_class"));
+			char *m = utf8_shorten(json_text(e, "message"), 160);
+			printf("    %.0f %s: %.0f× %s (%s)\n", json_num(s, "conversation_id"), json_text(s, "name"), json_num(e, "count"), m,
+			       json_text(e, "failure_class"));
 			free(m);
 		}
 	}
@@ -61,15 +50,15 @@ static void print_models(const cJSON *models)
 	cJSON_ArrayForEach(m, models) {
 		if (!header++)
 			printf("  models:\n");
-		printf("    %s (%s): %.0f call%s", str(m, "model"), str(m, "backend"), num(m, "calls"),
-		       num(m, "calls") == 1 ? "" : "s");
+		printf("    %s (%s): %.0f call%s", json_text(m, "model"), json_text(m, "backend"), json_num(m, "calls"),
+		       json_num(m, "calls") == 1 ? "" : "s");
 		if (!cJSON_IsNull(cJSON_GetObjectItem(m, "prompt_tokens")))
-			printf(", %.0f prompt + %.0f output tokens", num(m, "prompt_tokens"), num(m, "output_tokens"));
+			printf(", %.0f prompt + %.0f output tokens", json_num(m, "prompt_tokens"), json_num(m, "output_tokens"));
 		if (!cJSON_IsNull(cJSON_GetObjectItem(m, "duration_ms")))
-			printf(", %.1f s in calls", num(m, "duration_ms") / 1000.0);
+			printf(", %.1f s in calls", json_num(m, "duration_ms") / 1000.0);
 		if (!cJSON_IsNull(cJSON_GetObjectItem(m, "load_ms")))
-			printf(", %.1f s loading (%.0f reload%s)", num(m, "load_ms") / 1000.0, num(m, "loads"),
-			       num(m, "loads") == 1 ? "" : "s");
+			printf(", %.1f s loading (%.0f reload%s)", json_num(m, "load_ms") / 1000.0, json_num(m, "loads"),
+			       json_num(m, "loads") == 1 ? "" : "s");
 		printf("\n");
 	}
 }
@@ -102,13 +91,13 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (run) {
 		const cJSON *r = cJSON_GetObjectItem(rep, "run");
-		printf("run %.0f of workflow %.0f '%s': %s\n", num(r, "run_id"), num(r, "workflow_id"),
-		       str(r, "workflow_name"), str(r, "status"));
+		printf("run %.0f of workflow %.0f '%s': %s\n", json_num(r, "run_id"), json_num(r, "workflow_id"),
+		       json_text(r, "workflow_name"), json_text(r, "status"));
 		if (!cJSON_IsNull(cJSON_GetObjectItem(r, "posting_id")))
-			printf("posting %.0f '%s' (%s)\n", num(r, "posting_id"), str(r, "job_title"),
-			       str(r, "external_job_id"));
-		if (*str(r, "reason"))
-			printf("reason: %s\n", str(r, "reason"));
+			printf("posting %.0f '%s' (%s)\n", json_num(r, "posting_id"), json_text(r, "job_title"),
+			       json_text(r, "external_job_id"));
+		if (*json_text(r, "reason"))
+			printf("reason: %s\n", json_text(r, "reason"));
 		printf("\n");
 		print_steps(cJSON_GetObjectItem(rep, "steps"));
 		print_models(cJSON_GetObjectItem(rep, "models"));
@@ -117,10 +106,10 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		int first = 1;
 		cJSON_ArrayForEach(w, cJSON_GetObjectItem(rep, "workflows")) {
 			const cJSON *runs = cJSON_GetObjectItem(w, "runs");
-			double total = num(runs, "running") + num(runs, "completed") + num(runs, "failed");
+			double total = json_num(runs, "running") + json_num(runs, "completed") + json_num(runs, "failed");
 			printf("%sworkflow %.0f '%s': %.0f run%s: %.0f running, %.0f completed, %.0f failed\n",
-			       first ? "" : "\n", num(w, "workflow_id"), str(w, "name"), total, total == 1 ? "" : "s",
-			       num(runs, "running"), num(runs, "completed"), num(runs, "failed"));
+			       first ? "" : "\n", json_num(w, "workflow_id"), json_text(w, "name"), total, total == 1 ? "" : "s",
+			       json_num(runs, "running"), json_num(runs, "completed"), json_num(runs, "failed"));
 			first = 0;
 			if (!total)
 				continue;
@@ -132,10 +121,10 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 			cJSON_ArrayForEach(f, cJSON_GetObjectItem(w, "failed_runs")) {
 				if (!header++)
 					printf("  failed runs:\n");
-				printf("    run %.0f", num(f, "run_id"));
+				printf("    run %.0f", json_num(f, "run_id"));
 				if (!cJSON_IsNull(cJSON_GetObjectItem(f, "posting_id")))
-					printf(" (posting %.0f '%s')", num(f, "posting_id"), str(f, "job_title"));
-				printf(": %s\n", str(f, "reason"));
+					printf(" (posting %.0f '%s')", json_num(f, "posting_id"), json_text(f, "job_title"));
+				printf(": %s\n", json_text(f, "reason"));
 			}
 		}
 		if (first)

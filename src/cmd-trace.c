@@ -10,17 +10,6 @@
 #include "json.h"
 #include "util.h"
 
-static double num(const cJSON *o, const char *key)
-{
-	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const char *s = json_str(o, key);
-	return s ? s : "";
-}
-
 /* Text on one line (whitespace runs become one space), shortened unless full. */
 static void print_text(const char *label, const char *text, int full)
 {
@@ -56,12 +45,12 @@ static void print_branch(const cJSON *events, int full)
 {
 	const cJSON *e;
 	cJSON_ArrayForEach(e, events) {
-		const char *type = str(e, "type");
+		const char *type = json_text(e, "type");
 		const cJSON *d = cJSON_GetObjectItem(e, "data");
 		if (!strcmp(type, "interaction_branched")) {
 			printf("   ->      ");
-			if (*str(d, "verdict"))
-				printf("%s: ", str(d, "verdict"));
+			if (*json_text(d, "verdict"))
+				printf("%s: ", json_text(d, "verdict"));
 			const cJSON *x, *rules = cJSON_GetObjectItem(d, "rules");
 			printf("rule%s", cJSON_GetArraySize(rules) > 1 ? "s" : "");
 			int first = 1;
@@ -77,22 +66,22 @@ static void print_branch(const cJSON *events, int full)
 			if (cJSON_IsTrue(cJSON_GetObjectItem(d, "bound_reached")))
 				printf(" (a loop rule had reached its bound)");
 			if (cJSON_GetObjectItem(d, "runs_started"))
-				printf(" (%.0f run%s started)", num(d, "runs_started"),
-				       num(d, "runs_started") == 1 ? "" : "s");
+				printf(" (%.0f run%s started)", json_num(d, "runs_started"),
+				       json_num(d, "runs_started") == 1 ? "" : "s");
 			printf("\n");
 		} else if (!strcmp(type, "no_rule_matched")) {
-			char *t = utf8_shorten(str(d, "text"), 80);
+			char *t = utf8_shorten(json_text(d, "text"), 80);
 			printf("   ->      no rule matched%s%s: the path ends here (answer began: %s)\n",
-			       *str(d, "verdict") ? " verdict " : "", str(d, "verdict"), t);
+			       *json_text(d, "verdict") ? " verdict " : "", json_text(d, "verdict"), t);
 			free(t);
 		} else if (!strcmp(type, "interaction_retried")) {
-			printf("   retry   attempt %.0f failed (%s): %s\n", num(d, "attempts"), str(d, "failure_class"),
-			       str(d, "error"));
+			printf("   retry   attempt %.0f failed (%s): %s\n", json_num(d, "attempts"), json_text(d, "failure_class"),
+			       json_text(d, "error"));
 		} else if (!strcmp(type, "lease_expired")) {
-			printf("   lease   taken back from %s\n", str(d, "owner"));
+			printf("   lease   taken back from %s\n", json_text(d, "owner"));
 		}
-		if (*str(d, "stderr")) /* what a script wrote on stderr in that attempt */
-			print_text("stderr:", str(d, "stderr"), full);
+		if (*json_text(d, "stderr")) /* what a script wrote on stderr in that attempt */
+			print_text("stderr:", json_text(d, "stderr"), full);
 	}
 }
 
@@ -121,23 +110,23 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 		return E_OK;
 	}
 	const cJSON *r = cJSON_GetObjectItem(rep, "run");
-	printf("run %.0f of workflow %.0f '%s': %s\n", num(r, "run_id"), num(r, "workflow_id"), str(r, "workflow_name"),
-	       str(r, "status"));
+	printf("run %.0f of workflow %.0f '%s': %s\n", json_num(r, "run_id"), json_num(r, "workflow_id"), json_text(r, "workflow_name"),
+	       json_text(r, "status"));
 	if (!cJSON_IsNull(cJSON_GetObjectItem(r, "posting_id")))
-		printf("posting %.0f '%s' (%s)\n", num(r, "posting_id"), str(r, "job_title"), str(r, "external_job_id"));
+		printf("posting %.0f '%s' (%s)\n", json_num(r, "posting_id"), json_text(r, "job_title"), json_text(r, "external_job_id"));
 	if (!cJSON_IsNull(cJSON_GetObjectItem(r, "started_by_interaction_id")))
-		printf("started by interaction %.0f (a fan-out)\n", num(r, "started_by_interaction_id"));
-	if (*str(r, "reason"))
-		printf("reason: %s\n", str(r, "reason"));
+		printf("started by interaction %.0f (a fan-out)\n", json_num(r, "started_by_interaction_id"));
+	if (*json_text(r, "reason"))
+		printf("reason: %s\n", json_text(r, "reason"));
 	const cJSON *it;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(rep, "interactions")) {
-		printf("\n#%.0f  interaction %.0f: %.0f %s  [%s]  %s, %.0f attempt%s", num(it, "execution_order"),
-		       num(it, "interaction_id"), num(it, "conversation_id"), str(it, "name"), str(it, "actor"),
-		       str(it, "status"), num(it, "attempts"), num(it, "attempts") == 1 ? "" : "s");
+		printf("\n#%.0f  interaction %.0f: %.0f %s  [%s]  %s, %.0f attempt%s", json_num(it, "execution_order"),
+		       json_num(it, "interaction_id"), json_num(it, "conversation_id"), json_text(it, "name"), json_text(it, "actor"),
+		       json_text(it, "status"), json_num(it, "attempts"), json_num(it, "attempts") == 1 ? "" : "s");
 		if (!cJSON_IsNull(cJSON_GetObjectItem(it, "duration_ms")))
-			printf(", %.0f ms", num(it, "duration_ms"));
+			printf(", %.0f ms", json_num(it, "duration_ms"));
 		if (!cJSON_IsNull(cJSON_GetObjectItem(it, "prompt_tokens")))
-			printf(", %.0f->%.0f tokens", num(it, "prompt_tokens"), num(it, "output_tokens"));
+			printf(", %.0f->%.0f tokens", json_num(it, "prompt_tokens"), json_num(it, "output_tokens"));
 		printf("\n");
 		const cJSON *parents = cJSON_GetObjectItem(it, "parents");
 		if (cJSON_GetArraySize(parents)) {
@@ -146,15 +135,15 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 			cJSON_ArrayForEach(p, parents)
 				printf(" %.0f", p->valuedouble);
 			if (!cJSON_IsNull(cJSON_GetObjectItem(it, "via_rule_id")))
-				printf(" by rule %.0f (%s)", num(it, "via_rule_id"), str(it, "via_condition"));
+				printf(" by rule %.0f (%s)", json_num(it, "via_rule_id"), json_text(it, "via_condition"));
 			printf("\n");
 		}
-		if (*str(it, "input"))
-			print_text("input:", str(it, "input"), full);
-		if (*str(it, "output"))
-			print_text("output:", str(it, "output"), full);
-		if (*str(it, "error"))
-			printf("   error:  %s (%s)\n", str(it, "error"), str(it, "failure_class"));
+		if (*json_text(it, "input"))
+			print_text("input:", json_text(it, "input"), full);
+		if (*json_text(it, "output"))
+			print_text("output:", json_text(it, "output"), full);
+		if (*json_text(it, "error"))
+			printf("   error:  %s (%s)\n", json_text(it, "error"), json_text(it, "failure_class"));
 		print_branch(cJSON_GetObjectItem(it, "events"), full);
 	}
 	cJSON_Delete(rep);

@@ -112,7 +112,7 @@ static int failure_reason(struct db *db, long run_id, long waiting, char **reaso
 int db_run_refresh(struct db *db, long run_id, const char **status)
 {
 	static const char COUNTS[] =
-		"SELECT count(*) FILTER (WHERE status IN ('pending', 'running')), "
+		"SELECT count(*) FILTER (WHERE status = 'pending' OR status = 'running'), "
 		"count(*) FILTER (WHERE status = 'waiting') FROM interactions WHERE workflow_run_id = ?1";
 	static const char UPDATE[] =
 		"UPDATE workflow_runs SET status = ?2, status_detail = ?3, updated_at = ?4, "
@@ -233,32 +233,33 @@ void db_ready_release(struct ready *r)
 	memset(r, 0, sizeof *r);
 }
 
-int db_ready(struct db *db, const struct scope *scope, const char *now, const char *later_actors, size_t max,
-	     struct ready *out, size_t *n)
+/* Reads up to max - *n ready rows of one kind into out + *n: those of the
+ * actors in later (a JSON array) when take_later, else all others. */
+static int ready_rows(struct db *db, const struct scope *scope, const char *now, const char *later,
+		      int take_later, size_t max, struct ready *out, size_t *n)
 {
 	/* Keys only: the engine reads the input of the few it runs (db_ready_load),
-	 * not every pending prompt each round. The pending rows are found through
-	 * their index (whose condition the query repeats, so that SQLite sees it
-	 * applies); without statistics SQLite would rather walk every interaction
-	 * of every running run. */
+	 * not every pending prompt each round. The pending rows are walked in the
+	 * order of their index (schema 0002), oldest run first, so that SQLite stops
+	 * at the limit instead of sorting them all; the index's condition is
+	 * repeated so that SQLite sees it applies. */
 	static const char SQL[] =
 		"SELECT i.interaction_id, i.workflow_run_id, r.workflow_id, i.posting_id, i.conversation_id, "
-		"i.attempts, i.max_attempts FROM interactions i INDEXED BY interactions_ready "
+		"i.attempts, i.max_attempts FROM interactions i INDEXED BY interactions_pending "
 		"JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
-		"WHERE i.status = 'pending' AND i.status IN ('pending', 'running', 'waiting') "
-		"AND i.not_before <= ?1 AND r.status = 'running' "
+		"WHERE i.status = 'pending' AND i.not_before <= ?1 AND r.status = 'running' "
 		"AND (?2 = 0 OR r.workflow_id = ?2) AND (?3 = 0 OR i.workflow_run_id = ?3) "
-		"ORDER BY i.actor_id IN (SELECT value FROM json_each(?5)), i.workflow_run_id, i.interaction_id "
-		"LIMIT ?4";
-	*n = 0;
+		"AND (i.actor_id IN (SELECT value FROM json_each(?5))) = ?6 "
+		"ORDER BY i.workflow_run_id, i.interaction_id LIMIT ?4";
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
 		return E_DB;
 	db_bind_text(st, 1, now);
 	db_bind_int(st, 2, scope ? scope->workflow_id : 0);
 	db_bind_int(st, 3, scope ? scope->run_id : 0);
-	db_bind_int(st, 4, (int64_t)max);
-	db_bind_text(st, 5, later_actors);
+	db_bind_int(st, 4, (int64_t)(max - *n));
+	db_bind_text(st, 5, later ? later : "[]");
+	db_bind_int(st, 6, take_later);
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		struct ready *r = &out[(*n)++];
@@ -273,6 +274,16 @@ int db_ready(struct db *db, const struct scope *scope, const char *now, const ch
 	}
 	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_ready(struct db *db, const struct scope *scope, const char *now, const char *later_actors, size_t max,
+	     struct ready *out, size_t *n)
+{
+	*n = 0;
+	int rc = ready_rows(db, scope, now, later_actors, 0, max, out, n);
+	if (!rc && later_actors && *n < max)
+		rc = ready_rows(db, scope, now, later_actors, 1, max, out, n);
+	return rc;
 }
 
 int db_ready_load(struct db *db, struct ready *r)

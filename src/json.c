@@ -143,6 +143,18 @@ const char *json_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+const char *json_text(const cJSON *obj, const char *key)
+{
+	const char *s = json_str(obj, key);
+	return s ? s : "";
+}
+
+double json_num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
 char *json_value_text(const cJSON *item)
 {
 	if (!item || cJSON_IsNull(item))

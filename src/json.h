@@ -27,6 +27,10 @@ int json_get_double(const cJSON *obj, const char *key, double *out);
 int json_get_bool(const cJSON *obj, const char *key, int *out);
 /* The string value of key, or NULL if absent or not a string. */
 const char *json_str(const cJSON *obj, const char *key);
+/* The same, but "" when absent: for printing. */
+const char *json_text(const cJSON *obj, const char *key);
+/* The number value of key, or 0 when absent or not a number: for printing. */
+double json_num(const cJSON *obj, const char *key);
 
 /* The text a value stands for in a template: strings as they are, numbers in
  * shortest form, true/false, "" for null, arrays and objects as compact JSON.

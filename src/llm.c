@@ -73,6 +73,20 @@ char *llm_request_json(const struct wf_actor *a, const char *prompt, const char 
 	return s;
 }
 
+int llm_request_parts(const cJSON *req, struct llm_request_parts *p, char **error)
+{
+	const cJSON *messages = cJSON_GetObjectItemCaseSensitive(req, "messages");
+	p->model = json_str(req, "model");
+	p->prompt = json_str(req, "prompt");
+	p->system = json_str(req, "system");
+	p->messages = cJSON_IsArray(messages) ? messages : NULL;
+	if (!p->model || !*p->model || (!p->prompt && !p->messages)) {
+		*error = xstrdup("the stored request has no \"model\" and \"prompt\" (or \"messages\")");
+		return -1;
+	}
+	return 0;
+}
+
 int llm_replay_key(const char *request_json, char key[65])
 {
 	cJSON *req = cJSON_Parse(request_json);

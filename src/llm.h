@@ -15,6 +15,17 @@
  * actor's config "system" is used then. */
 char *llm_request_json(const struct wf_actor *a, const char *prompt, const char *system);
 
+/* The parts of a stored request, borrowed from req. Returns 0, or -1 with
+ * *error (caller frees) when it has no model, or neither a prompt nor
+ * messages. */
+struct llm_request_parts {
+	const char *model;
+	const char *prompt;      /* NULL when the request has messages instead */
+	const char *system;      /* NULL: none */
+	const cJSON *messages;   /* NULL unless an array */
+};
+int llm_request_parts(const cJSON *req, struct llm_request_parts *p, char **error);
+
 /* The replay key of a stored request. Returns 0, or -1 if it is not a request. */
 int llm_replay_key(const char *request_json, char key[65]);
 

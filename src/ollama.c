@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "llm.h"
 #include "util.h"
 
 /* Trims the characters of set from both ends of s, in place. */
@@ -157,14 +158,11 @@ static cJSON *message(const char *role, const char *content)
 int ollama_request(const cJSON *req, const cJSON *keep_alive, const char **path, char **body, char **error)
 {
 	*body = *error = NULL;
-	const char *model = json_str(req, "model");
-	const char *prompt = json_str(req, "prompt");
-	const char *system = json_str(req, "system");
-	const cJSON *messages = cJSON_GetObjectItemCaseSensitive(req, "messages");
-	if (!model || !*model || (!prompt && !cJSON_IsArray(messages))) {
-		*error = xstrdup("the stored request has no \"model\" and \"prompt\" (or \"messages\")");
+	struct llm_request_parts parts;
+	if (llm_request_parts(req, &parts, error) < 0)
 		return -1;
-	}
+	const char *model = parts.model, *prompt = parts.prompt, *system = parts.system;
+	const cJSON *messages = parts.messages;
 	cJSON *out = cJSON_CreateObject();
 	cJSON_AddStringToObject(out, "model", model);
 	if (system || cJSON_IsArray(messages)) {

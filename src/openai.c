@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "llm.h"
 #include "util.h"
 
 static int ends_with(const char *s, const char *suffix)
@@ -49,14 +50,11 @@ static cJSON *message(const char *role, const char *content)
 int openai_request(const cJSON *req, char **body, char **error)
 {
 	*body = *error = NULL;
-	const char *model = json_str(req, "model");
-	const char *prompt = json_str(req, "prompt");
-	const char *system = json_str(req, "system");
-	const cJSON *messages = cJSON_GetObjectItemCaseSensitive(req, "messages");
-	if (!model || !*model || (!prompt && !cJSON_IsArray(messages))) {
-		*error = xstrdup("the stored request has no \"model\" and \"prompt\" (or \"messages\")");
+	struct llm_request_parts parts;
+	if (llm_request_parts(req, &parts, error) < 0)
 		return -1;
-	}
+	const char *model = parts.model, *prompt = parts.prompt, *system = parts.system;
+	const cJSON *messages = parts.messages;
 	cJSON *out = cJSON_CreateObject();
 	cJSON_AddStringToObject(out, "model", model);
 	cJSON *msgs = cJSON_AddArrayToObject(out, "messages");
