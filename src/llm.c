@@ -87,6 +87,14 @@ int llm_request_parts(const cJSON *req, struct llm_request_parts *p, char **erro
 	return 0;
 }
 
+cJSON *llm_message(const char *role, const char *content)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "role", role);
+	cJSON_AddStringToObject(m, "content", content);
+	return m;
+}
+
 int llm_replay_key(const char *request_json, char key[65])
 {
 	cJSON *req = cJSON_Parse(request_json);

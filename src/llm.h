@@ -26,6 +26,10 @@ struct llm_request_parts {
 };
 int llm_request_parts(const cJSON *req, struct llm_request_parts *p, char **error);
 
+/* A chat message {"role": role, "content": content} (new; caller deletes or
+ * adds it to an array). */
+cJSON *llm_message(const char *role, const char *content);
+
 /* The replay key of a stored request. Returns 0, or -1 if it is not a request. */
 int llm_replay_key(const char *request_json, char key[65]);
 

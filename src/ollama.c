@@ -147,14 +147,6 @@ int ollama_pin_load_options(cJSON *options, cJSON **pinned)
 	return changed;
 }
 
-static cJSON *message(const char *role, const char *content)
-{
-	cJSON *m = cJSON_CreateObject();
-	cJSON_AddStringToObject(m, "role", role);
-	cJSON_AddStringToObject(m, "content", content);
-	return m;
-}
-
 int ollama_request(const cJSON *req, const cJSON *keep_alive, const char **path, char **body, char **error)
 {
 	*body = *error = NULL;
@@ -172,12 +164,12 @@ int ollama_request(const cJSON *req, const cJSON *keep_alive, const char **path,
 		const cJSON *first = cJSON_GetArrayItem(messages, 0);
 		const char *first_role = json_str(first, "role");
 		if (system && !(first_role && !strcmp(first_role, "system")))
-			cJSON_AddItemToArray(msgs, message("system", system));
+			cJSON_AddItemToArray(msgs, llm_message("system", system));
 		const cJSON *m;
 		cJSON_ArrayForEach(m, messages)
 			cJSON_AddItemToArray(msgs, cJSON_Duplicate(m, 1));
 		if (prompt)
-			cJSON_AddItemToArray(msgs, message("user", prompt));
+			cJSON_AddItemToArray(msgs, llm_message("user", prompt));
 	} else {
 		*path = "/api/generate";
 		cJSON_AddStringToObject(out, "prompt", prompt);

@@ -39,14 +39,6 @@ char *openai_endpoint(const char *base, char **error)
 	return url;
 }
 
-static cJSON *message(const char *role, const char *content)
-{
-	cJSON *m = cJSON_CreateObject();
-	cJSON_AddStringToObject(m, "role", role);
-	cJSON_AddStringToObject(m, "content", content);
-	return m;
-}
-
 int openai_request(const cJSON *req, char **body, char **error)
 {
 	*body = *error = NULL;
@@ -60,12 +52,12 @@ int openai_request(const cJSON *req, char **body, char **error)
 	cJSON *msgs = cJSON_AddArrayToObject(out, "messages");
 	const char *first_role = json_str(cJSON_GetArrayItem(messages, 0), "role");
 	if (system && !(first_role && !strcmp(first_role, "system")))
-		cJSON_AddItemToArray(msgs, message("system", system));
+		cJSON_AddItemToArray(msgs, llm_message("system", system));
 	const cJSON *m;
 	cJSON_ArrayForEach(m, messages)
 		cJSON_AddItemToArray(msgs, cJSON_Duplicate(m, 1));
 	if (prompt)
-		cJSON_AddItemToArray(msgs, message("user", prompt));
+		cJSON_AddItemToArray(msgs, llm_message("user", prompt));
 
 	const cJSON *opts = cJSON_GetObjectItemCaseSensitive(req, "options");
 	static const char *const same[] = { "temperature", "top_p", "seed", "stop", "frequency_penalty",
