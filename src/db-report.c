@@ -9,20 +9,47 @@
 #include "json.h"
 #include "util.h"
 
-static void add_text_or_null(cJSON *o, const char *key, sqlite3_stmt *st, int col)
+/* A row as a JSON object: the keys are the query's column names (its AS
+ * aliases), the values follow the column's type, SQL NULL is null. A column
+ * named "NAME_json" holds JSON text and appears, parsed, as NAME. */
+static cJSON *row_object(sqlite3_stmt *st)
 {
-	if (db_col_is_null(st, col))
-		cJSON_AddNullToObject(o, key);
-	else
-		cJSON_AddStringToObject(o, key, db_col_str(st, col));
+	cJSON *o = cJSON_CreateObject();
+	int n = sqlite3_column_count(st);
+	for (int i = 0; i < n; i++) {
+		const char *name = sqlite3_column_name(st, i);
+		size_t len = strlen(name);
+		cJSON *v;
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_NULL:
+			v = cJSON_CreateNull();
+			break;
+		case SQLITE_INTEGER:
+		case SQLITE_FLOAT:
+			v = cJSON_CreateNumber(sqlite3_column_double(st, i));
+			break;
+		default:
+			if (len > 5 && !strcmp(name + len - 5, "_json")) {
+				char *key = xstrndup(name, len - 5);
+				cJSON_AddItemToObject(o, key, cJSON_Parse(db_col_str(st, i)));
+				free(key);
+				continue;
+			}
+			v = cJSON_CreateString(db_col_str(st, i));
+		}
+		cJSON_AddItemToObject(o, name, v);
+	}
+	return o;
 }
 
-static void add_num_or_null(cJSON *o, const char *key, sqlite3_stmt *st, int col)
+/* Steps st (prepared and bound) to its end, appending each row to array. */
+static int rows_into(struct db *db, sqlite3_stmt *st, cJSON *array)
 {
-	if (db_col_is_null(st, col))
-		cJSON_AddNullToObject(o, key);
-	else
-		cJSON_AddNumberToObject(o, key, sqlite3_column_double(st, col));
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW)
+		cJSON_AddItemToArray(array, row_object(st));
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
 }
 
 int db_report_run_counts(struct db *db, const struct scope *scope, struct run_counts *out)
@@ -47,23 +74,27 @@ int db_report_run_counts(struct db *db, const struct scope *scope, struct run_co
 	return rc < 0 ? E_DB : E_OK;
 }
 
-/* The steps of workflow (limited to run when run != 0), in workflow order. */
+/* The steps of workflow (limited to run when run != 0), in workflow order,
+ * each with its errors. */
 static int steps(struct db *db, long workflow, long run, cJSON *into)
 {
 	static const char SQL[] =
-		"SELECT i.conversation_id, c.conversation_name, a.actor_name, "
-		"count(*) FILTER (WHERE i.status = 'pending'), count(*) FILTER (WHERE i.status = 'waiting'), "
-		"count(*) FILTER (WHERE i.status = 'running'), count(*) FILTER (WHERE i.status = 'completed'), "
-		"count(*) FILTER (WHERE i.status = 'failed'), coalesce(sum(i.attempts), 0), "
-		"sum(i.prompt_tokens), sum(i.output_tokens), avg(i.duration_ms), sum(i.load_duration_ms), "
+		"SELECT i.conversation_id AS conversation_id, c.conversation_name AS name, a.actor_name AS actor, "
+		"count(*) FILTER (WHERE i.status = 'pending') AS pending, "
+		"count(*) FILTER (WHERE i.status = 'waiting') AS waiting, "
+		"count(*) FILTER (WHERE i.status = 'running') AS running, "
+		"count(*) FILTER (WHERE i.status = 'completed') AS completed, "
+		"count(*) FILTER (WHERE i.status = 'failed') AS failed, coalesce(sum(i.attempts), 0) AS attempts, "
 		"(SELECT count(*) FROM interaction_events e JOIN interactions j USING (interaction_id) "
 		"  JOIN workflow_runs q ON q.workflow_run_id = j.workflow_run_id "
 		"  WHERE j.conversation_id = i.conversation_id AND q.workflow_id = ?1 AND (?2 = 0 OR q.workflow_run_id = ?2) "
-		"  AND e.event_type = 'interaction_retried'), "
+		"  AND e.event_type = 'interaction_retried') AS retries, "
 		"(SELECT count(*) FROM interaction_events e JOIN interactions j USING (interaction_id) "
 		"  JOIN workflow_runs q ON q.workflow_run_id = j.workflow_run_id "
 		"  WHERE j.conversation_id = i.conversation_id AND q.workflow_id = ?1 AND (?2 = 0 OR q.workflow_run_id = ?2) "
-		"  AND e.event_type = 'no_rule_matched') "
+		"  AND e.event_type = 'no_rule_matched') AS no_rule_matched, "
+		"sum(i.prompt_tokens) AS prompt_tokens, sum(i.output_tokens) AS output_tokens, "
+		"avg(i.duration_ms) AS avg_duration_ms, sum(i.load_duration_ms) AS load_ms "
 		"FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
 		"JOIN conversations c ON c.conversation_id = i.conversation_id "
 		"JOIN actors a ON a.actor_id = i.actor_id "
@@ -72,8 +103,8 @@ static int steps(struct db *db, long workflow, long run, cJSON *into)
 		"WHERE r.workflow_id = ?1 AND (?2 = 0 OR i.workflow_run_id = ?2) "
 		"GROUP BY i.conversation_id ORDER BY min(coalesce(wc.execution_order, 1e9)), i.conversation_id";
 	static const char ERRORS[] =
-		"SELECT i.error_message, i.failure_class, count(*) FROM interactions i "
-		"JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
+		"SELECT i.error_message AS message, i.failure_class AS failure_class, count(*) AS count "
+		"FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
 		"WHERE r.workflow_id = ?1 AND (?2 = 0 OR i.workflow_run_id = ?2) AND i.conversation_id = ?3 "
 		"AND i.error_message IS NOT NULL GROUP BY i.error_message ORDER BY count(*) DESC LIMIT 3";
 	sqlite3_stmt *st = db_prepare(db, SQL);
@@ -81,55 +112,26 @@ static int steps(struct db *db, long workflow, long run, cJSON *into)
 		return E_DB;
 	db_bind_int(st, 1, workflow);
 	db_bind_int(st, 2, run);
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		cJSON *s = cJSON_CreateObject();
-		cJSON_AddNumberToObject(s, "conversation_id", sqlite3_column_double(st, 0));
-		cJSON_AddStringToObject(s, "name", db_col_str(st, 1));
-		cJSON_AddStringToObject(s, "actor", db_col_str(st, 2));
-		static const char *const states[] = { "pending", "waiting", "running", "completed", "failed" };
-		for (int k = 0; k < 5; k++)
-			cJSON_AddNumberToObject(s, states[k], sqlite3_column_double(st, 3 + k));
-		cJSON_AddNumberToObject(s, "attempts", sqlite3_column_double(st, 8));
-		cJSON_AddNumberToObject(s, "retries", sqlite3_column_double(st, 13));
-		cJSON_AddNumberToObject(s, "no_rule_matched", sqlite3_column_double(st, 14));
-		add_num_or_null(s, "prompt_tokens", st, 9);
-		add_num_or_null(s, "output_tokens", st, 10);
-		add_num_or_null(s, "avg_duration_ms", st, 11);
-		add_num_or_null(s, "load_ms", st, 12);
-		cJSON_AddItemToArray(into, s);
-	}
-	sqlite3_reset(st);
-	if (rc < 0)
-		return E_DB;
-	cJSON *s;
-	cJSON_ArrayForEach(s, into) {
-		st = db_prepare(db, ERRORS);
-		if (!st)
+	int rc = rows_into(db, st, into);
+	cJSON *step;
+	cJSON_ArrayForEach(step, into) {
+		if (rc || !(st = db_prepare(db, ERRORS)))
 			return E_DB;
 		db_bind_int(st, 1, workflow);
 		db_bind_int(st, 2, run);
-		db_bind_int(st, 3, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(s, "conversation_id")));
-		cJSON *errs = cJSON_AddArrayToObject(s, "errors");
-		while ((rc = db_step(db, st)) == SQLITE_ROW) {
-			cJSON *e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "message", db_col_str(st, 0));
-			add_text_or_null(e, "failure_class", st, 1);
-			cJSON_AddNumberToObject(e, "count", sqlite3_column_double(st, 2));
-			cJSON_AddItemToArray(errs, e);
-		}
-		sqlite3_reset(st);
-		if (rc < 0)
-			return E_DB;
+		db_bind_int(st, 3, (int64_t)json_num(step, "conversation_id"));
+		rc = rows_into(db, st, cJSON_AddArrayToObject(step, "errors"));
 	}
-	return E_OK;
+	return rc;
 }
 
+/* Model usage of workflow (0: any) or of run (0: all), per model and backend. */
 static int models(struct db *db, long workflow, long run, cJSON *into)
 {
 	static const char SQL[] =
-		"SELECT i.model, i.backend, count(*), sum(i.prompt_tokens), sum(i.output_tokens), "
-		"sum(i.duration_ms), sum(i.load_duration_ms), count(*) FILTER (WHERE i.load_duration_ms > 500) "
+		"SELECT i.model AS model, i.backend AS backend, count(*) AS calls, sum(i.prompt_tokens) AS prompt_tokens, "
+		"sum(i.output_tokens) AS output_tokens, sum(i.duration_ms) AS duration_ms, "
+		"sum(i.load_duration_ms) AS load_ms, count(*) FILTER (WHERE i.load_duration_ms > 500) AS loads "
 		"FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
 		"WHERE i.model IS NOT NULL AND (?1 = 0 OR r.workflow_id = ?1) AND (?2 = 0 OR i.workflow_run_id = ?2) "
 		"GROUP BY i.model, i.backend ORDER BY i.model, i.backend";
@@ -138,21 +140,7 @@ static int models(struct db *db, long workflow, long run, cJSON *into)
 		return E_DB;
 	db_bind_int(st, 1, workflow);
 	db_bind_int(st, 2, run);
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		cJSON *m = cJSON_CreateObject();
-		cJSON_AddStringToObject(m, "model", db_col_str(st, 0));
-		cJSON_AddStringToObject(m, "backend", db_col_str(st, 1));
-		cJSON_AddNumberToObject(m, "calls", sqlite3_column_double(st, 2));
-		add_num_or_null(m, "prompt_tokens", st, 3);
-		add_num_or_null(m, "output_tokens", st, 4);
-		add_num_or_null(m, "duration_ms", st, 5);
-		add_num_or_null(m, "load_ms", st, 6);
-		cJSON_AddNumberToObject(m, "loads", sqlite3_column_double(st, 7));
-		cJSON_AddItemToArray(into, m);
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return rows_into(db, st, into);
 }
 
 int db_report_status(struct db *db, long workflow_id, cJSON **out)
@@ -164,7 +152,8 @@ int db_report_status(struct db *db, long workflow_id, cJSON **out)
 		"(SELECT count(*) FROM workflow_runs r WHERE r.workflow_id = w.workflow_id AND r.status = 'failed') "
 		"FROM workflows w WHERE (?1 = 0 OR w.workflow_id = ?1) ORDER BY w.workflow_id";
 	static const char FAILED[] =
-		"SELECT r.workflow_run_id, r.posting_id, p.job_title, r.status_detail FROM workflow_runs r "
+		"SELECT r.workflow_run_id AS run_id, r.posting_id AS posting_id, p.job_title AS job_title, "
+		"r.status_detail AS reason FROM workflow_runs r "
 		"LEFT JOIN postings p ON p.posting_id = r.posting_id "
 		"WHERE r.workflow_id = ?1 AND r.status = 'failed' ORDER BY r.workflow_run_id LIMIT 50";
 	cJSON *root = cJSON_CreateObject();
@@ -193,25 +182,15 @@ int db_report_status(struct db *db, long workflow_id, cJSON **out)
 	}
 	cJSON *w;
 	cJSON_ArrayForEach(w, wfs) {
-		long id = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(w, "workflow_id"));
+		long id = (long)json_num(w, "workflow_id");
 		if (steps(db, id, 0, cJSON_AddArrayToObject(w, "steps")) ||
 		    models(db, id, 0, cJSON_AddArrayToObject(w, "models")))
 			goto fail;
-		cJSON *failed = cJSON_AddArrayToObject(w, "failed_runs");
 		st = db_prepare(db, FAILED);
 		if (!st)
 			goto fail;
 		db_bind_int(st, 1, id);
-		while ((rc = db_step(db, st)) == SQLITE_ROW) {
-			cJSON *f = cJSON_CreateObject();
-			cJSON_AddNumberToObject(f, "run_id", sqlite3_column_double(st, 0));
-			add_num_or_null(f, "posting_id", st, 1);
-			add_text_or_null(f, "job_title", st, 2);
-			add_text_or_null(f, "reason", st, 3);
-			cJSON_AddItemToArray(failed, f);
-		}
-		sqlite3_reset(st);
-		if (rc < 0)
+		if (rows_into(db, st, cJSON_AddArrayToObject(w, "failed_runs")))
 			goto fail;
 	}
 	*out = root;
@@ -225,11 +204,14 @@ fail:
 static cJSON *run_row(struct db *db, long run_id, int *rc)
 {
 	static const char SQL[] =
-		"SELECT r.workflow_run_id, r.workflow_id, w.workflow_name, r.posting_id, p.job_title, "
-		"p.external_job_id, r.status, r.status_detail, r.started_at, r.completed_at, r.params, "
+		"SELECT r.workflow_run_id AS run_id, r.workflow_id AS workflow_id, w.workflow_name AS workflow_name, "
+		"r.posting_id AS posting_id, p.job_title AS job_title, p.external_job_id AS external_job_id, "
+		"r.status AS status, r.status_detail AS reason, r.started_at AS started_at, "
+		"r.completed_at AS completed_at, r.params AS params_json, "
 		"(SELECT min(x.parent_interaction_id) FROM interactions s JOIN interaction_parents x "
 		"  ON x.interaction_id = s.interaction_id JOIN interactions pi ON pi.interaction_id = x.parent_interaction_id "
 		"  WHERE s.workflow_run_id = r.workflow_run_id AND pi.workflow_run_id <> r.workflow_run_id) "
+		"  AS started_by_interaction_id "
 		"FROM workflow_runs r JOIN workflows w ON w.workflow_id = r.workflow_id "
 		"LEFT JOIN postings p ON p.posting_id = r.posting_id WHERE r.workflow_run_id = ?1";
 	sqlite3_stmt *st = db_prepare(db, SQL);
@@ -240,19 +222,7 @@ static cJSON *run_row(struct db *db, long run_id, int *rc)
 	int s = db_step(db, st);
 	cJSON *o = NULL;
 	if (s == SQLITE_ROW) {
-		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "run_id", sqlite3_column_double(st, 0));
-		cJSON_AddNumberToObject(o, "workflow_id", sqlite3_column_double(st, 1));
-		cJSON_AddStringToObject(o, "workflow_name", db_col_str(st, 2));
-		add_num_or_null(o, "posting_id", st, 3);
-		add_text_or_null(o, "job_title", st, 4);
-		add_text_or_null(o, "external_job_id", st, 5);
-		cJSON_AddStringToObject(o, "status", db_col_str(st, 6));
-		add_text_or_null(o, "reason", st, 7);
-		add_text_or_null(o, "started_at", st, 8);
-		add_text_or_null(o, "completed_at", st, 9);
-		cJSON_AddItemToObject(o, "params", cJSON_Parse(db_col_str(st, 10)));
-		add_num_or_null(o, "started_by_interaction_id", st, 11);
+		o = row_object(st);
 		*rc = E_OK;
 	} else if (s == SQLITE_DONE) {
 		*rc = err_set(E_INPUT, "there is no run %ld", run_id);
@@ -269,7 +239,7 @@ int db_report_run(struct db *db, long run_id, cJSON **out)
 		return rc;
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddItemToObject(root, "run", run);
-	long wf = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(run, "workflow_id"));
+	long wf = (long)json_num(run, "workflow_id");
 	if (steps(db, wf, run_id, cJSON_AddArrayToObject(root, "steps")) ||
 	    models(db, 0, run_id, cJSON_AddArrayToObject(root, "models"))) {
 		cJSON_Delete(root);
@@ -282,10 +252,14 @@ int db_report_run(struct db *db, long run_id, cJSON **out)
 int db_report_trace(struct db *db, long run_id, cJSON **out)
 {
 	static const char ITEMS[] =
-		"SELECT i.interaction_id, i.execution_order, i.conversation_id, c.conversation_name, a.actor_name, "
-		"i.model, i.status, i.attempts, i.duration_ms, i.via_rule_id, s.branch_condition, i.input, i.output, "
-		"i.error_message, i.failure_class, i.branch_text, i.prompt_tokens, i.output_tokens, i.load_duration_ms, "
-		"i.created_at, i.completed_at, i.backend, i.done_reason "
+		"SELECT i.interaction_id AS interaction_id, i.execution_order AS execution_order, "
+		"i.conversation_id AS conversation_id, c.conversation_name AS name, a.actor_name AS actor, "
+		"i.model AS model, i.status AS status, i.attempts AS attempts, i.duration_ms AS duration_ms, "
+		"i.via_rule_id AS via_rule_id, s.branch_condition AS via_condition, i.input AS input, "
+		"i.output AS output, i.error_message AS error, i.failure_class AS failure_class, "
+		"i.branch_text AS branch_text, i.prompt_tokens AS prompt_tokens, i.output_tokens AS output_tokens, "
+		"i.load_duration_ms AS load_ms, i.created_at AS created_at, i.completed_at AS completed_at, "
+		"i.backend AS backend, i.done_reason AS done_reason "
 		"FROM interactions i JOIN conversations c ON c.conversation_id = i.conversation_id "
 		"JOIN actors a ON a.actor_id = i.actor_id "
 		"LEFT JOIN instruction_steps s ON s.instruction_step_id = i.via_rule_id "
@@ -294,8 +268,8 @@ int db_report_trace(struct db *db, long run_id, cJSON **out)
 		"SELECT parent_interaction_id FROM interaction_parents WHERE interaction_id = ?1 "
 		"ORDER BY parent_interaction_id";
 	static const char EVENTS[] =
-		"SELECT event_type, event_data, event_timestamp FROM interaction_events WHERE interaction_id = ?1 "
-		"ORDER BY event_id";
+		"SELECT event_type AS type, event_data AS data_json, event_timestamp AS at FROM interaction_events "
+		"WHERE interaction_id = ?1 ORDER BY event_id";
 	int rc;
 	cJSON *run = run_row(db, run_id, &rc);
 	if (!run)
@@ -307,63 +281,26 @@ int db_report_trace(struct db *db, long run_id, cJSON **out)
 	if (!st)
 		goto fail;
 	db_bind_int(st, 1, run_id);
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "interaction_id", sqlite3_column_double(st, 0));
-		cJSON_AddNumberToObject(o, "execution_order", sqlite3_column_double(st, 1));
-		cJSON_AddNumberToObject(o, "conversation_id", sqlite3_column_double(st, 2));
-		cJSON_AddStringToObject(o, "name", db_col_str(st, 3));
-		cJSON_AddStringToObject(o, "actor", db_col_str(st, 4));
-		add_text_or_null(o, "model", st, 5);
-		cJSON_AddStringToObject(o, "status", db_col_str(st, 6));
-		cJSON_AddNumberToObject(o, "attempts", sqlite3_column_double(st, 7));
-		add_num_or_null(o, "duration_ms", st, 8);
-		add_num_or_null(o, "via_rule_id", st, 9);
-		add_text_or_null(o, "via_condition", st, 10);
-		add_text_or_null(o, "input", st, 11);
-		add_text_or_null(o, "output", st, 12);
-		add_text_or_null(o, "error", st, 13);
-		add_text_or_null(o, "failure_class", st, 14);
-		add_text_or_null(o, "branch_text", st, 15);
-		add_num_or_null(o, "prompt_tokens", st, 16);
-		add_num_or_null(o, "output_tokens", st, 17);
-		add_num_or_null(o, "load_ms", st, 18);
-		add_text_or_null(o, "created_at", st, 19);
-		add_text_or_null(o, "completed_at", st, 20);
-		add_text_or_null(o, "backend", st, 21);
-		add_text_or_null(o, "done_reason", st, 22);
-		cJSON_AddItemToArray(items, o);
-	}
-	sqlite3_reset(st);
-	if (rc < 0)
+	if (rows_into(db, st, items))
 		goto fail;
 	cJSON *o;
 	cJSON_ArrayForEach(o, items) {
-		long id = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "interaction_id"));
-		cJSON *parents = cJSON_AddArrayToObject(o, "parents");
-		st = db_prepare(db, PARENTS);
-		if (!st)
+		long id = (long)json_num(o, "interaction_id");
+		long *parents;
+		size_t n;
+		if (!(st = db_prepare(db, PARENTS)))
 			goto fail;
 		db_bind_int(st, 1, id);
-		while ((rc = db_step(db, st)) == SQLITE_ROW)
-			cJSON_AddItemToArray(parents, cJSON_CreateNumber(sqlite3_column_double(st, 0)));
-		sqlite3_reset(st);
-		if (rc < 0)
+		if (db_collect_ids(db, st, &parents, &n))
 			goto fail;
-		cJSON *events = cJSON_AddArrayToObject(o, "events");
-		st = db_prepare(db, EVENTS);
-		if (!st)
+		cJSON *list = cJSON_AddArrayToObject(o, "parents");
+		for (size_t i = 0; i < n; i++)
+			cJSON_AddItemToArray(list, cJSON_CreateNumber((double)parents[i]));
+		free(parents);
+		if (!(st = db_prepare(db, EVENTS)))
 			goto fail;
 		db_bind_int(st, 1, id);
-		while ((rc = db_step(db, st)) == SQLITE_ROW) {
-			cJSON *e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "type", db_col_str(st, 0));
-			cJSON_AddItemToObject(e, "data", cJSON_Parse(db_col_str(st, 1)));
-			cJSON_AddStringToObject(e, "at", db_col_str(st, 2));
-			cJSON_AddItemToArray(events, e);
-		}
-		sqlite3_reset(st);
-		if (rc < 0)
+		if (rows_into(db, st, cJSON_AddArrayToObject(o, "events")))
 			goto fail;
 	}
 	*out = root;
