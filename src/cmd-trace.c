@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "db-browse.h"
 #include "db-report.h"
 #include "err.h"
 #include "json.h"
@@ -89,19 +90,36 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "full", no_argument, NULL, 'f' },
+		{ "posting", required_argument, NULL, 'p' },
+		{ "workflow", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int full = 0, rc = E_OK, c;
-	long run;
-	while ((c = cmd_getopt(ctx, argc, argv, "f", opts, &rc)) > 0)
+	long run = 0, posting = 0, workflow = 0;
+	while ((c = cmd_getopt(ctx, argc, argv, "fp:w:", opts, &rc)) > 0) {
 		if (c == 'f')
 			full = 1;
+		else if (c == 'p')
+			rc = cmd_parse_id(ctx, "--posting", optarg, &posting);
+		else if (c == 'w')
+			rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow);
+		if (rc)
+			return rc;
+	}
 	if (c < 0)
 		return rc;
-	if (optind != argc - 1)
-		return cmd_usage_error(ctx, "say which run: waverunner trace RUN");
-	if ((rc = cmd_parse_id(ctx, "RUN", argv[optind], &run)) || (rc = cmd_open_db(ctx, 0)))
+	if (posting ? optind != argc : optind != argc - 1)
+		return cmd_usage_error(ctx, "say which run: waverunner trace RUN, or trace --posting ID");
+	if (workflow && !posting)
+		return cmd_usage_error(ctx, "--workflow goes with --posting");
+	if ((!posting && (rc = cmd_parse_id(ctx, "RUN", argv[optind], &run))) || (rc = cmd_open_db(ctx, 0)))
 		return rc;
+	if (posting) {
+		if ((rc = db_latest_run(ctx->db, posting, workflow, &run)))
+			return rc;
+		if (!run)
+			return err_set(E_INPUT, "posting %ld has no run%s", posting, workflow ? " of that workflow" : "");
+	}
 	cJSON *rep;
 	if ((rc = db_report_trace(ctx->db, run, &rep)))
 		return rc;
@@ -152,9 +170,11 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_trace_entry = {
 	.name = "trace",
-	.usage = "trace [--full] RUN",
+	.usage = "trace [--full] RUN | --posting ID [--workflow ID]",
 	.summary = "show the path a run took: each interaction with its step, actor, status, attempts, "
 		   "duration, the rule that fired, prompt and output",
-	.options = "  -f, --full   show prompts and outputs whole instead of shortened\n",
+	.options = "  -f, --full          show prompts and outputs whole instead of shortened\n"
+		   "  -p, --posting ID    the latest run of this posting\n"
+		   "  -w, --workflow ID   with --posting: its latest run of this workflow\n",
 	.run = cmd_trace,
 };

@@ -9,10 +9,7 @@
 #include "json.h"
 #include "util.h"
 
-/* A row as a JSON object: the keys are the query's column names (its AS
- * aliases), the values follow the column's type, SQL NULL is null. A column
- * named "NAME_json" holds JSON text and appears, parsed, as NAME. */
-static cJSON *row_object(sqlite3_stmt *st)
+cJSON *db_row_object(sqlite3_stmt *st)
 {
 	cJSON *o = cJSON_CreateObject();
 	int n = sqlite3_column_count(st);
@@ -42,12 +39,11 @@ static cJSON *row_object(sqlite3_stmt *st)
 	return o;
 }
 
-/* Steps st (prepared and bound) to its end, appending each row to array. */
-static int rows_into(struct db *db, sqlite3_stmt *st, cJSON *array)
+int db_rows_into(struct db *db, sqlite3_stmt *st, cJSON *array)
 {
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW)
-		cJSON_AddItemToArray(array, row_object(st));
+		cJSON_AddItemToArray(array, db_row_object(st));
 	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
 }
@@ -112,7 +108,7 @@ static int steps(struct db *db, long workflow, long run, cJSON *into)
 		return E_DB;
 	db_bind_int(st, 1, workflow);
 	db_bind_int(st, 2, run);
-	int rc = rows_into(db, st, into);
+	int rc = db_rows_into(db, st, into);
 	cJSON *step;
 	cJSON_ArrayForEach(step, into) {
 		if (rc || !(st = db_prepare(db, ERRORS)))
@@ -120,7 +116,7 @@ static int steps(struct db *db, long workflow, long run, cJSON *into)
 		db_bind_int(st, 1, workflow);
 		db_bind_int(st, 2, run);
 		db_bind_int(st, 3, (int64_t)json_num(step, "conversation_id"));
-		rc = rows_into(db, st, cJSON_AddArrayToObject(step, "errors"));
+		rc = db_rows_into(db, st, cJSON_AddArrayToObject(step, "errors"));
 	}
 	return rc;
 }
@@ -140,7 +136,7 @@ static int models(struct db *db, long workflow, long run, cJSON *into)
 		return E_DB;
 	db_bind_int(st, 1, workflow);
 	db_bind_int(st, 2, run);
-	return rows_into(db, st, into);
+	return db_rows_into(db, st, into);
 }
 
 int db_report_status(struct db *db, long workflow_id, cJSON **out)
@@ -190,7 +186,7 @@ int db_report_status(struct db *db, long workflow_id, cJSON **out)
 		if (!st)
 			goto fail;
 		db_bind_int(st, 1, id);
-		if (rows_into(db, st, cJSON_AddArrayToObject(w, "failed_runs")))
+		if (db_rows_into(db, st, cJSON_AddArrayToObject(w, "failed_runs")))
 			goto fail;
 	}
 	*out = root;
@@ -222,7 +218,7 @@ static cJSON *run_row(struct db *db, long run_id, int *rc)
 	int s = db_step(db, st);
 	cJSON *o = NULL;
 	if (s == SQLITE_ROW) {
-		o = row_object(st);
+		o = db_row_object(st);
 		*rc = E_OK;
 	} else if (s == SQLITE_DONE) {
 		*rc = err_set(E_INPUT, "there is no run %ld", run_id);
@@ -281,7 +277,7 @@ int db_report_trace(struct db *db, long run_id, cJSON **out)
 	if (!st)
 		goto fail;
 	db_bind_int(st, 1, run_id);
-	if (rows_into(db, st, items))
+	if (db_rows_into(db, st, items))
 		goto fail;
 	cJSON *o;
 	cJSON_ArrayForEach(o, items) {
@@ -300,7 +296,7 @@ int db_report_trace(struct db *db, long run_id, cJSON **out)
 		if (!(st = db_prepare(db, EVENTS)))
 			goto fail;
 		db_bind_int(st, 1, id);
-		if (rows_into(db, st, cJSON_AddArrayToObject(o, "events")))
+		if (db_rows_into(db, st, cJSON_AddArrayToObject(o, "events")))
 			goto fail;
 	}
 	*out = root;

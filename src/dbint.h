@@ -40,6 +40,14 @@ int db_error(struct db *db, const char *context);
  * E_OK or E_DB. */
 int db_collect_ids(struct db *db, sqlite3_stmt *st, long **ids, size_t *n);
 
+/* A row as a JSON object (cJSON, from <cJSON.h>): the keys are the query's
+ * column names (its AS aliases), the values follow the column's type, SQL NULL
+ * is null. A column named "NAME_json" holds JSON text and appears, parsed, as
+ * NAME. */
+struct cJSON *db_row_object(sqlite3_stmt *st);
+/* Steps st (prepared and bound) to its end, appending each row to array. */
+int db_rows_into(struct db *db, sqlite3_stmt *st, struct cJSON *array);
+
 /* Binding helpers; a NULL string binds SQL NULL. */
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 void db_bind_int(sqlite3_stmt *st, int idx, int64_t v);
