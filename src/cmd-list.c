@@ -79,10 +79,7 @@ static void print_runs(const cJSON *rows)
 		       or_dash(r, "posting_id", p), json_text(r, "status"), json_text(r, "updated_at"));
 		/* A reason quotes answers: keep it on its line. */
 		const char *why = *json_text(r, "reason") ? json_text(r, "reason") : json_text(r, "title");
-		char *line = xstrdup(why);
-		for (char *c = line; *c; c++)
-			if (*c == '\n' || *c == '\r' || *c == '\t')
-				*c = ' ';
+		char *line = text_one_line(why, 400);
 		print_cell(line, 100);
 		free(line);
 		printf("\n");

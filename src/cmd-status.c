@@ -36,8 +36,11 @@ static void print_steps(const cJSON *steps)
 			if (!header++)
 				printf("  errors:\n");
 			char *m = utf8_shorten(json_text(e, "message"), 160);
-			printf("    %.0f %s: %.0f× %s (%s)\n", json_num(s, "conversation_id"), json_text(s, "name"), json_num(e, "count"), m,
+			printf("    %.0f %s: %.0f× %s (%s", json_num(s, "conversation_id"), json_text(s, "name"), json_num(e, "count"), m,
 			       json_text(e, "failure_class"));
+			if (json_num(e, "variants") > 1)
+				printf("; %.0f messages alike but for their numbers", json_num(e, "variants"));
+			printf(")\n");
 			free(m);
 		}
 	}
@@ -96,8 +99,11 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		if (!cJSON_IsNull(cJSON_GetObjectItem(r, "posting_id")))
 			printf("posting %.0f '%s' (%s)\n", json_num(r, "posting_id"), json_text(r, "job_title"),
 			       json_text(r, "external_job_id"));
-		if (*json_text(r, "reason"))
-			printf("reason: %s\n", json_text(r, "reason"));
+		if (*json_text(r, "reason")) {
+			char *why = text_one_line(json_text(r, "reason"), 300);
+			printf("reason: %s\n", why);
+			free(why);
+		}
 		printf("\n");
 		print_steps(cJSON_GetObjectItem(rep, "steps"));
 		print_models(cJSON_GetObjectItem(rep, "models"));
@@ -124,8 +130,13 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 				printf("    run %.0f", json_num(f, "run_id"));
 				if (!cJSON_IsNull(cJSON_GetObjectItem(f, "posting_id")))
 					printf(" (posting %.0f '%s')", json_num(f, "posting_id"), json_text(f, "job_title"));
-				printf(": %s\n", json_text(f, "reason"));
+				char *why = text_one_line(json_text(f, "reason"), 300);
+				printf(": %s\n", why);
+				free(why);
 			}
+			if (header && header < json_num(runs, "failed"))
+				printf("    and %.0f more: waverunner list runs --failed --workflow %.0f\n",
+				       json_num(runs, "failed") - header, json_num(w, "workflow_id"));
 		}
 		if (first)
 			printf("no workflows (load one with: waverunner load FILE)\n");

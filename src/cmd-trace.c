@@ -71,13 +71,15 @@ static void print_branch(const cJSON *events, int full)
 				       json_num(d, "runs_started") == 1 ? "" : "s");
 			printf("\n");
 		} else if (!strcmp(type, "no_rule_matched")) {
-			char *t = utf8_shorten(json_text(d, "text"), 80);
+			char *t = text_one_line(json_text(d, "text"), 80);
 			printf("   ->      no rule matched%s%s: the path ends here (answer began: %s)\n",
 			       *json_text(d, "verdict") ? " verdict " : "", json_text(d, "verdict"), t);
 			free(t);
 		} else if (!strcmp(type, "interaction_retried")) {
+			char *error = text_one_line(json_text(d, "error"), 1000);
 			printf("   retry   attempt %.0f failed (%s): %s\n", json_num(d, "attempts"), json_text(d, "failure_class"),
-			       json_text(d, "error"));
+			       error);
+			free(error);
 		} else if (!strcmp(type, "lease_expired")) {
 			printf("   lease   taken back from %s\n", json_text(d, "owner"));
 		}
@@ -134,8 +136,11 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("posting %.0f '%s' (%s)\n", json_num(r, "posting_id"), json_text(r, "job_title"), json_text(r, "external_job_id"));
 	if (!cJSON_IsNull(cJSON_GetObjectItem(r, "started_by_interaction_id")))
 		printf("started by interaction %.0f (a fan-out)\n", json_num(r, "started_by_interaction_id"));
-	if (*json_text(r, "reason"))
-		printf("reason: %s\n", json_text(r, "reason"));
+	if (*json_text(r, "reason")) {
+		char *why = text_one_line(json_text(r, "reason"), 1000);
+		printf("reason: %s\n", why);
+		free(why);
+	}
 	const cJSON *it;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(rep, "interactions")) {
 		printf("\n#%.0f  interaction %.0f: %.0f %s  [%s]  %s, %.0f attempt%s", json_num(it, "execution_order"),
@@ -160,8 +165,11 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 			print_text("input:", json_text(it, "input"), full);
 		if (*json_text(it, "output"))
 			print_text("output:", json_text(it, "output"), full);
-		if (*json_text(it, "error"))
-			printf("   error:  %s (%s)\n", json_text(it, "error"), json_text(it, "failure_class"));
+		if (*json_text(it, "error")) {
+			char *error = text_one_line(json_text(it, "error"), full ? 100000 : 1000);
+			printf("   error:  %s (%s)\n", error, json_text(it, "failure_class"));
+			free(error);
+		}
 		print_branch(cJSON_GetObjectItem(it, "events"), full);
 	}
 	cJSON_Delete(rep);

@@ -70,6 +70,57 @@ int db_report_run_counts(struct db *db, const struct scope *scope, struct run_co
 	return rc < 0 ? E_DB : E_OK;
 }
 
+struct error_group {
+	char *shape;          /* the failure class and the message's text_shape */
+	const cJSON *example; /* the most frequent message of the group */
+	double count;
+	int variants;
+};
+
+static int by_count(const void *a, const void *b)
+{
+	const struct error_group *x = a, *y = b;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->shape, y->shape);
+}
+
+/* Every distinct error, messages that differ only in numbers (ids, ports,
+ * sizes) as one: {message (one line), failure_class, count, variants}, the
+ * most frequent first. rows: {message, failure_class, count}, by count. */
+static void group_errors(const cJSON *rows, cJSON *into)
+{
+	size_t n = 0, cap = (size_t)cJSON_GetArraySize(rows);
+	struct error_group *g = xcalloc(cap ? cap : 1, sizeof *g);
+	const cJSON *row;
+	cJSON_ArrayForEach(row, rows) {
+		char *msg = text_shape(json_text(row, "message"), 300);
+		char *shape = xasprintf("%s\037%s", json_text(row, "failure_class"), msg);
+		free(msg);
+		size_t i = 0;
+		while (i < n && strcmp(g[i].shape, shape))
+			i++;
+		if (i == n) {
+			g[n++] = (struct error_group){ shape, row, 0, 0 };
+		} else {
+			free(shape);
+		}
+		g[i].count += json_num(row, "count");
+		g[i].variants++;
+	}
+	qsort(g, n, sizeof *g, by_count);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		char *line = text_one_line(json_text(g[i].example, "message"), 300);
+		cJSON_AddStringToObject(o, "message", line);
+		free(line);
+		cJSON_AddItemToObject(o, "failure_class", cJSON_Duplicate(cJSON_GetObjectItem(g[i].example, "failure_class"), 1));
+		cJSON_AddNumberToObject(o, "count", g[i].count);
+		cJSON_AddNumberToObject(o, "variants", g[i].variants);
+		cJSON_AddItemToArray(into, o);
+		free(g[i].shape);
+	}
+	free(g);
+}
+
 /* The steps of workflow (limited to run when run != 0), in workflow order,
  * each with its errors. */
 static int steps(struct db *db, long workflow, long run, cJSON *into)
@@ -102,7 +153,8 @@ static int steps(struct db *db, long workflow, long run, cJSON *into)
 		"SELECT i.error_message AS message, i.failure_class AS failure_class, count(*) AS count "
 		"FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
 		"WHERE r.workflow_id = ?1 AND (?2 = 0 OR i.workflow_run_id = ?2) AND i.conversation_id = ?3 "
-		"AND i.error_message IS NOT NULL GROUP BY i.error_message ORDER BY count(*) DESC LIMIT 3";
+		"AND i.error_message IS NOT NULL GROUP BY i.failure_class, i.error_message "
+		"ORDER BY count(*) DESC, i.error_message";
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
 		return E_DB;
@@ -116,7 +168,10 @@ static int steps(struct db *db, long workflow, long run, cJSON *into)
 		db_bind_int(st, 1, workflow);
 		db_bind_int(st, 2, run);
 		db_bind_int(st, 3, (int64_t)json_num(step, "conversation_id"));
-		rc = db_rows_into(db, st, cJSON_AddArrayToObject(step, "errors"));
+		cJSON *rows = cJSON_CreateArray();
+		if (!(rc = db_rows_into(db, st, rows)))
+			group_errors(rows, cJSON_AddArrayToObject(step, "errors"));
+		cJSON_Delete(rows);
 	}
 	return rc;
 }

@@ -87,7 +87,7 @@ static int failure_reason(struct db *db, long run_id, long waiting, char **reaso
 	db_bind_int(st, 1, run_id);
 	rc = db_step(db, st);
 	if (rc == SQLITE_ROW) {
-		char *text = utf8_shorten(db_col_str(st, 2), 60);
+		char *text = text_one_line(db_col_str(st, 2), 60);
 		*reason = xasprintf("no rule matched after conversation %lld '%s' (it answered: %s)",
 				    sqlite3_column_int64(st, 0), db_col_str(st, 1), text);
 		free(text);

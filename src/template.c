@@ -180,7 +180,7 @@ int template_render_json(const char *tpl, tpl_lookup_fn lookup, void *ctx, char 
 	char *msg;
 	doc = json_parse(text, strlen(text), &msg);
 	if (!doc) {
-		char *shown = utf8_shorten(text, 80);
+		char *shown = text_one_line(text, 80);
 		*error = xasprintf("the rendered input is not one JSON document (%s): %s", msg, shown);
 		free(shown);
 		free(msg);

@@ -268,6 +268,47 @@ char *utf8_shorten(const char *s, size_t max_bytes)
 	return p;
 }
 
+char *text_one_line(const char *s, size_t max_bytes)
+{
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "");
+	for (; *s && b.len <= max_bytes; s++) {
+		if (*s == '\n')
+			buf_puts(&b, "\\n");
+		else if (*s == '\r')
+			buf_puts(&b, "\\r");
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			buf_putc(&b, ' ');
+		else
+			buf_putc(&b, *s);
+	}
+	char *line = utf8_shorten(buf_str(&b), max_bytes);
+	buf_release(&b);
+	return line;
+}
+
+char *text_shape(const char *s, size_t max_bytes)
+{
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "");
+	while (*s && b.len < max_bytes) {
+		if (isdigit((unsigned char)*s)) {
+			buf_putc(&b, '#');
+			while (isdigit((unsigned char)*s))
+				s++;
+		} else if (isspace((unsigned char)*s)) {
+			buf_putc(&b, ' ');
+			while (isspace((unsigned char)*s))
+				s++;
+		} else {
+			buf_putc(&b, *s++);
+		}
+	}
+	char *shape = utf8_shorten(buf_str(&b), max_bytes);
+	buf_release(&b);
+	return shape;
+}
+
 int str_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

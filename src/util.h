@@ -57,6 +57,15 @@ size_t utf8_length(const char *s);
  * appending "…" when shortened. Caller frees. */
 char *utf8_shorten(const char *s, size_t max_bytes);
 
+/* A text quoted in a one-line report (an error, a reason, an answer's
+ * opening): newlines and carriage returns shown as \n and \r, tabs and other
+ * control characters as spaces, shortened like utf8_shorten. Caller frees. */
+char *text_one_line(const char *s, size_t max_bytes);
+/* The shape of a message, for grouping messages that differ only in numbers:
+ * each run of digits becomes "#", each run of white space one space, at most
+ * max_bytes long. Caller frees. */
+char *text_shape(const char *s, size_t max_bytes);
+
 /* Strings. */
 int str_starts_with(const char *s, const char *prefix);
 int str_starts_with_nocase(const char *s, const char *prefix);
