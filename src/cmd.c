@@ -35,6 +35,70 @@ void cmd_print_help(const struct cmd_entry *e)
 	       "\nSee waverunner-%s(1).\n", e->name);
 }
 
+/* The Levenshtein distance of two short words. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 63 || lb > 63)
+		return (size_t)-1;
+	size_t row[64];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *cmd_nearest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = distance(word, names[i]);
+		if (d < best_d || (d == best_d && best && strlen(names[i]) < strlen(best))) {
+			best = names[i];
+			best_d = d;
+		}
+	}
+	/* A slip of a letter or two, not another word. */
+	size_t len = strlen(word);
+	return best && best_d <= (len < 5 ? 1 : 2) ? best : NULL;
+}
+
+const char *cmd_nearest_command(const char *word)
+{
+	const char *names[32];
+	size_t n = 0;
+	for (const struct cmd_entry *const *e = cmd_table; *e && n < ARRAY_LEN(names); e++)
+		names[n++] = (*e)->name;
+	return cmd_nearest(word, names, n);
+}
+
+/* The long option nearest to the unknown "--name[=value]" among all. */
+static const char *nearest_option(const char *arg, const struct option *all)
+{
+	char word[64];
+	snprintf(word, sizeof word, "%s", arg + 2);
+	word[strcspn(word, "=")] = '\0';
+	const char *names[64];
+	size_t n = 0;
+	for (const struct option *o = all; o->name && n < ARRAY_LEN(names); o++)
+		names[n++] = o->name;
+	return cmd_nearest(word, names, n);
+}
+
 int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -77,8 +141,14 @@ int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv, const char *shortopts
 			*rc = E_OK;
 			return -1;
 		case '?':
-			*rc = optopt ? cmd_usage_error(ctx, "unknown option '-%c'", optopt)
-				     : cmd_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
+			if (optopt) {
+				*rc = cmd_usage_error(ctx, "unknown option '-%c'", optopt);
+			} else {
+				const char *arg = argv[optind - 1];
+				const char *near = str_starts_with(arg, "--") ? nearest_option(arg, all) : NULL;
+				*rc = near ? cmd_usage_error(ctx, "unknown option '%s' (did you mean '--%s'?)", arg, near)
+					   : cmd_usage_error(ctx, "unknown option '%s'", arg);
+			}
 			return -1;
 		case ':':
 			*rc = cmd_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);

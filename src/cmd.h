@@ -4,6 +4,7 @@
 #define cmd_h
 
 #include <getopt.h>
+#include <stddef.h>
 
 struct db;
 
@@ -25,6 +26,12 @@ struct cmd_entry {
 /* The commands, in the order help lists them; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
+
+/* The name nearest to word, when word looks like a slip of a letter or two
+ * (for "did you mean"), else NULL. */
+const char *cmd_nearest(const char *word, const char *const *names, size_t n);
+/* The command nearest to word, as cmd_nearest. */
+const char *cmd_nearest_command(const char *word);
 
 /* Parses the command's options with getopt_long. The global options --db,
  * --json and --help are accepted everywhere and handled here. Returns the

@@ -23,7 +23,7 @@ static void print_usage(FILE *f)
 	fprintf(f, "\nglobal options:\n"
 		   "  --db FILE   the database (default $WAVERUNNER_DB, else ./waverunner.db)\n"
 		   "  --json      machine-readable output on stdout\n"
-		   "  --help      show help; COMMAND --help shows a command's\n"
+		   "  --help      show help; COMMAND --help (or help COMMAND) shows a command's\n"
 		   "  --version   show the version\n"
 		   "\nSee waverunner(1).\n");
 }
@@ -69,9 +69,26 @@ int main(int argc, char **argv)
 		print_usage(stderr);
 		return E_USAGE;
 	}
+	/* help [COMMAND]: the same as --help and COMMAND --help. */
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 == argc) {
+			print_usage(stdout);
+			return E_OK;
+		}
+		const struct cmd_entry *h = cmd_find(argv[i + 1]);
+		if (h && i + 2 == argc) {
+			cmd_print_help(h);
+			return E_OK;
+		}
+		i++; /* an unknown command: said below */
+	}
 	const struct cmd_entry *e = cmd_find(argv[i]);
 	if (!e) {
-		fprintf(stderr, "waverunner: unknown command '%s' (see waverunner --help)\n", argv[i]);
+		const char *near = cmd_nearest_command(argv[i]);
+		if (near)
+			fprintf(stderr, "waverunner: unknown command '%s' (did you mean '%s'?)\n", argv[i], near);
+		else
+			fprintf(stderr, "waverunner: unknown command '%s' (see waverunner --help)\n", argv[i]);
 		return E_USAGE;
 	}
 	ctx.entry = e;
