@@ -40,12 +40,9 @@ static int cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	cJSON *root = workflow_to_json(&wf);
 	workflow_release(&wf);
-	char *text = json_print_pretty(root);
+	char *text = json_print_indented(root);
 	cJSON_Delete(root);
 	size_t len = strlen(text);
-	text = xrealloc(text, len + 2);
-	text[len++] = '\n';
-	text[len] = '\0';
 	if (output) {
 		if (write_file_atomic(output, text, len) < 0)
 			rc = err_set(E_INPUT, "%s: %s", output, strerror(errno));

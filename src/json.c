@@ -90,6 +90,38 @@ char *json_print_pretty(const cJSON *item)
 	return s;
 }
 
+static void print_indented(struct buf *b, const cJSON *item, int depth)
+{
+	int object = cJSON_IsObject(item);
+	if ((!object && !cJSON_IsArray(item)) || !item->child) {
+		char *s = cJSON_PrintUnformatted(item);
+		buf_puts(b, s ? s : "null");
+		free(s);
+		return;
+	}
+	buf_putc(b, object ? '{' : '[');
+	for (const cJSON *c = item->child; c; c = c->next) {
+		buf_printf(b, "\n%*s", 2 * (depth + 1), "");
+		if (object) {
+			char *key = json_quote(c->string);
+			buf_printf(b, "%s: ", key);
+			free(key);
+		}
+		print_indented(b, c, depth + 1);
+		if (c->next)
+			buf_putc(b, ',');
+	}
+	buf_printf(b, "\n%*s%c", 2 * depth, "", object ? '}' : ']');
+}
+
+char *json_print_indented(const cJSON *item)
+{
+	struct buf b = BUF_INIT;
+	print_indented(&b, item, 0);
+	buf_putc(&b, '\n');
+	return buf_detach(&b);
+}
+
 int json_get_string(const cJSON *obj, const char *key, const char **out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);

@@ -18,6 +18,9 @@ cJSON *json_parse(const char *text, size_t len, char **errmsg);
 /* Compact and indented serialisations; caller frees. */
 char *json_print(const cJSON *item);
 char *json_print_pretty(const cJSON *item);
+/* Indented by two spaces, "key": value, a newline at the end: the layout of a
+ * hand-written file, so that a diff against one is small. */
+char *json_print_indented(const cJSON *item);
 
 /* Typed getters on an object. They return 1 when the key is absent or null,
  * 0 with *out set when present with the right type, -1 for a wrong type. */

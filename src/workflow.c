@@ -450,8 +450,6 @@ cJSON *workflow_to_json(const struct workflow *wf)
 		cJSON_AddStringToObject(o, "name", cv->name);
 		if (cv->canonical_name)
 			cJSON_AddStringToObject(o, "canonical_name", cv->canonical_name);
-		if (cv->description)
-			add_text(o, "description", cv->description);
 		cJSON_AddStringToObject(o, "actor", cv->actor);
 		cJSON_AddNumberToObject(o, "order", cv->order);
 		cJSON_AddNumberToObject(o, "timeout_seconds", cv->timeout_seconds);
@@ -464,6 +462,8 @@ cJSON *workflow_to_json(const struct workflow *wf)
 			cJSON_AddNumberToObject(o, "parallel_group", cv->parallel_group);
 		if (cv->wait_for_group)
 			cJSON_AddTrueToObject(o, "wait_for_group");
+		if (cv->description)
+			add_text(o, "description", cv->description);
 		if (cv->has_instruction) {
 			cJSON *ins = cJSON_AddObjectToObject(o, "instruction");
 			if (cv->instruction_id)
@@ -480,8 +480,11 @@ cJSON *workflow_to_json(const struct workflow *wf)
 			cJSON *ro = cJSON_CreateObject();
 			if (ru->id)
 				cJSON_AddNumberToObject(ro, "id", (double)ru->id);
-			if (ru->name)
+			/* A name load made up (db-defs.c) is left out, as the file had it. */
+			char *made_up = xasprintf("%ld %s -> %s", cv->id, ru->condition, ru->next ? "next" : "END");
+			if (ru->name && strcmp(ru->name, made_up))
 				cJSON_AddStringToObject(ro, "name", ru->name);
+			free(made_up);
 			cJSON_AddStringToObject(ro, "condition", ru->condition);
 			if (ru->next)
 				cJSON_AddNumberToObject(ro, "next", (double)ru->next);
