@@ -42,6 +42,32 @@ static void print_text(const char *label, const char *text, int full)
 	buf_release(&b);
 }
 
+/* A model request in full: its prompt and messages as text, line by line;
+ * anything else as it is. */
+static void print_input(const char *input)
+{
+	cJSON *doc = cJSON_Parse(input);
+	const cJSON *messages = cJSON_GetObjectItem(doc, "messages");
+	if (!cJSON_IsObject(doc) || (!json_str(doc, "prompt") && !cJSON_IsArray(messages))) {
+		print_text("input:", input, 1);
+		cJSON_Delete(doc);
+		return;
+	}
+	if (json_str(doc, "model"))
+		printf("   model:  %s\n", json_str(doc, "model"));
+	if (json_str(doc, "system"))
+		print_text("system:", json_str(doc, "system"), 1);
+	if (json_str(doc, "prompt"))
+		print_text("prompt:", json_str(doc, "prompt"), 1);
+	const cJSON *m;
+	cJSON_ArrayForEach(m, messages) {
+		char *label = xasprintf("%s:", *json_text(m, "role") ? json_text(m, "role") : "message");
+		print_text(label, json_text(m, "content"), 1);
+		free(label);
+	}
+	cJSON_Delete(doc);
+}
+
 static void print_branch(const cJSON *events, int full)
 {
 	const cJSON *e;
@@ -150,6 +176,8 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 			printf(", %.0f ms", json_num(it, "duration_ms"));
 		if (!cJSON_IsNull(cJSON_GetObjectItem(it, "prompt_tokens")))
 			printf(", %.0f->%.0f tokens", json_num(it, "prompt_tokens"), json_num(it, "output_tokens"));
+		if (!cJSON_IsNull(cJSON_GetObjectItem(it, "running_ms")))
+			printf(", running for %.1f s", json_num(it, "running_ms") / 1000.0);
 		printf("\n");
 		const cJSON *parents = cJSON_GetObjectItem(it, "parents");
 		if (cJSON_GetArraySize(parents)) {
@@ -161,10 +189,16 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 				printf(" by rule %.0f (%s)", json_num(it, "via_rule_id"), json_text(it, "via_condition"));
 			printf("\n");
 		}
-		if (*json_text(it, "input"))
-			print_text("input:", json_text(it, "input"), full);
+		if (*json_text(it, "input") && full)
+			print_input(json_text(it, "input"));
+		else if (*json_text(it, "input"))
+			print_text("input:", json_text(it, "input"), 0);
 		if (*json_text(it, "output"))
 			print_text("output:", json_text(it, "output"), full);
+		/* Ollama says "length", OpenAI-compatible servers "length" too. */
+		if (!strcmp(json_text(it, "done_reason"), "length"))
+			printf("   cut:    the answer reached its length limit (done_reason length: raise num_predict "
+			       "or max_tokens)\n");
 		if (*json_text(it, "error")) {
 			char *error = text_one_line(json_text(it, "error"), full ? 100000 : 1000);
 			printf("   error:  %s (%s)\n", error, json_text(it, "failure_class"));
