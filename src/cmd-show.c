@@ -82,8 +82,9 @@ static void print_posting(const cJSON *show)
 		char label[80];
 		snprintf(label, sizeof label, "%.0f %s", json_num(step, "conversation_id"), json_text(step, "name"));
 		char *l = utf8_shorten(label, 44);
-		printf("    %-*s %s%s%s\n", (int)(44 + strlen(l) - utf8_length(l)), l, json_text(step, "status"),
-		       *json_text(step, "verdict") ? " " : "", json_text(step, "verdict"));
+		printf("    %-*s %s%s%s%s\n", (int)(44 + strlen(l) - utf8_length(l)), l, json_text(step, "status"),
+		       json_num(step, "reused") ? " (reused)" : "", *json_text(step, "verdict") ? " " : "",
+		       json_text(step, "verdict"));
 		free(l);
 	}
 }

@@ -87,6 +87,7 @@ static int start_runs(struct cmd_ctx *ctx, struct start_args *a, const struct wo
 	cJSON *report = cJSON_CreateObject();
 	cJSON *runs = cJSON_AddArrayToObject(report, "runs");
 	cJSON *skipped = cJSON_AddArrayToObject(report, "skipped");
+	cJSON *done = cJSON_AddArrayToObject(report, "skipped_completed");
 	int rc = db_begin(ctx->db);
 	long started = 0;
 	size_t n = a->npostings ? a->npostings : 1;
@@ -114,6 +115,16 @@ static int start_runs(struct cmd_ctx *ctx, struct start_args *a, const struct wo
 			cJSON_AddItemToArray(skipped, s);
 			continue;
 		}
+		/* A daily start --all does only what is new: a posting that already
+		 * completed the workflow is left alone (rerun redoes steps on purpose). */
+		long completed = 0;
+		if (posting && (a->all || a->status) && !a->again &&
+		    (rc = db_run_completed_for(ctx->db, wf->id, posting, &completed)))
+			break;
+		if (completed) {
+			cJSON_AddItemToArray(done, cJSON_CreateNumber((double)posting));
+			continue;
+		}
 		long run, seed;
 		if ((rc = db_run_create(ctx->db, wf->id, posting, params, "start", &run)))
 			break;
@@ -137,13 +148,16 @@ static int start_runs(struct cmd_ctx *ctx, struct start_args *a, const struct wo
 		cJSON_Delete(report);
 		return rc;
 	}
-	int nskipped = cJSON_GetArraySize(skipped);
+	int nskipped = cJSON_GetArraySize(skipped), ndone = cJSON_GetArraySize(done);
 	if (ctx->json) {
 		cJSON_AddNumberToObject(report, "workflow_id", (double)wf->id);
 		cJSON_AddNumberToObject(report, "start_conversation_id", (double)from->id);
 		json_emit(report);
 		return !started && nskipped ? E_FAIL : E_OK;
 	}
+	if (ndone)
+		note("skipped %d posting%s that already completed workflow %ld; start them again with --again, "
+		     "or redo some steps with: waverunner rerun --from CONV", ndone, ndone == 1 ? "" : "s", wf->id);
 	printf("started %ld run%s of workflow %ld at conversation %ld '%s'\n", started, started == 1 ? "" : "s",
 	       wf->id, from->id, from->name);
 	if (nskipped) {
@@ -200,22 +214,8 @@ static int cmd_start(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = cmd_usage_error(ctx, "choose postings one way: --posting, --all or --status");
 		goto out;
 	}
-	if ((rc = cmd_open_db(ctx, 0)) || (rc = db_workflow_read(ctx->db, a.workflow, &wf)))
+	if ((rc = cmd_open_db(ctx, 0)) || (rc = cmd_read_runnable_workflow(ctx, a.workflow, &wf)))
 		goto out;
-	if (!wf.enabled) {
-		rc = err_set(E_INPUT, "workflow %ld is disabled", wf.id);
-		goto out;
-	}
-	struct findings f = { 0 };
-	validate_workflow(&wf, &f);
-	if (f.errors) {
-		findings_print(&f, "workflow");
-		rc = err_set(E_INPUT, "workflow %ld has %zu error%s (see above; waverunner validate lists them); "
-			     "nothing was started", wf.id, f.errors, f.errors == 1 ? "" : "s");
-		findings_release(&f);
-		goto out;
-	}
-	findings_release(&f);
 	a.params = cJSON_Duplicate(wf.parameters, 1);
 	for (size_t i = 0; !rc && i < nraw; i++)
 		rc = add_param(ctx, &a, &wf, raw_params[i]);
@@ -234,6 +234,14 @@ static int cmd_start(struct cmd_ctx *ctx, int argc, char **argv)
 		from = workflow_conv(&wf, a.from);
 		if (!from || !from->enabled) {
 			rc = err_set(E_INPUT, "conversation %ld is not an enabled step of workflow %ld", a.from, wf.id);
+			goto out;
+		}
+		struct buf needs = BUF_INIT;
+		if (workflow_start_needs(from, &needs)) {
+			rc = err_set(E_INPUT, "a run cannot start at conversation %ld '%s': it needs %s, which only earlier "
+				     "steps fill (waverunner rerun --from %ld reuses them from a posting's latest run)",
+				     from->id, from->name, buf_str(&needs), from->id);
+			buf_release(&needs);
 			goto out;
 		}
 	} else {
@@ -266,6 +274,7 @@ const struct cmd_entry cmd_start_entry = {
 		   "  -s, --status S          every enabled posting with posting_status S\n"
 		   "  -f, --from CONV         start at this conversation instead of the first step\n"
 		   "  -P, --param KEY=VALUE   set a run parameter the workflow declares (repeatable)\n"
-		   "  -A, --again             start postings that already have an active run of the workflow\n",
+		   "  -A, --again             also start postings that have an active run of the workflow, or\n"
+		   "                          (with --all or --status) that already completed it\n",
 	.run = cmd_start,
 };

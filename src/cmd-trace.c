@@ -106,6 +106,9 @@ static void print_branch(const cJSON *events, int full)
 			printf("   retry   attempt %.0f failed (%s): %s\n", json_num(d, "attempts"), json_text(d, "failure_class"),
 			       error);
 			free(error);
+		} else if (!strcmp(type, "interaction_reused")) {
+			printf("   reused  from interaction %.0f of run %.0f (rerun: no call)\n", json_num(d, "from_interaction_id"),
+			       json_num(d, "from_run_id"));
 		} else if (!strcmp(type, "lease_expired")) {
 			printf("   lease   taken back from %s\n", json_text(d, "owner"));
 		}

@@ -6,13 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-defs.h"
 #include "db.h"
 #include "err.h"
 #include "util.h"
+#include "validate.h"
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_init_entry, &cmd_load_entry, &cmd_validate_entry, &cmd_export_entry, &cmd_start_entry,
-	&cmd_run_entry, &cmd_status_entry, &cmd_trace_entry, &cmd_show_entry, &cmd_list_entry, &cmd_sync_entry, NULL,
+	&cmd_rerun_entry, &cmd_run_entry, &cmd_status_entry, &cmd_trace_entry, &cmd_show_entry, &cmd_list_entry, &cmd_sync_entry, NULL,
 };
 
 const struct cmd_entry *cmd_find(const char *name)
@@ -171,4 +173,22 @@ int cmd_open_db(struct cmd_ctx *ctx, int flags)
 	if (ctx->db)
 		return E_OK;
 	return db_open(ctx->db_path, flags, &ctx->db);
+}
+
+int cmd_read_runnable_workflow(struct cmd_ctx *ctx, long id, struct workflow *wf)
+{
+	int rc = db_workflow_read(ctx->db, id, wf);
+	if (rc)
+		return rc;
+	if (!wf->enabled)
+		return err_set(E_INPUT, "workflow %ld is disabled", wf->id);
+	struct findings f = { 0 };
+	validate_workflow(wf, &f);
+	if (f.errors) {
+		findings_print(&f, "workflow");
+		rc = err_set(E_INPUT, "workflow %ld has %zu error%s (see above; waverunner validate lists them); "
+			     "nothing was started", wf->id, f.errors, f.errors == 1 ? "" : "s");
+	}
+	findings_release(&f);
+	return rc;
 }

@@ -45,11 +45,16 @@ int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...) __attribute
 void cmd_print_help(const struct cmd_entry *e);
 /* Opens ctx->db_path into ctx->db (db_open flags) unless already open. */
 int cmd_open_db(struct cmd_ctx *ctx, int flags);
+/* Reads workflow id into *wf (released by the caller, also on failure) for
+ * starting runs: E_INPUT when it is disabled or validate finds errors in it
+ * (printed). */
+struct workflow;
+int cmd_read_runnable_workflow(struct cmd_ctx *ctx, long id, struct workflow *wf);
 /* Parses a positive id argument; E_USAGE with a message naming the option. */
 int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, long *out);
 
 extern const struct cmd_entry cmd_init_entry, cmd_load_entry, cmd_export_entry, cmd_validate_entry,
-	cmd_start_entry, cmd_run_entry, cmd_status_entry, cmd_trace_entry,
+	cmd_start_entry, cmd_rerun_entry, cmd_run_entry, cmd_status_entry, cmd_trace_entry,
 	cmd_show_entry, cmd_list_entry, cmd_sync_entry;
 
 #endif

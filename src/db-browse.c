@@ -123,7 +123,9 @@ int db_show_posting(struct db *db, long posting_id, long workflow_id, cJSON **ou
 		"  WHERE e.interaction_id = i.interaction_id "
 		"  AND e.event_type IN ('interaction_branched', 'no_rule_matched') "
 		"  ORDER BY e.event_id DESC LIMIT 1) AS verdict, "
-		"i.failure_class AS failure_class, i.error_message AS error "
+		"i.failure_class AS failure_class, i.error_message AS error, "
+		"EXISTS (SELECT 1 FROM interaction_events e WHERE e.interaction_id = i.interaction_id "
+		"  AND e.event_type = 'interaction_reused') AS reused "
 		"FROM interactions i JOIN conversations c ON c.conversation_id = i.conversation_id "
 		"WHERE i.workflow_run_id = ?1 ORDER BY i.execution_order, i.interaction_id";
 	static const char POSTING[] =

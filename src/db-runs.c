@@ -33,20 +33,32 @@ int db_run_create(struct db *db, long workflow_id, long posting_id, const char *
 	return E_OK;
 }
 
-int db_run_active_for(struct db *db, long workflow_id, long posting_id, long *run_id)
+/* The first run of workflow for posting with status, or 0. */
+static int run_for(struct db *db, long workflow_id, long posting_id, const char *status, long *run_id)
 {
 	static const char SQL[] =
 		"SELECT workflow_run_id FROM workflow_runs WHERE workflow_id = ?1 AND posting_id IS ?2 "
-		"AND status = 'running' ORDER BY workflow_run_id LIMIT 1";
+		"AND status = ?3 ORDER BY workflow_run_id LIMIT 1";
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
 		return E_DB;
 	db_bind_int(st, 1, workflow_id);
 	db_bind_opt_int(st, 2, posting_id, posting_id != 0);
+	db_bind_text(st, 3, status);
 	int rc = db_step(db, st);
 	*run_id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_run_active_for(struct db *db, long workflow_id, long posting_id, long *run_id)
+{
+	return run_for(db, workflow_id, posting_id, "running", run_id);
+}
+
+int db_run_completed_for(struct db *db, long workflow_id, long posting_id, long *run_id)
+{
+	return run_for(db, workflow_id, posting_id, "completed", run_id);
 }
 
 /* Why a run that cannot move failed, in words; NULL if it did not (caller frees). */

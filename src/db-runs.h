@@ -15,6 +15,8 @@ int db_run_create(struct db *db, long workflow_id, long posting_id, const char *
 		  const char *created_by, long *run_id);
 /* The id of a running run of workflow for posting, or 0. */
 int db_run_active_for(struct db *db, long workflow_id, long posting_id, long *run_id);
+/* The id of a completed run of workflow for posting, or 0. */
+int db_run_completed_for(struct db *db, long workflow_id, long posting_id, long *run_id);
 /* Recomputes a run's status from its interactions: running while anything is
  * pending or running; else failed (with the reason in status_detail) when an
  * interaction failed, a path found no rule, or a fan-in waits for a group that

@@ -595,3 +595,36 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 	}
 	graph_release(&g);
 }
+
+/* Start-at-a-step: the placeholders that only earlier steps can fill. */
+struct start_needs {
+	struct buf *names;
+	size_t n;
+};
+
+static void needs_visit(void *ctx, const char *text, char *const *alts, size_t nalts)
+{
+	struct start_needs *sn = ctx;
+	for (size_t i = 0; i < nalts; i++) {
+		char *var, *field;
+		long conv;
+		template_split_name(alts[i], &var, &field);
+		int from_a_step = !strcmp(var, "parent_response") || vars_output_conv(var, &conv);
+		free(var);
+		free(field);
+		if (!from_a_step)
+			return; /* this alternative can have a value without earlier steps */
+	}
+	buf_printf(sn->names, "%s%s", sn->n++ ? ", " : "", text);
+}
+
+size_t workflow_start_needs(const struct wf_conv *c, struct buf *names)
+{
+	struct start_needs sn = { names, 0 };
+	if (c->has_instruction) {
+		template_scan(c->template, needs_visit, &sn);
+		if (c->system_prompt)
+			template_scan(c->system_prompt, needs_visit, &sn);
+	}
+	return sn.n;
+}
