@@ -176,10 +176,12 @@ static int migrate_one(struct db *db, const struct migration *m)
 	return rc;
 }
 
-static int migrate(struct db *db)
+int db_migrate(struct db *db, const struct migration *list)
 {
 	int have = db_schema_version(db);
-	int latest = db_schema_latest();
+	int latest = 0;
+	for (const struct migration *m = list; m->sql; m++)
+		latest = m->version;
 	if (have < 0)
 		return db_error(db, db->path);
 	if (have > latest)
@@ -195,7 +197,7 @@ static int migrate(struct db *db)
 	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive);
 	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
 	int rc = E_OK;
-	for (const struct migration *m = schema_migrations; !rc && m->sql; m++)
+	for (const struct migration *m = list; !rc && m->sql; m++)
 		if (m->version > have)
 			rc = migrate_one(db, m);
 	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, defensive, NULL);
@@ -248,7 +250,7 @@ int db_open(const char *path, int flags, struct db **out)
 	if (!rc)
 		rc = db_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
 	if (!rc)
-		rc = migrate(db);
+		rc = db_migrate(db, schema_migrations);
 out:
 	if (rc) {
 		db_close(db);

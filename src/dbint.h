@@ -40,6 +40,14 @@ int db_error(struct db *db, const char *context);
  * E_OK or E_DB. */
 int db_collect_ids(struct db *db, sqlite3_stmt *st, long **ids, size_t *n);
 
+struct migration;
+/* Applies the migrations of list ({ 0, NULL, NULL }-terminated, in version
+ * order) newer than the database's PRAGMA user_version, each in a transaction
+ * of its own with its version. A database newer than the list's last is
+ * refused. E_OK, or E_DB with the database at the version of the last one
+ * that succeeded. db_open applies schema_migrations; tests give other lists. */
+int db_migrate(struct db *db, const struct migration *list);
+
 /* Binding helpers; a NULL string binds SQL NULL. */
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 void db_bind_int(sqlite3_stmt *st, int idx, int64_t v);
