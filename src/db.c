@@ -157,28 +157,14 @@ int db_schema_version(struct db *db)
 	return v;
 }
 
-static int migrate(struct db *db)
+/* Applies one migration and records its version, in one transaction: a
+ * migration that fails half-way leaves the database at the version before it. */
+static int migrate_one(struct db *db, const struct migration *m)
 {
-	int have = db_schema_version(db);
-	int latest = db_schema_latest();
-	if (have < 0)
-		return db_error(db, db->path);
-	if (have > latest)
-		return err_set(E_DB,
-			       "database %s has schema version %d, newer than this waverunner knows (%d); "
-			       "use a newer waverunner",
-			       db->path, have, latest);
-	if (have == latest)
-		return E_OK;
 	int rc = db_begin(db);
-	for (const struct migration *m = schema_migrations; !rc && m->sql; m++) {
-		if (m->version <= have)
-			continue;
-		rc = db_exec(db, m->sql);
-		if (rc) {
-			err_wrap(E_DB, "applying migration %s", m->name);
-			break;
-		}
+	if (!rc && (rc = db_exec(db, m->sql)))
+		err_wrap(E_DB, "applying migration %s", m->name);
+	if (!rc) {
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
 		rc = db_exec(db, pragma);
@@ -190,12 +176,42 @@ static int migrate(struct db *db)
 	return rc;
 }
 
+int db_migrate(struct db *db, const struct migration *list)
+{
+	int have = db_schema_version(db);
+	int latest = 0;
+	for (const struct migration *m = list; m->sql; m++)
+		latest = m->version;
+	if (have < 0)
+		return db_error(db, db->path);
+	if (have > latest)
+		return err_set(E_DB,
+			       "database %s has schema version %d, newer than this waverunner knows (%d); "
+			       "use a newer waverunner",
+			       db->path, have, latest);
+	if (have == latest)
+		return E_OK;
+	/* A migration may edit the stored text of a table (0002 does), which
+	 * SQLite's defensive mode forbids; some builds turn that mode on. */
+	int defensive = 0;
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
+	int rc = E_OK;
+	for (const struct migration *m = list; !rc && m->sql; m++)
+		if (m->version > have)
+			rc = migrate_one(db, m);
+	sqlite3_db_config(db->sql, SQLITE_DBCONFIG_DEFENSIVE, defensive, NULL);
+	return rc;
+}
+
+#define NOT_OURS "not a waverunner database (run waverunner init)"
+
 int db_open(const char *path, int flags, struct db **out)
 {
-	struct stat st;
+	struct stat st = { 0 };
 	if (!(flags & DB_CREATE) && stat(path, &st) < 0)
 		return err_set(E_DB, "database %s: %s%s", path, strerror(errno),
-			       errno == ENOENT ? " (create it with: waverunner init)" : "");
+			       errno == ENOENT ? "; " NOT_OURS : "");
 	struct db *db = xcalloc(1, sizeof *db);
 	db->path = xstrdup(path);
 	int oflags = (flags & DB_READONLY) ? SQLITE_OPEN_READONLY
@@ -209,8 +225,16 @@ int db_open(const char *path, int flags, struct db **out)
 	sqlite3_busy_timeout(db->sql, 30000);
 	sqlite3_extended_result_codes(db->sql, 1);
 	/* Reading the schema first tells a non-database file apart at once. */
-	if (db_schema_version(db) < 0) {
+	int version = db_schema_version(db);
+	if (version < 0) {
 		rc = err_set(E_DB, "database %s: %s", path, sqlite3_errmsg(db->sql));
+		goto out;
+	}
+	/* Version 0: an empty file, or another program's database. Only init
+	 * makes it a waverunner database; anything else leaves it as it is. */
+	if (version == 0 && !(flags & DB_CREATE)) {
+		rc = err_set(E_DB, "database %s: %s; " NOT_OURS, path,
+			     st.st_size == 0 ? "empty file" : "schema version 0");
 		goto out;
 	}
 	if (flags & DB_READONLY) {
@@ -226,7 +250,7 @@ int db_open(const char *path, int flags, struct db **out)
 	if (!rc)
 		rc = db_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
 	if (!rc)
-		rc = migrate(db);
+		rc = db_migrate(db, schema_migrations);
 out:
 	if (rc) {
 		db_close(db);

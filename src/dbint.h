@@ -48,6 +48,14 @@ struct cJSON *db_row_object(sqlite3_stmt *st);
 /* Steps st (prepared and bound) to its end, appending each row to array. */
 int db_rows_into(struct db *db, sqlite3_stmt *st, struct cJSON *array);
 
+struct migration;
+/* Applies the migrations of list ({ 0, NULL, NULL }-terminated, in version
+ * order) newer than the database's PRAGMA user_version, each in a transaction
+ * of its own with its version. A database newer than the list's last is
+ * refused. E_OK, or E_DB with the database at the version of the last one
+ * that succeeded. db_open applies schema_migrations; tests give other lists. */
+int db_migrate(struct db *db, const struct migration *list);
+
 /* Binding helpers; a NULL string binds SQL NULL. */
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 void db_bind_int(sqlite3_stmt *st, int idx, int64_t v);
