@@ -327,6 +327,22 @@ check_eq "a page whose connection is reset twice: asked again until it answers" 
 	"1||3|1"
 board_stop
 
+fresh ratelimited
+board --detail-fail R0003:0:429
+fetch 7001 --param page_size=5 --param detail_retries=1
+check_eq "a detail page that answers 429 past its retries ends the fetch as [RATE_LIMITED], the posting left for next time" \
+	"$(out status)|$(out stopped)|$(out retry_after_s)|$(out jobs_fetched)|$(sql "SELECT count(*) FROM postings WHERE external_job_id = 'R0003'")|$(stat '$.requests."GET /Careers/job/Shanghai/Data-Analyst_R0003"')" \
+	"[RATE_LIMITED]|rate_limited|2|2|0|2"
+board_stop
+
+fresh retrydeadline
+board --detail-fail R0010:0:500
+fetch 7002 --param retry_delay_ms=5000 --param retry_max_delay_ms=10000
+check_eq "no retry whose wait would pass the step's timeout (3 s): stored with the error, for a later fetch" \
+	"$(fetch_col status)|$(out status)|$(out detail_retries)|$(dreq 10)|$(meta R0010 description_fetch_error | sed 's/.*: //')|$(meta R0010 description_fetch_transient)|$(out jobs_fetched)" \
+	"completed|success|0|1|HTTP 500|1|25"
+board_stop
+
 # ---- Postings without a description are asked again by later fetches -------
 fresh refetch
 board --detail-fail R0010:0:503 --detail-fail R0011:0:404
