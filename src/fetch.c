@@ -427,7 +427,7 @@ static void refetch_missing(struct fetch_run *r)
 		char *url = workday_detail_url(r->p->base_url, r->p->tenant_path, m->external_path);
 		char id[32], *description, *desc_error;
 		int transient;
-		snprintf(id, sizeof id, "%ld", m->posting_id);
+		snprintf(id, sizeof id, "id %ld", m->posting_id);
 		if (get_description(r, url, id, &description, &desc_error, &transient) == 0) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddNumberToObject(o, "posting_id", (double)m->posting_id);
