@@ -59,7 +59,7 @@
 #include "workday.h"
 
 #define LISTING_TIMEOUT_MS 30000       /* one listing request, as the original */
-#define DETAIL_TIMEOUT_MS 15000        /* one detail page, as the original */
+#define DETAIL_TIMEOUT_MS 15000        /* one detail page, as the original (the default) */
 #define BACKSTOP_MS 5000               /* after the deadline: SIGTERM; 2 s later SIGKILL */
 #define MAX_DOCUMENT ((size_t)256 << 20) /* the child's result, descriptions included */
 
@@ -73,6 +73,7 @@ struct fetch_params {
 	long max_jobs;
 	long page_size;
 	long delay_ms;
+	long detail_timeout_ms;  /* one detail page */
 	long max_idle_pages;     /* stop after this many pages with nothing new; 0: never */
 	long detail_retries;     /* asks again for a detail page that failed and may pass */
 	long retry_delay_ms;     /* the first backoff, doubled on each retry */
@@ -157,6 +158,7 @@ static int read_params(const cJSON *in, struct fetch_params *p, char **why)
 	    num_param(in, "page_size", WORKDAY_MAX_PAGE, 1, WORKDAY_MAX_PAGE, &p->page_size, why) ||
 	    num_param(in, "request_delay_ms", 200, 0, 600000, &p->delay_ms, why) ||
 	    num_param(in, "max_pages_without_new", 5, 0, 100000, &p->max_idle_pages, why) ||
+	    num_param(in, "detail_timeout_ms", DETAIL_TIMEOUT_MS, 100, 600000, &p->detail_timeout_ms, why) ||
 	    num_param(in, "detail_retries", 2, 0, 10, &p->detail_retries, why) ||
 	    num_param(in, "retry_delay_ms", 1000, 0, 600000, &p->retry_delay_ms, why) ||
 	    num_param(in, "retry_max_delay_ms", 30000, 0, 600000, &p->retry_max_delay_ms, why) ||
@@ -307,7 +309,7 @@ static int get_description(struct fetch_run *r, const char *url, const char *id,
 	*transient = 0;
 	for (long attempt = 0;; attempt++) {
 		int bound = 0;
-		int64_t limit = take_turn(r, DETAIL_TIMEOUT_MS, &bound, what);
+		int64_t limit = take_turn(r, r->p->detail_timeout_ms, &bound, what);
 		if (!limit)
 			return -1;
 		struct http_req req = { .method = "GET", .url = url, .headers = headers, .timeout_ms = limit };

@@ -28,7 +28,7 @@ workflow() { # ID CONV_BASE FETCH_TIMEOUT
  "parameters": {"base_url": "http://127.0.0.1:1", "tenant_path": "/wday/cxs/example/Careers",
    "search_text": "", "max_jobs": 50, "page_size": 20, "request_delay_ms": 0, "posting_source": "stub_board",
    "detail_retries": "", "retry_delay_ms": 1, "retry_max_delay_ms": 20, "refetch_max": "", "refetch_fetches": "",
-   "max_pages_without_new": ""},
+   "max_pages_without_new": "", "detail_timeout_ms": ""},
  "actors": [
   {"actor_id": 56, "name": "db_job_fetcher", "type": "builtin", "config": {"builtin": "fetch_jobs"}},
   {"actor_id": 84, "name": "check_description", "type": "builtin"},
@@ -37,7 +37,7 @@ workflow() { # ID CONV_BASE FETCH_TIMEOUT
  "conversations": [
   {"conversation_id": ${2}1, "name": "Fetch", "actor": "db_job_fetcher", "order": 10,
    "timeout_seconds": $3, "max_attempts": 2,
-   "instruction": {"instruction_id": ${2}1, "name": "fetch", "template": "{\"base_url\": \"{base_url}\", \"tenant_path\": \"{tenant_path}\", \"search_text\": \"{search_text}\", \"max_jobs\": \"{max_jobs}\", \"page_size\": \"{page_size}\", \"request_delay_ms\": \"{request_delay_ms}\", \"source\": \"{posting_source}\", \"detail_retries\": \"{detail_retries}\", \"retry_delay_ms\": \"{retry_delay_ms}\", \"retry_max_delay_ms\": \"{retry_max_delay_ms}\", \"refetch_max\": \"{refetch_max}\", \"refetch_fetches\": \"{refetch_fetches}\", \"max_pages_without_new\": \"{max_pages_without_new}\"}"},
+   "instruction": {"instruction_id": ${2}1, "name": "fetch", "template": "{\"base_url\": \"{base_url}\", \"tenant_path\": \"{tenant_path}\", \"search_text\": \"{search_text}\", \"max_jobs\": \"{max_jobs}\", \"page_size\": \"{page_size}\", \"request_delay_ms\": \"{request_delay_ms}\", \"source\": \"{posting_source}\", \"detail_retries\": \"{detail_retries}\", \"retry_delay_ms\": \"{retry_delay_ms}\", \"retry_max_delay_ms\": \"{retry_max_delay_ms}\", \"refetch_max\": \"{refetch_max}\", \"refetch_fetches\": \"{refetch_fetches}\", \"max_pages_without_new\": \"{max_pages_without_new}\", \"detail_timeout_ms\": \"{detail_timeout_ms}\"}"},
    "rules": [{"id": ${2}11, "condition": "[RATE_LIMITED]", "next": ${2}2, "priority": 100},
              {"id": ${2}12, "condition": "success", "next": ${2}2, "priority": 50},
              {"id": ${2}13, "condition": "[TIMEOUT]", "next": ${2}2, "priority": 49}]},
@@ -341,6 +341,14 @@ fetch 7002 --param retry_delay_ms=5000 --param retry_max_delay_ms=10000
 check_eq "no retry whose wait would pass the step's timeout (3 s): stored with the error, for a later fetch" \
 	"$(fetch_col status)|$(out status)|$(out detail_retries)|$(dreq 10)|$(meta R0010 description_fetch_error | sed 's/.*: //')|$(meta R0010 description_fetch_transient)|$(out jobs_fetched)" \
 	"completed|success|0|1|HTTP 500|1|25"
+board_stop
+
+fresh detailstall
+board --detail-fail R0012:1:stall
+fetch 7001 --param detail_timeout_ms=300
+check_eq "a detail page that times out once (detail_timeout_ms 300): asked again, stored with its description" \
+	"$(out status)|$(sql "SELECT length(job_description) > 100 FROM postings WHERE external_job_id = 'R0012'")|$(meta R0012 description_fetch_error)|$(dreq 12)|$(out detail_retries)" \
+	"success|1||2|1"
 board_stop
 
 # ---- Postings without a description are asked again by later fetches -------

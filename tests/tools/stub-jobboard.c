@@ -18,9 +18,10 @@
  *   --detail-500 ID       answer the detail page of posting ID with HTTP 500
  *   --detail-fail ID:N:HOW  fail the first N requests for the detail page of
  *                         posting ID (N = 0: every one), HOW being 500, 404,
- *                         503 (with Retry-After: 1), 429 (with Retry-After: 2)
- *                         or reset (the connection is reset without an
- *                         answer); may be given several times
+ *                         503 (with Retry-After: 1), 429 (with Retry-After: 2),
+ *                         reset (the connection is reset without an answer)
+ *                         or stall (no answer on that connection, ever); may
+ *                         be given several times
  *   --no-og ID[,ID...]    serve those postings' detail pages with the site's
  *                         generic <meta name="description"> and no og:description
  *   --latin1              serve detail pages that fit ISO-8859-1 in it, with
@@ -243,6 +244,8 @@ static int detail_fail(struct conn *c, const char *id)
 		f->served++;
 		if (!strcmp(f->how, "reset"))
 			c->reset = 1;
+		else if (!strcmp(f->how, "stall"))
+			c->stalled = 1;
 		else if (!strcmp(f->how, "503"))
 			respond(c, 503, "text/html", "Retry-After: 1\r\n", "<h1>busy</h1>", 13);
 		else if (!strcmp(f->how, "429"))
