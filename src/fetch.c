@@ -764,9 +764,9 @@ static int store_postings(struct db *db, struct task *t)
 			break;
 		if (json_get_long(it, "posting_id", &id) != 0)
 			continue;
+		int transient = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "description_fetch_transient"));
 		rc = db_posting_refetched(db, id, json_str(it, "description"), json_str(it, "description_fetch_error"),
-					  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "description_fetch_transient")),
-					  now, &stored);
+					  transient, now, &stored);
 		refetched++;
 		if (!rc && stored) {
 			recovered++;
@@ -822,8 +822,8 @@ static int fetch_start(struct executor *ex, struct db *db, struct task *t)
 	}
 	if ((!fx->ro && db_open(fx->db_path, DB_READONLY, &fx->ro)) ||
 	    db_posting_external_ids(fx->ro, p.source, &known, &nknown) ||
-	    (p.refetch_max &&
-	     db_posting_missing_descriptions(fx->ro, p.source, p.refetch_fetches, p.refetch_max, &missing, &nmissing))) {
+	    (p.refetch_max && db_posting_missing_descriptions(fx->ro, p.source, p.refetch_fetches, p.refetch_max,
+							      &missing, &nmissing))) {
 		result_fail(&t->res, FC_INTERNAL, "fetch_jobs: reading the postings already known: %s", err_msg());
 		err_clear();
 		db_close(fx->ro);
