@@ -388,3 +388,100 @@ int db_posting_record_fetched(struct db *db, const struct fetched_posting *p, co
 	*inserted = 1;
 	return E_OK;
 }
+
+int db_posting_missing_descriptions(struct db *db, const char *source, long max_fetches, long limit,
+				    struct missing_description **out, size_t *n)
+{
+	static const char SQL[] =
+		"SELECT posting_id, json_extract(source_metadata, '$.external_path'), "
+		"coalesce(json_extract(source_metadata, '$.description_fetches'), 1) AS fetches FROM postings "
+		"WHERE coalesce(source, '') = ?1 AND invalidated = 0 AND enabled = 1 AND job_description IS NULL "
+		"AND json_extract(source_metadata, '$.description_fetch_transient') = 1 "
+		"AND json_type(source_metadata, '$.external_path') = 'text' "
+		"AND coalesce(json_extract(source_metadata, '$.description_fetches'), 1) < ?2 "
+		"ORDER BY fetches, posting_id LIMIT ?3";
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, source ? source : "");
+	db_bind_int(st, 2, max_fetches);
+	db_bind_int(st, 3, limit);
+	int rc;
+	size_t cap = 0;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, sizeof **out);
+		}
+		struct missing_description *m = &(*out)[(*n)++];
+		m->posting_id = (long)sqlite3_column_int64(st, 0);
+		m->external_path = xstrdup(db_col_str(st, 1));
+		m->fetches = (long)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc < 0) {
+		db_missing_descriptions_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return E_DB;
+	}
+	return E_OK;
+}
+
+void db_missing_descriptions_free(struct missing_description *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(m[i].external_path);
+	free(m);
+}
+
+int db_posting_refetched(struct db *db, long posting_id, const char *description, const char *error,
+			 int transient, const char *now, int *stored)
+{
+	static const char FOUND[] =
+		"UPDATE postings SET job_description = ?2, updated_at = ?3, source_metadata = "
+		"json_remove(json_set(source_metadata, '$.description_fetches', "
+		"coalesce(json_extract(source_metadata, '$.description_fetches'), 1) + 1), "
+		"'$.description_fetch_error', '$.description_fetch_transient') "
+		"WHERE posting_id = ?1 AND job_description IS NULL AND invalidated = 0";
+	static const char MISSING[] =
+		"UPDATE postings SET source_metadata = json_set(source_metadata, '$.description_fetch_error', ?2, "
+		"'$.description_fetch_transient', json(?3), '$.description_fetches', "
+		"coalesce(json_extract(source_metadata, '$.description_fetches'), 1) + 1) "
+		"WHERE posting_id = ?1 AND job_description IS NULL AND invalidated = 0";
+	*stored = 0;
+	sqlite3_stmt *st = db_prepare(db, description ? FOUND : MISSING);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, posting_id);
+	if (description) {
+		db_bind_text(st, 2, description);
+		db_bind_text(st, 3, now);
+	} else {
+		db_bind_text(st, 2, error ? error : "no description");
+		db_bind_text(st, 3, transient ? "true" : "false");
+	}
+	int rc = db_run(db, st);
+	if (rc)
+		return err_wrap(E_DB, "storing the description of posting %ld", posting_id);
+	*stored = description && sqlite3_changes(db->sql) > 0;
+	return E_OK;
+}
+
+int db_posting_count_missing(struct db *db, const char *source, long *n)
+{
+	static const char SQL[] = "SELECT count(*) FROM postings WHERE coalesce(source, '') = ?1 "
+				  "AND invalidated = 0 AND job_description IS NULL";
+	*n = 0;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, source ? source : "");
+	int rc = db_step(db, st);
+	if (rc == SQLITE_ROW)
+		*n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}

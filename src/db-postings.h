@@ -64,4 +64,33 @@ int db_posting_record_fetched(struct db *db, const struct fetched_posting *p, co
  * external_id (not invalidated); *id is its id, 0 when there is none. */
 int db_posting_touch(struct db *db, const char *source, const char *external_id, const char *now, long *id);
 
+/* A posting stored without a description whose detail page may answer if
+ * asked again. */
+struct missing_description {
+	long posting_id;
+	char *external_path;   /* source_metadata's external_path */
+	long fetches;          /* how many fetches asked for its page so far */
+};
+
+/* The postings of source (not invalidated, enabled) that have no description
+ * and whose source_metadata says the failure may pass
+ * ("description_fetch_transient": true) after fewer than max_fetches fetches
+ * ("description_fetches", 1 when absent), at most limit of them, fewest
+ * fetches first. Caller frees with db_missing_descriptions_free. */
+int db_posting_missing_descriptions(struct db *db, const char *source, long max_fetches, long limit,
+				    struct missing_description **out, size_t *n);
+void db_missing_descriptions_free(struct missing_description *m, size_t n);
+
+/* The outcome of asking again for the page of a posting without a
+ * description: with description (not NULL), it is stored and the error
+ * removed from source_metadata, *stored = 1, unless the posting got a
+ * description meanwhile (*stored = 0); else source_metadata gets the new
+ * error and whether it may pass. Either way "description_fetches" grows by
+ * one. Call inside a transaction. */
+int db_posting_refetched(struct db *db, long posting_id, const char *description, const char *error,
+			 int transient, const char *now, int *stored);
+
+/* How many postings of source (not invalidated) have no description. */
+int db_posting_count_missing(struct db *db, const char *source, long *n);
+
 #endif

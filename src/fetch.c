@@ -18,6 +18,15 @@
  * transaction that completes the interaction, which checks again what is
  * known: a posting that someone else stored meanwhile is only marked seen.
  *
+ * Descriptions: a posting's description is the og:description of its detail
+ * page and nothing else. A page that fails in a way that may pass (429, 5xx,
+ * a timeout, a reset) is asked again within the fetch, with backoff; a posting
+ * still without a description is stored with the reason in source_metadata
+ * (description_fetch_error, description_fetch_transient, description_fetches),
+ * and later fetches of the same source ask for its page again, a bounded
+ * number of postings per fetch and of fetches per posting. The parent reads
+ * those postings before forking, with the known ids.
+ *
  * Failure: a listing that answers 5xx, cannot be reached, or is not a
  * listing fails the step ([FAILED], FC_STEP_FAILED; retryable for 5xx and
  * connection errors). Nothing is stored then: a retry fetches the same
@@ -50,7 +59,7 @@
 #include "workday.h"
 
 #define LISTING_TIMEOUT_MS 30000       /* one listing request, as the original */
-#define DETAIL_TIMEOUT_MS 15000        /* one detail page, as the original */
+#define DETAIL_TIMEOUT_MS 15000        /* one detail page, as the original (the default) */
 #define BACKSTOP_MS 5000               /* after the deadline: SIGTERM; 2 s later SIGKILL */
 #define MAX_DOCUMENT ((size_t)256 << 20) /* the child's result, descriptions included */
 
@@ -64,6 +73,13 @@ struct fetch_params {
 	long max_jobs;
 	long page_size;
 	long delay_ms;
+	long detail_timeout_ms;  /* one detail page */
+	long max_idle_pages;     /* stop after this many pages with nothing new; 0: never */
+	long detail_retries;     /* asks again for a detail page that failed and may pass */
+	long retry_delay_ms;     /* the first backoff, doubled on each retry */
+	long retry_max_delay_ms; /* the cap on a backoff and on Retry-After */
+	long refetch_max;        /* postings without a description asked again per fetch */
+	long refetch_fetches;    /* fetches that may ask for a posting's page, in all */
 };
 
 /* A whole-number parameter: a JSON number or a numeric string (templates
@@ -140,7 +156,14 @@ static int read_params(const cJSON *in, struct fetch_params *p, char **why)
 	}
 	if (num_param(in, "max_jobs", 20, 1, 100000, &p->max_jobs, why) ||
 	    num_param(in, "page_size", WORKDAY_MAX_PAGE, 1, WORKDAY_MAX_PAGE, &p->page_size, why) ||
-	    num_param(in, "request_delay_ms", 200, 0, 600000, &p->delay_ms, why))
+	    num_param(in, "request_delay_ms", 200, 0, 600000, &p->delay_ms, why) ||
+	    num_param(in, "max_pages_without_new", 5, 0, 100000, &p->max_idle_pages, why) ||
+	    num_param(in, "detail_timeout_ms", DETAIL_TIMEOUT_MS, 100, 600000, &p->detail_timeout_ms, why) ||
+	    num_param(in, "detail_retries", 2, 0, 10, &p->detail_retries, why) ||
+	    num_param(in, "retry_delay_ms", 1000, 0, 600000, &p->retry_delay_ms, why) ||
+	    num_param(in, "retry_max_delay_ms", 30000, 0, 600000, &p->retry_max_delay_ms, why) ||
+	    num_param(in, "refetch_max", 20, 0, 10000, &p->refetch_max, why) ||
+	    num_param(in, "refetch_fetches", 3, 1, 100, &p->refetch_fetches, why))
 		return -1;
 	return 0;
 }
@@ -151,6 +174,8 @@ struct fetch_run {
 	const struct fetch_params *p;
 	char **known;              /* sorted external ids already stored for the source */
 	size_t nknown;
+	const struct missing_description *missing; /* stored without a description: ask again */
+	size_t nmissing;
 	int64_t deadline;          /* monotonic: no request may run past it */
 	struct http_client *http;
 	char *listing_url;
@@ -160,7 +185,11 @@ struct fetch_run {
 	/* What it found. */
 	cJSON *postings;
 	cJSON *known_seen;
+	cJSON *refetched;          /* [{"posting_id", "description" or "description_fetch_error", ...}] */
 	long requests, pages, total, jobs_new, jobs_known, duplicates, skipped, deferred, desc_errors;
+	long idle_pages;           /* consecutive listing pages without a new posting */
+	long detail_retries;       /* detail requests that were retries */
+	int64_t retry_wait_ms;     /* the backoff those retries were given, in all */
 	/* How it ended: status stays NULL while it goes on. */
 	const char *status;
 	const char *stopped;
@@ -251,44 +280,110 @@ static void done_request(struct fetch_run *r)
 	r->next_request = mono_ms() + r->p->delay_ms;
 }
 
+/* The backoff before retry number attempt + 1 (attempt from 0): Retry-After
+ * when the board gave one, else retry_delay_ms doubled per retry; either
+ * capped at retry_max_delay_ms. */
+static int64_t backoff_ms(const struct fetch_params *p, long attempt, int64_t retry_after_ms)
+{
+	int64_t wait = retry_after_ms;
+	if (wait <= 0) {
+		wait = p->retry_delay_ms;
+		for (long i = 0; i < attempt && wait < p->retry_max_delay_ms; i++)
+			wait *= 2;
+	}
+	return wait < p->retry_max_delay_ms ? wait : p->retry_max_delay_ms;
+}
+
+/* Asks for a detail page until it answers, fails for good, or its retries
+ * are used up. Returns 0 with *description (the og:description, not empty)
+ * or *desc_error set (and *transient when asking again later may help), or
+ * -1 when the fetch has to end first (the step's timeout; a rate limit that
+ * outlasted the retries). New strings; caller frees. */
+static int get_description(struct fetch_run *r, const char *url, const char *id, char **description,
+			   char **desc_error, int *transient)
+{
+	static const char *const headers[] = { "Accept: text/html,application/xhtml+xml", NULL };
+	char what[64];
+	snprintf(what, sizeof what, "the page of posting %.40s", id);
+	*description = *desc_error = NULL;
+	*transient = 0;
+	for (long attempt = 0;; attempt++) {
+		int bound = 0;
+		int64_t limit = take_turn(r, r->p->detail_timeout_ms, &bound, what);
+		if (!limit)
+			return -1;
+		struct http_req req = { .method = "GET", .url = url, .headers = headers, .timeout_ms = limit };
+		struct http_resp resp;
+		char *error = NULL, *why = NULL;
+		int again = 0, ended = 0;
+		int rc = http_request(r->http, &req, &resp, &error);
+		done_request(r);
+		if (rc < 0 && resp.fail == FC_TIMEOUT && bound) {
+			end_with(r, "[TIMEOUT]", "timeout",
+				 xasprintf("the step's timeout ran out while fetching %s", url));
+			ended = 1;
+		} else if (rc < 0) {
+			why = error;
+			error = NULL;
+			again = resp.fail == FC_TIMEOUT || resp.fail == FC_CONNECTION;
+		} else if (resp.status >= 200 && resp.status <= 299) {
+			*description = html_og_description(resp.body, resp.body_len, resp.content_type);
+			if (!*description)
+				why = xstrdup("no og:description on the detail page");
+			else if (!**description)
+				why = xstrdup("the detail page's og:description is empty");
+		} else {
+			why = xasprintf("GET %s: HTTP %ld", url, resp.status);
+			again = resp.status == 429 || resp.status == 408 || resp.status >= 500;
+		}
+		int64_t wait = again ? backoff_ms(r->p, attempt, resp.retry_after_ms) : 0;
+		if (again && attempt < r->p->detail_retries && mono_ms() + wait < r->deadline) {
+			/* Not after the deadline: the posting is stored with the
+			 * error instead, and a later fetch asks again. */
+			r->detail_retries++;
+			r->retry_wait_ms += wait;
+			if (r->next_request < mono_ms() + wait)
+				r->next_request = mono_ms() + wait;
+			free(why);
+			free(error);
+			http_resp_release(&resp);
+			continue;
+		}
+		if (!ended && again && resp.status == 429) {
+			r->retry_after_ms = resp.retry_after_ms;
+			end_with(r, "[RATE_LIMITED]", "rate_limited",
+				 xasprintf("GET %s: HTTP 429 (too many requests, %ld times); the posting is fetched "
+					   "next time", url, attempt + 1));
+			ended = 1;
+		}
+		if (!ended && why) {
+			free(*description);
+			*description = NULL;
+			*desc_error = attempt ? xasprintf("%s (tried %ld times)", why, attempt + 1) : xstrdup(why);
+			*transient = again;
+		}
+		free(why);
+		free(error);
+		http_resp_release(&resp);
+		if (ended) {
+			free(*description);
+			*description = NULL;
+			return -1;
+		}
+		return 0;
+	}
+}
+
 /* Fetches one new posting's detail page and adds the posting to the result,
  * unless the fetch has to end first (timeout, rate limit). */
 static void fetch_posting(struct fetch_run *r, const struct workday_posting *wp)
 {
-	int bound = 0;
-	char what[64];
-	snprintf(what, sizeof what, "the page of posting %.40s", wp->external_id);
-	int64_t limit = take_turn(r, DETAIL_TIMEOUT_MS, &bound, what);
-	if (!limit)
-		return;
 	char *url = workday_detail_url(r->p->base_url, r->p->tenant_path, wp->external_path);
-	static const char *const headers[] = { "Accept: text/html,application/xhtml+xml", NULL };
-	struct http_req req = { .method = "GET", .url = url, .headers = headers, .timeout_ms = limit };
-	struct http_resp resp;
-	char *error = NULL, *description = NULL, *desc_error = NULL;
-	int rc = http_request(r->http, &req, &resp, &error);
-	done_request(r);
-	if (rc < 0 && resp.fail == FC_TIMEOUT && bound) {
-		end_with(r, "[TIMEOUT]", "timeout", xasprintf("the step's timeout ran out while fetching %s", url));
-		goto out;
-	}
-	if (rc == 0 && resp.status == 429) {
-		r->retry_after_ms = resp.retry_after_ms;
-		end_with(r, "[RATE_LIMITED]", "rate_limited",
-			 xasprintf("GET %s: HTTP 429 (too many requests); the posting is fetched next time", url));
-		goto out;
-	}
-	if (rc < 0) {
-		desc_error = error;
-		error = NULL;
-	} else if (resp.status < 200 || resp.status > 299) {
-		desc_error = xasprintf("GET %s: HTTP %ld", url, resp.status);
-	} else {
-		description = html_og_description(resp.body, resp.body_len, resp.content_type);
-		if (!description)
-			desc_error = xstrdup("the detail page has no og:description");
-		else if (!*description)
-			desc_error = xstrdup("the detail page's og:description is empty");
+	char *description, *desc_error;
+	int transient;
+	if (get_description(r, url, wp->external_id, &description, &desc_error, &transient) < 0) {
+		free(url);
+		return;
 	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "external_id", wp->external_id);
@@ -302,7 +397,7 @@ static void fetch_posting(struct fetch_run *r, const struct workday_posting *wp)
 		cJSON_AddStringToObject(o, "location_country", country);
 	free(city);
 	free(country);
-	if (description && *description)
+	if (description)
 		cJSON_AddStringToObject(o, "description", description);
 	cJSON *meta = cJSON_AddObjectToObject(o, "source_metadata");
 	if (wp->posted_on)
@@ -315,16 +410,41 @@ static void fetch_posting(struct fetch_run *r, const struct workday_posting *wp)
 		cJSON_AddItemToObject(meta, "api_response", item);
 	if (desc_error) {
 		cJSON_AddStringToObject(meta, "description_fetch_error", desc_error);
+		cJSON_AddBoolToObject(meta, "description_fetch_transient", transient);
+		cJSON_AddNumberToObject(meta, "description_fetches", 1);
 		r->desc_errors++;
 	}
 	cJSON_AddItemToArray(r->postings, o);
 	r->jobs_new++;
-out:
 	free(description);
 	free(desc_error);
-	free(error);
-	http_resp_release(&resp);
 	free(url);
+}
+
+/* Asks again for the pages of postings stored without a description. */
+static void refetch_missing(struct fetch_run *r)
+{
+	for (size_t i = 0; i < r->nmissing && !r->status; i++) {
+		const struct missing_description *m = &r->missing[i];
+		char *url = workday_detail_url(r->p->base_url, r->p->tenant_path, m->external_path);
+		char id[32], *description, *desc_error;
+		int transient;
+		snprintf(id, sizeof id, "id %ld", m->posting_id);
+		if (get_description(r, url, id, &description, &desc_error, &transient) == 0) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddNumberToObject(o, "posting_id", (double)m->posting_id);
+			if (description) {
+				cJSON_AddStringToObject(o, "description", description);
+			} else {
+				cJSON_AddStringToObject(o, "description_fetch_error", desc_error);
+				cJSON_AddBoolToObject(o, "description_fetch_transient", transient);
+			}
+			cJSON_AddItemToArray(r->refetched, o);
+		}
+		free(description);
+		free(desc_error);
+		free(url);
+	}
 }
 
 /* Requests the listing page at offset and works through it. Returns 0 to go
@@ -381,6 +501,7 @@ static int fetch_page(struct fetch_run *r, long offset)
 	if (page.total > r->total)
 		r->total = page.total; /* Workday reports the total on the first page only */
 	r->skipped += (long)page.skipped;
+	long new_before = r->jobs_new;
 	for (size_t i = 0; i < page.n && !r->status; i++) {
 		const struct workday_posting *wp = &page.postings[i];
 		if (!first_sighting(r, wp->external_id)) {
@@ -396,6 +517,7 @@ static int fetch_page(struct fetch_run *r, long offset)
 	}
 	if (r->status)
 		goto out;
+	r->idle_pages = r->jobs_new > new_before ? 0 : r->idle_pages + 1;
 	if (!page.items)
 		end_with(r, "success", "empty_page", NULL);
 	else if (r->jobs_new >= r->p->max_jobs)
@@ -404,6 +526,9 @@ static int fetch_page(struct fetch_run *r, long offset)
 		end_with(r, "success", "short_page", NULL);
 	else if (r->total > 0 && offset + r->p->page_size >= r->total)
 		end_with(r, "success", "end_of_total", NULL);
+	else if (r->p->max_idle_pages && r->idle_pages >= r->p->max_idle_pages)
+		end_with(r, "success", "no_new_postings",
+			 xasprintf("%ld pages in a row without a new posting", r->idle_pages));
 	else
 		ret = 0;
 out:
@@ -413,11 +538,14 @@ out:
 	return ret;
 }
 
-static cJSON *fetch_all(const struct fetch_params *p, char **known, size_t nknown, int64_t deadline)
+static cJSON *fetch_all(const struct fetch_params *p, char **known, size_t nknown,
+			const struct missing_description *missing, size_t nmissing, int64_t deadline)
 {
-	struct fetch_run r = { .p = p, .known = known, .nknown = nknown, .deadline = deadline, .total = -1 };
+	struct fetch_run r = { .p = p, .known = known, .nknown = nknown, .missing = missing, .nmissing = nmissing,
+			       .deadline = deadline, .total = -1 };
 	r.postings = cJSON_CreateArray();
 	r.known_seen = cJSON_CreateArray();
+	r.refetched = cJSON_CreateArray();
 	r.listing_url = workday_listing_url(p->base_url, p->tenant_path);
 	r.http = http_client_new();
 	if (!r.http)
@@ -425,6 +553,15 @@ static cJSON *fetch_all(const struct fetch_params *p, char **known, size_t nknow
 	for (long offset = 0; !r.status; offset += p->page_size)
 		if (fetch_page(&r, offset) < 0)
 			break;
+	/* After a listing that went well; its status is set by then, so the
+	 * refetches run while it is "success" and may end it as [TIMEOUT] or
+	 * [RATE_LIMITED] like any request. */
+	if (!strcmp(r.status, "success")) {
+		r.status = NULL;
+		refetch_missing(&r);
+		if (!r.status)
+			r.status = "success";
+	}
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "status", r.status);
 	cJSON_AddStringToObject(doc, "stopped", r.stopped);
@@ -448,8 +585,11 @@ static cJSON *fetch_all(const struct fetch_params *p, char **known, size_t nknow
 	cJSON_AddNumberToObject(doc, "jobs_duplicate", (double)r.duplicates);
 	cJSON_AddNumberToObject(doc, "jobs_deferred", (double)r.deferred);
 	cJSON_AddNumberToObject(doc, "description_errors", (double)r.desc_errors);
+	cJSON_AddNumberToObject(doc, "detail_retries", (double)r.detail_retries);
+	cJSON_AddNumberToObject(doc, "retry_wait_ms", (double)r.retry_wait_ms);
 	cJSON_AddItemToObject(doc, "postings", r.postings);
 	cJSON_AddItemToObject(doc, "known", r.known_seen);
+	cJSON_AddItemToObject(doc, "refetched", r.refetched);
 	http_client_free(r.http);
 	free(r.listing_url);
 	free(r.detail);
@@ -493,6 +633,7 @@ static void write_all(int fd, const char *s, size_t len)
 }
 
 static __attribute__((noreturn)) void child_main(int fd, const struct fetch_params *p, char **known, size_t nknown,
+						 const struct missing_description *missing, size_t nmissing,
 						 int64_t deadline, pid_t parent)
 {
 	struct sigaction sa;
@@ -517,7 +658,7 @@ static __attribute__((noreturn)) void child_main(int fd, const struct fetch_para
 	(void)parent;
 #endif
 	fd = keep_only(fd);
-	cJSON *doc = fetch_all(p, known, nknown, deadline);
+	cJSON *doc = fetch_all(p, known, nknown, missing, nmissing, deadline);
 	char *text = json_print(doc);
 	write_all(fd, text, strlen(text));
 	_exit(0);
@@ -562,9 +703,11 @@ static void hand_back(struct fetch_exec *fx, struct task *t)
 	fx->done = t;
 }
 
-/* Stores the postings of a finished fetch and replaces the output with the
- * counts and the ids of the new postings, which advance.c fans out: one run
- * per posting. Runs inside the transaction that completes the interaction. */
+/* Stores the postings of a finished fetch, and the descriptions it found for
+ * postings stored earlier without one, and replaces the output with the
+ * counts and the ids of the new postings and of those that got their
+ * description now, which advance.c fans out: one run per posting. Runs inside
+ * the transaction that completes the interaction. */
 static int store_postings(struct db *db, struct task *t)
 {
 	cJSON *doc = cJSON_Parse(t->res.output ? t->res.output : "");
@@ -613,6 +756,25 @@ static int store_postings(struct db *db, struct task *t)
 			updated++;
 		}
 	}
+	long refetched = 0, recovered = 0, missing = 0;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "refetched")) {
+		long id;
+		int stored;
+		if (rc)
+			break;
+		if (json_get_long(it, "posting_id", &id) != 0)
+			continue;
+		int transient = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "description_fetch_transient"));
+		rc = db_posting_refetched(db, id, json_str(it, "description"), json_str(it, "description_fetch_error"),
+					  transient, now, &stored);
+		refetched++;
+		if (!rc && stored) {
+			recovered++;
+			cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)id));
+		}
+	}
+	if (!rc)
+		rc = db_posting_count_missing(db, source, &missing);
 	if (rc) {
 		cJSON_Delete(ids);
 		cJSON_Delete(doc);
@@ -620,10 +782,14 @@ static int store_postings(struct db *db, struct task *t)
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "postings");
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "known");
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "refetched");
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "jobs_new");
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "jobs_known");
 	cJSON_AddNumberToObject(doc, "jobs_fetched", (double)inserted);
 	cJSON_AddNumberToObject(doc, "jobs_updated", (double)updated);
+	cJSON_AddNumberToObject(doc, "refetched", (double)refetched);
+	cJSON_AddNumberToObject(doc, "refetch_recovered", (double)recovered);
+	cJSON_AddNumberToObject(doc, "still_missing", (double)missing);
 	cJSON_AddItemToObject(doc, "posting_ids", ids);
 	free(t->res.output);
 	t->res.output = json_print(doc);
@@ -637,7 +803,8 @@ static int fetch_start(struct executor *ex, struct db *db, struct task *t)
 	struct fetch_exec *fx = ex->state;
 	char *msg = NULL, *why = NULL;
 	char **known = NULL;
-	size_t nknown = 0;
+	size_t nknown = 0, nmissing = 0;
+	struct missing_description *missing = NULL;
 	cJSON *in = json_parse(t->r.input ? t->r.input : "", t->r.input ? strlen(t->r.input) : 0, &msg);
 	struct fetch_params p;
 	if (!cJSON_IsObject(in)) {
@@ -654,7 +821,9 @@ static int fetch_start(struct executor *ex, struct db *db, struct task *t)
 		goto out;
 	}
 	if ((!fx->ro && db_open(fx->db_path, DB_READONLY, &fx->ro)) ||
-	    db_posting_external_ids(fx->ro, p.source, &known, &nknown)) {
+	    db_posting_external_ids(fx->ro, p.source, &known, &nknown) ||
+	    (p.refetch_max && db_posting_missing_descriptions(fx->ro, p.source, p.refetch_fetches, p.refetch_max,
+							      &missing, &nmissing))) {
 		result_fail(&t->res, FC_INTERNAL, "fetch_jobs: reading the postings already known: %s", err_msg());
 		err_clear();
 		db_close(fx->ro);
@@ -675,7 +844,7 @@ static int fetch_start(struct executor *ex, struct db *db, struct task *t)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(pfd[0]);
-		child_main(pfd[1], &p, known, nknown, t->deadline_ms - reserve, parent);
+		child_main(pfd[1], &p, known, nknown, missing, nmissing, t->deadline_ms - reserve, parent);
 	}
 	close(pfd[1]);
 	if (pid < 0) {
@@ -698,6 +867,7 @@ out:
 	for (size_t i = 0; i < nknown; i++)
 		free(known[i]);
 	free(known);
+	db_missing_descriptions_free(missing, nmissing);
 	free(msg);
 	free(why);
 	cJSON_Delete(in);
@@ -764,6 +934,7 @@ static void conclude(struct fetch_job *j, int wstatus)
 	if (!strcmp(status, "[FAILED]")) {
 		cJSON_DeleteItemFromObjectCaseSensitive(doc, "postings");
 		cJSON_DeleteItemFromObjectCaseSensitive(doc, "known");
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "refetched");
 		cJSON_AddNumberToObject(doc, "jobs_fetched", 0);
 		cJSON_AddStringToObject(doc, "note", "nothing was stored: the postings found before the failure are "
 						     "fetched again by a retry or the next fetch");

@@ -519,9 +519,11 @@ char *html_meta_content(const char *html, const char *prop)
 char *html_og_description(const char *body, size_t len, const char *content_type)
 {
 	char *text = html_to_utf8(body, len, html_charset_detect(content_type, body, len));
+	/* Only og:description: a page without one has no description. Its
+	 * generic <meta name="description"> describes the site, not the
+	 * posting, and taking it would have it summarised and scored as if it
+	 * were the posting. */
 	char *d = html_meta_content(text, "og:description");
-	if (!d)
-		d = html_meta_content(text, "description");
 	free(text);
 	return d ? str_trim(d) : NULL;
 }

@@ -42,10 +42,11 @@ char *html_decode_entities(const char *s, size_t len);
  * are skipped. */
 char *html_meta_content(const char *html, const char *prop);
 
-/* The description of a detail page: the og:description (falling back to the
- * description meta tag), as UTF-8 with entities decoded and surrounding white
- * space trimmed. Returns a new string, or NULL when the page has neither tag.
- * content_type is the response's Content-Type header (may be NULL). */
+/* The description of a detail page: its og:description, as UTF-8 with
+ * entities decoded and surrounding white space trimmed. Returns a new string,
+ * or NULL when the page has no og:description; the generic <meta
+ * name="description"> is never taken instead (it describes the site, not the
+ * posting). content_type is the response's Content-Type header (may be NULL). */
 char *html_og_description(const char *body, size_t len, const char *content_type);
 
 #endif

@@ -26,7 +26,9 @@ workflow() { # ID CONV_BASE FETCH_TIMEOUT
  "description": "fetch, check the description, save it as the summary",
  "version": 1,
  "parameters": {"base_url": "http://127.0.0.1:1", "tenant_path": "/wday/cxs/example/Careers",
-   "search_text": "", "max_jobs": 50, "page_size": 20, "request_delay_ms": 0, "posting_source": "stub_board"},
+   "search_text": "", "max_jobs": 50, "page_size": 20, "request_delay_ms": 0, "posting_source": "stub_board",
+   "detail_retries": "", "retry_delay_ms": 1, "retry_max_delay_ms": 20, "refetch_max": "", "refetch_fetches": "",
+   "max_pages_without_new": "", "detail_timeout_ms": ""},
  "actors": [
   {"actor_id": 56, "name": "db_job_fetcher", "type": "builtin", "config": {"builtin": "fetch_jobs"}},
   {"actor_id": 84, "name": "check_description", "type": "builtin"},
@@ -35,7 +37,7 @@ workflow() { # ID CONV_BASE FETCH_TIMEOUT
  "conversations": [
   {"conversation_id": ${2}1, "name": "Fetch", "actor": "db_job_fetcher", "order": 10,
    "timeout_seconds": $3, "max_attempts": 2,
-   "instruction": {"instruction_id": ${2}1, "name": "fetch", "template": "{\"base_url\": \"{base_url}\", \"tenant_path\": \"{tenant_path}\", \"search_text\": \"{search_text}\", \"max_jobs\": \"{max_jobs}\", \"page_size\": \"{page_size}\", \"request_delay_ms\": \"{request_delay_ms}\", \"source\": \"{posting_source}\"}"},
+   "instruction": {"instruction_id": ${2}1, "name": "fetch", "template": "{\"base_url\": \"{base_url}\", \"tenant_path\": \"{tenant_path}\", \"search_text\": \"{search_text}\", \"max_jobs\": \"{max_jobs}\", \"page_size\": \"{page_size}\", \"request_delay_ms\": \"{request_delay_ms}\", \"source\": \"{posting_source}\", \"detail_retries\": \"{detail_retries}\", \"retry_delay_ms\": \"{retry_delay_ms}\", \"retry_max_delay_ms\": \"{retry_max_delay_ms}\", \"refetch_max\": \"{refetch_max}\", \"refetch_fetches\": \"{refetch_fetches}\", \"max_pages_without_new\": \"{max_pages_without_new}\", \"detail_timeout_ms\": \"{detail_timeout_ms}\"}"},
    "rules": [{"id": ${2}11, "condition": "[RATE_LIMITED]", "next": ${2}2, "priority": 100},
              {"id": ${2}12, "condition": "success", "next": ${2}2, "priority": 50},
              {"id": ${2}13, "condition": "[TIMEOUT]", "next": ${2}2, "priority": 49}]},
@@ -264,11 +266,147 @@ fresh detail500
 board --detail-500 R0010
 fetch 7001
 check_eq "a detail page that fails: the posting is stored without a description, with the reason" \
-	"$(sql "SELECT job_description IS NULL, json_extract(source_metadata, '\$.description_fetch_error') LIKE '%HTTP 500' FROM postings WHERE external_job_id = 'R0010'")|$(out description_errors)|$(out jobs_fetched)" \
+	"$(sql "SELECT job_description IS NULL, json_extract(source_metadata, '\$.description_fetch_error') LIKE '%HTTP 500 (tried 3 times)' FROM postings WHERE external_job_id = 'R0010'")|$(out description_errors)|$(out jobs_fetched)" \
 	"1|1|2|25"
 check_eq "and its run ends at the check" \
 	"$(sql "SELECT r.status || ' ' || i.branch_text FROM workflow_runs r JOIN postings p USING (posting_id) JOIN interactions i USING (workflow_run_id) WHERE p.external_job_id = 'R0010' AND i.conversation_id = 71002")" \
 	"completed [NO_DESCRIPTION]"
+board_stop
+
+# ---- The description is the og:description or nothing -----------------------
+fresh noog
+board --no-og R0011
+fetch 7001
+check_eq "a page without og:description: no description, not the site's generic one" \
+	"$(sql "SELECT job_description IS NULL FROM postings WHERE external_job_id = 'R0011'")|$(sql "SELECT count(*) FROM postings WHERE job_description LIKE '%Example Group careers%' OR extracted_summary LIKE '%Example Group careers%'")" \
+	"1|0"
+check_eq "the reason is recorded, as a failure that asking again will not fix, and counted (with the empty one)" \
+	"$(sql "SELECT json_extract(source_metadata, '\$.description_fetch_error'), json_extract(source_metadata, '\$.description_fetch_transient') FROM postings WHERE external_job_id = 'R0011'")|$(out description_errors)|$(out detail_retries)" \
+	"no og:description on the detail page|0|2|0"
+check_eq "its run ends at the check, with nothing summarised" \
+	"$(sql "SELECT i.branch_text || ' ' || coalesce(p.extracted_summary, '-') FROM workflow_runs r JOIN postings p USING (posting_id) JOIN interactions i USING (workflow_run_id) WHERE p.external_job_id = 'R0011' AND i.conversation_id = 71002")" \
+	"[NO_DESCRIPTION] -"
+board_stop
+
+# ---- A detail page that fails is asked again within the fetch --------------
+# dreq ID: how often the board was asked for the detail page of R00ID.
+dreq() {
+	case $1 in
+	10) path=/Careers/job/New-York-1-Columbus-Circle/Credit-Risk-Manager_R0010 ;;
+	11) path=/Careers/job/Berlin/Frontend-Engineer-React_R0011 ;;
+	12) path=/Careers/job/Bucharest/Business-Analyst_R0012 ;;
+	esac
+	v=$(stat "\$.requests.\"GET $path\"")
+	echo "${v:-0}"
+}
+meta() { sql "SELECT json_extract(source_metadata, '\$.$2') FROM postings WHERE external_job_id = '$1'"; }
+
+fresh retry
+board --detail-fail R0010:1:503 --detail-fail R0012:1:429
+fetch 7001
+check_eq "a page that answers 503 once, one that answers 429 once: both stored with their description" \
+	"$(sql "SELECT count(*) FROM postings WHERE external_job_id IN ('R0010', 'R0012') AND length(job_description) > 100 AND json_type(source_metadata, '\$.description_fetch_error') IS NULL")|$(out status)|$(out description_errors)" \
+	"2|success|1"
+check_eq "each was asked twice; two retries counted" "$(dreq 10)|$(dreq 12)|$(out detail_retries)" "2|2|2"
+check_eq "Retry-After (1 s, 2 s) was honoured up to retry_max_delay_ms (20 ms)" "$(out retry_wait_ms)" "40"
+board_stop
+
+fresh retryafter
+board --detail-fail R0010:1:503
+fetch 7001 --param retry_max_delay_ms=5000 --param retry_delay_ms=10
+check_eq "under the cap, the wait is the board's Retry-After (1 s), not the backoff" \
+	"$(out retry_wait_ms)|$(out detail_retries)|$(sql "SELECT job_description IS NOT NULL FROM postings WHERE external_job_id = 'R0010'")" \
+	"1000|1|1"
+board_stop
+
+fresh reset
+board --detail-fail R0011:2:reset
+fetch 7001
+check_eq "a page whose connection is reset twice: asked again until it answers" \
+	"$(sql "SELECT job_description IS NOT NULL FROM postings WHERE external_job_id = 'R0011'")|$(meta R0011 description_fetch_error)|$(dreq 11)|$(out description_errors)" \
+	"1||3|1"
+board_stop
+
+fresh ratelimited
+board --detail-fail R0003:0:429
+fetch 7001 --param page_size=5 --param detail_retries=1
+check_eq "a detail page that answers 429 past its retries ends the fetch as [RATE_LIMITED], the posting left for next time" \
+	"$(out status)|$(out stopped)|$(out retry_after_s)|$(out jobs_fetched)|$(sql "SELECT count(*) FROM postings WHERE external_job_id = 'R0003'")|$(stat '$.requests."GET /Careers/job/Shanghai/Data-Analyst_R0003"')" \
+	"[RATE_LIMITED]|rate_limited|2|2|0|2"
+board_stop
+
+fresh retrydeadline
+board --detail-fail R0010:0:500
+fetch 7002 --param retry_delay_ms=5000 --param retry_max_delay_ms=10000
+check_eq "no retry whose wait would pass the step's timeout (3 s): stored with the error, for a later fetch" \
+	"$(fetch_col status)|$(out status)|$(out detail_retries)|$(dreq 10)|$(meta R0010 description_fetch_error | sed 's/.*: //')|$(meta R0010 description_fetch_transient)|$(out jobs_fetched)" \
+	"completed|success|0|1|HTTP 500|1|25"
+board_stop
+
+fresh detailstall
+board --detail-fail R0012:1:stall
+fetch 7001 --param detail_timeout_ms=300
+check_eq "a detail page that times out once (detail_timeout_ms 300): asked again, stored with its description" \
+	"$(out status)|$(sql "SELECT length(job_description) > 100 FROM postings WHERE external_job_id = 'R0012'")|$(meta R0012 description_fetch_error)|$(dreq 12)|$(out detail_retries)" \
+	"success|1||2|1"
+board_stop
+
+# ---- Postings without a description are asked again by later fetches -------
+fresh refetch
+board --detail-fail R0010:0:503 --detail-fail R0011:0:404
+fetch 7001 --param detail_retries=1
+check_eq "a page that always answers 503: stored without a description after 2 tries, as a failure that may pass" \
+	"$(sql "SELECT job_description IS NULL FROM postings WHERE external_job_id = 'R0010'")|$(meta R0010 description_fetch_error | sed 's/.*: //')|$(meta R0010 description_fetch_transient)|$(meta R0010 description_fetches)|$(dreq 10)" \
+	"1|HTTP 503 (tried 2 times)|1|1|2"
+check_eq "a 404 is not asked again, and will not be" \
+	"$(meta R0011 description_fetch_error | sed 's/.*: //')|$(meta R0011 description_fetch_transient)|$(dreq 11)|$(out description_errors)|$(out still_missing)" \
+	"HTTP 404|0|1|3|3"
+r10=$(sql "SELECT posting_id FROM postings WHERE external_job_id = 'R0010'")
+board_stop
+board --detail-fail R0010:1:503
+fetch 7001
+check_eq "the next fetch asks for that page again (only that one) and stores its description" \
+	"$(out refetched)|$(out refetch_recovered)|$(out still_missing)|$(out jobs_fetched)|$(stat '$.detail_requests')|$(dreq 10)" \
+	"1|1|2|0|2|2"
+check_eq "the error is gone from its metadata; the fetches are counted" \
+	"$(sql "SELECT length(job_description) > 100, json_type(source_metadata, '\$.description_fetch_error'), json_type(source_metadata, '\$.description_fetch_transient'), json_extract(source_metadata, '\$.description_fetches') FROM postings WHERE posting_id = $r10")" \
+	"1|||2"
+check_eq "the posting is fanned out again and its new run saves the description as summary" \
+	"$(out posting_ids)|$(sql "SELECT count(*) FROM workflow_runs WHERE posting_id = $r10")|$(sql "SELECT extracted_summary = job_description FROM postings WHERE posting_id = $r10")" \
+	"[$r10]|2|1"
+board_stop
+
+fresh refetchlimit
+board --detail-fail R0010:0:503 --detail-fail R0012:0:503
+fetch 7001 --param detail_retries=0
+fetch 7001 --param detail_retries=0 --param refetch_max=1
+check_eq "refetch_max 1: one posting asked again per fetch" \
+	"$(out refetched)|$(out refetch_recovered)|$(out still_missing)|$(meta R0010 description_fetches)|$(meta R0012 description_fetches)" \
+	"1|0|3|2|1"
+fetch 7001 --param detail_retries=0 --param refetch_max=1
+check_eq "the next takes the one asked the fewest times" \
+	"$(out refetched)|$(meta R0010 description_fetches)|$(meta R0012 description_fetches)" "1|2|2"
+fetch 7001 --param detail_retries=0
+fetch 7001 --param detail_retries=0
+check_eq "after refetch_fetches (3) fetches a posting's page is not asked again" \
+	"$(out refetched)|$(out still_missing)|$(meta R0010 description_fetches)|$(dreq 10)|$(dreq 12)" "0|3|3|3|3"
+board_stop
+
+# ---- Pages with nothing new -------------------------------------------------
+fresh idle
+board
+fetch 7001 --param page_size=2 --param max_jobs=12
+check_eq "12 postings stored from 6 pages" "$(out jobs_fetched)|$(out stopped)|$(stat '$.listing_requests')" "12|max_jobs|6"
+fetch 7001 --param page_size=2
+check_eq "a fetch whose first 5 pages hold only known postings stops there (the default)" \
+	"$(out status)|$(out stopped)|$(out pages_fetched)|$(out jobs_fetched)|$(out jobs_updated)|$(stat '$.listing_requests')" \
+	"success|no_new_postings|5|0|10|11"
+fetch 7001 --param page_size=2 --param max_pages_without_new=3
+check_eq "max_pages_without_new 3: three pages" "$(out stopped)|$(out pages_fetched)|$(stat '$.listing_requests')" \
+	"no_new_postings|3|14"
+fetch 7001 --param page_size=2 --param max_pages_without_new=0
+check_eq "max_pages_without_new 0: no such stop; the new postings after 6 known pages are fetched" \
+	"$(out stopped)|$(out pages_fetched)|$(out jobs_fetched)" "short_page|13|13"
 board_stop
 
 fresh stall

@@ -16,6 +16,14 @@
  *   --stall-at PAGE       never answer that listing page
  *   --stall               accept connections and never answer anything
  *   --detail-500 ID       answer the detail page of posting ID with HTTP 500
+ *   --detail-fail ID:N:HOW  fail the first N requests for the detail page of
+ *                         posting ID (N = 0: every one), HOW being 500, 404,
+ *                         503 (with Retry-After: 1), 429 (with Retry-After: 2),
+ *                         reset (the connection is reset without an answer)
+ *                         or stall (no answer on that connection, ever); may
+ *                         be given several times
+ *   --no-og ID[,ID...]    serve those postings' detail pages with the site's
+ *                         generic <meta name="description"> and no og:description
  *   --latin1              serve detail pages that fit ISO-8859-1 in it, with
  *                         "charset=ISO-8859-1" in their Content-Type
  *   --total N             report total N (a lie) instead of the real count
@@ -45,10 +53,21 @@ static struct {
 	int stall, latin1, total_first_only;
 	long total;
 	const char *detail500;
+	const char *no_og;
 	const char *stats_file;
 } opt = { .tenant = "/wday/cxs/example/Careers", .total = -1 };
 
 static cJSON *listing; /* the fixture's jobPostings */
+
+/* --detail-fail rules. */
+#define MAX_FAIL_RULES 16
+static struct fail_rule {
+	char id[64];
+	long times;  /* 0: always */
+	long served; /* failures answered so far */
+	char how[16];
+} fail_rules[MAX_FAIL_RULES];
+static size_t nfail_rules;
 
 /* Statistics for GET /stats. */
 static cJSON *stats_requests, *stats_listing;
@@ -61,6 +80,7 @@ struct conn {
 	size_t sent;
 	int stalled;
 	int closing;
+	int reset;   /* reset the connection without an answer */
 };
 
 static struct conn conns[MAX_CONNS];
@@ -81,7 +101,8 @@ static void respond(struct conn *c, int status, const char *content_type, const 
 		    size_t len)
 {
 	const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found" : status == 429 ? "Too Many Requests"
-			   : status == 500 ? "Internal Server Error" : status == 400 ? "Bad Request" : "Other";
+			   : status == 500 ? "Internal Server Error" : status == 503 ? "Service Unavailable"
+			   : status == 400 ? "Bad Request" : "Other";
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n", status, reason,
 		   content_type, len, extra ? extra : "", c->closing ? "Connection: close\r\n" : "");
 	buf_add(&c->out, body, len);
@@ -199,6 +220,62 @@ static char *to_latin1(const char *s, size_t len, size_t *out_len)
 	return buf_detach(&b);
 }
 
+/* id is one of the comma-separated ids in list. */
+static int in_list(const char *list, const char *id)
+{
+	size_t n = strlen(id);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && !strncmp(p, id, n))
+			return 1;
+		p = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Answers a --detail-fail rule for id, if one applies: 1 if it did. */
+static int detail_fail(struct conn *c, const char *id)
+{
+	for (size_t i = 0; i < nfail_rules; i++) {
+		struct fail_rule *f = &fail_rules[i];
+		if (strcmp(f->id, id) || (f->times && f->served >= f->times))
+			continue;
+		f->served++;
+		if (!strcmp(f->how, "reset"))
+			c->reset = 1;
+		else if (!strcmp(f->how, "stall"))
+			c->stalled = 1;
+		else if (!strcmp(f->how, "503"))
+			respond(c, 503, "text/html", "Retry-After: 1\r\n", "<h1>busy</h1>", 13);
+		else if (!strcmp(f->how, "429"))
+			respond(c, 429, "text/html", "Retry-After: 2\r\n", "<h1>slow down</h1>", 18);
+		else if (!strcmp(f->how, "404"))
+			respond(c, 404, "text/html", NULL, "<h1>not found</h1>", 18);
+		else
+			respond(c, 500, "text/html", NULL, "<h1>error</h1>", 14);
+		return 1;
+	}
+	return 0;
+}
+
+/* A page without og:description, with the site's generic description. */
+static void serve_no_og(struct conn *c, const char *title)
+{
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+	html_escape(&b, title ? title : "");
+	buf_puts(&b, "</title>\n<meta name=\"description\" content=\"Example Group careers: find your next job "
+		     "with us. Browse open positions in technology, operations and finance.\">\n"
+		     "<meta property=\"og:title\" content=\"");
+	html_escape(&b, title ? title : "");
+	buf_puts(&b, "\">\n</head><body><h1>");
+	html_escape(&b, title ? title : "");
+	buf_puts(&b, "</h1></body></html>\n");
+	respond(c, 200, "text/html; charset=UTF-8", NULL, b.data, b.len);
+	buf_release(&b);
+}
+
 static void serve_detail(struct conn *c, const cJSON *posting)
 {
 	const cJSON *bullets = cJSON_GetObjectItemCaseSensitive(posting, "bulletFields");
@@ -206,6 +283,12 @@ static void serve_detail(struct conn *c, const cJSON *posting)
 	const char *title = json_str(posting, "title");
 	if (opt.detail500 && id && !strcmp(id, opt.detail500)) {
 		respond(c, 500, "text/html", NULL, "<h1>error</h1>", 14);
+		return;
+	}
+	if (id && detail_fail(c, id))
+		return;
+	if (id && in_list(opt.no_og, id)) {
+		serve_no_og(c, title);
 		return;
 	}
 	char *path = xasprintf("%s/pages/%s.html", opt.fixtures, id ? id : "none");
@@ -309,7 +392,7 @@ static void handle(struct conn *c, const char *method, const char *path, const c
 /* Handles every complete request in c->in. */
 static void process(struct conn *c)
 {
-	while (!c->stalled && !c->closing) {
+	while (!c->stalled && !c->closing && !c->reset) {
 		char *end = c->in.data ? strstr(c->in.data, "\r\n\r\n") : NULL;
 		if (!end)
 			return;
@@ -361,6 +444,7 @@ int main(int argc, char **argv)
 		{ "stall", no_argument, NULL, 's' },               { "detail-500", required_argument, NULL, 'd' },
 		{ "latin1", no_argument, NULL, 'l' },              { "total", required_argument, NULL, 'T' },
 		{ "total-first-only", no_argument, NULL, 'F' },    { "stats-file", required_argument, NULL, 'o' },
+		{ "detail-fail", required_argument, NULL, 'x' },   { "no-og", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long port = 0;
@@ -379,6 +463,17 @@ int main(int argc, char **argv)
 		case 'T': opt.total = atol(optarg); break;
 		case 'F': opt.total_first_only = 1; break;
 		case 'o': opt.stats_file = optarg; break;
+		case 'n': opt.no_og = optarg; break;
+		case 'x': {
+			struct fail_rule *f = &fail_rules[nfail_rules];
+			if (nfail_rules == MAX_FAIL_RULES ||
+			    sscanf(optarg, "%63[^:]:%ld:%15s", f->id, &f->times, f->how) != 3 || f->times < 0) {
+				fprintf(stderr, "stub-jobboard: --detail-fail takes ID:N:HOW, not '%s'\n", optarg);
+				return 2;
+			}
+			nfail_rules++;
+			break;
+		}
 		default:
 			fprintf(stderr, "usage: stub-jobboard --fixtures DIR [--port N] [--tenant-path P] [knobs]\n");
 			return 2;
@@ -451,6 +546,12 @@ int main(int argc, char **argv)
 				if (n > 0 && !opt.stall && !cn->stalled) {
 					buf_add(&cn->in, chunk, (size_t)n);
 					process(cn);
+				}
+				if (cn->reset) {
+					struct linger lg = { 1, 0 }; /* close with a RST */
+					setsockopt(cn->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+					drop(i);
+					continue;
 				}
 			}
 			if (cn->out.len > cn->sent) {

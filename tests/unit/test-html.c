@@ -116,8 +116,9 @@ int main(void)
 		     "<meta property=\"og:description\" content=\"  The role \">",
 		     "text/html; charset=UTF-8"),
 		  "The role", "og:description wins over description, trimmed");
-	CHECK_STR(og("<meta name=\"description\" content=\"fallback\">", NULL), "fallback",
-		  "description when there is no og:description");
+	ok(og("<head><meta name=\"description\" content=\"Careers at Example: find your next job.\">"
+	      "<meta property=\"og:title\" content=\"Data Engineer\"></head>", NULL) == NULL,
+	   "no og:description: NULL, the generic description is not taken instead");
 	CHECK_STR(og("<meta property=\"og:description\" content=\"\xDC" "ber &euro;\">",
 		     "text/html; charset=ISO-8859-1"),
 		  "Über €", "a Latin-1 page, per its Content-Type");
