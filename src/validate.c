@@ -337,7 +337,8 @@ static void check_script_config(struct findings *out, const struct wf_actor *a, 
 		else if (script_env_denied(n))
 			add(out, SEV_WARNING, c, 0,
 			    "actor %ld '%s': config 'env' lists %s, which is never passed to scripts (names with "
-			    "PASSWORD, SECRET, TOKEN, KEY and database settings are kept from them)",
+			    "PASS, SECRET, TOKEN, KEY, CREDENTIAL, AUTH, DSN, PRIVATE, COOKIE, SESSION and database "
+			    "settings are kept from them)",
 			    a->id, a->name, n);
 	}
 }
