@@ -76,7 +76,13 @@ static int add_param(struct cmd_ctx *ctx, struct start_args *a, const struct wor
 		}
 		v = cJSON_CreateNumber(d);
 	} else if (cJSON_IsBool(dflt)) {
-		v = cJSON_CreateBool(!strcmp(eq + 1, "true") || !strcmp(eq + 1, "1"));
+		int t = !strcmp(eq + 1, "true") || !strcmp(eq + 1, "1");
+		if (!t && strcmp(eq + 1, "false") && strcmp(eq + 1, "0")) { /* "maybe" was silently false */
+			int rc = cmd_usage_error(ctx, "parameter '%s' is true or false, not '%s'", key, eq + 1);
+			free(key);
+			return rc;
+		}
+		v = cJSON_CreateBool(t);
 	} else {
 		v = cJSON_CreateString(eq + 1);
 	}
