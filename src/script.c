@@ -89,17 +89,25 @@ int script_env_denied(const char *name)
 	return 0;
 }
 
-int script_env_value_denied(const char *value)
+/* 1 if the host part that starts at p (up to a path, query or separator) has
+ * a user part: "user:password@host", "token@host". */
+static int has_userinfo(const char *p)
+{
+	return memchr(p, '@', strcspn(p, "/?#, \t")) != NULL;
+}
+
+int script_env_value_denied(const char *name, const char *value)
 {
 	/* scheme://user:password@host/..., scheme://token@host: a user part in
 	 * any URL the value holds (a list of URLs too) */
 	for (const char *p = strstr(value, "://"); p; p = strstr(p, "://")) {
 		p += 3;
-		size_t authority = strcspn(p, "/?#, \t");
-		if (memchr(p, '@', authority))
+		if (has_userinfo(p))
 			return 1;
 	}
-	return 0;
+	/* curl takes a proxy without a scheme too: user:password@proxy:3128 */
+	size_t n = strlen(name);
+	return n >= 6 && !strcasecmp(name + n - 6, "_proxy") && !strstr(value, "://") && has_userinfo(value);
 }
 
 /* Text fit to store and show, from bytes a program wrote: valid UTF-8, other
@@ -276,7 +284,7 @@ static void build_env(const struct scripts *st, const struct task *t, struct env
 		int keep = str_starts_with(name, "LC_");
 		for (const char *const *b = base; !keep && *b; b++)
 			keep = !strcmp(name, *b);
-		if (keep && !script_env_denied(name) && !script_env_value_denied(eq + 1))
+		if (keep && !script_env_denied(name) && !script_env_value_denied(name, eq + 1))
 			env_set(e, name, eq + 1);
 		free(name);
 	}
@@ -287,7 +295,7 @@ static void build_env(const struct scripts *st, const struct task *t, struct env
 	cJSON_ArrayForEach(it, list) {
 		const char *value;
 		if (cJSON_IsString(it) && script_env_name_ok(it->valuestring) && !script_env_denied(it->valuestring) &&
-		    (value = getenv(it->valuestring)) && !script_env_value_denied(value))
+		    (value = getenv(it->valuestring)) && !script_env_value_denied(it->valuestring, value))
 			env_set(e, it->valuestring, value);
 	}
 	if (!env_has(e, "PATH")) {

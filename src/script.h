@@ -49,10 +49,11 @@ struct executor *script_executor_new(const char *db_path);
  * SECRET, TOKEN, KEY, CREDENTIAL, AUTH, DSN, PRIVATE, COOKIE or SESSION
  * (letter case ignored). */
 int script_env_denied(const char *name);
-/* 1 if a variable's value may never be passed to a script, whatever its name:
- * it holds a URL with credentials (scheme://user:password@host,
- * scheme://token@host), as a proxy setting or a DSN may. */
-int script_env_value_denied(const char *value);
+/* 1 if a variable's value may never be passed to a script: it holds a URL
+ * with credentials (scheme://user:password@host, scheme://token@host), as a
+ * proxy setting or a DSN may, whatever the name; or the name ends in _proxy
+ * (any case) and the value is user:password@host without a scheme. */
+int script_env_value_denied(const char *name, const char *value);
 /* 1 if name is a variable name: letters, digits and _, not starting with a digit. */
 int script_env_name_ok(const char *name);
 

@@ -215,7 +215,7 @@ cat >"$W2/env.json" <<EOF
 {"workflow_id": 2, "name": "env", "actors": [
  {"actor_id": 200, "name": "w2-env", "type": "script", "script": "$REPO/tests/data/scripts/env.sh",
   "config": {"env": ["MY_SETTING", "PGPASSWORD", "SECRET_X", "UNSET_ONE", "MY_PASSPHRASE", "SENTRY_DSN",
-                     "http_proxy", "https_proxy", "no_proxy", "MY_URL", "MY_PLAIN_URL"]}}],
+                     "http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "MY_URL", "MY_PLAIN_URL"]}}],
  "conversations": [{"conversation_id": 200, "name": "env", "actor": "w2-env", "terminal": true,
   "instruction": {"template": "{}"}}]}
 EOF
@@ -234,6 +234,7 @@ env PGPASSWORD=pg-secret OPENAI_API_KEY=sk-secret SECRET_X=x-secret DATABASE_URL
 	WAVERUNNER_PG=host=h MY_SETTING=visible NOT_LISTED=hidden LC_ALL=C \
 	MY_PASSPHRASE=correct-horse SENTRY_DSN=https://abc123@o1.ingest.example/42 \
 	http_proxy=http://proxyuser:proxypw@proxy.example:3128 https_proxy=http://proxy.example:3128 \
+	ftp_proxy=proxyuser:proxypw@proxy.example:2121 \
 	HTTP_PROXY=http://proxy.example:3128 ALL_PROXY=socks5://proxy.example:1080 no_proxy=localhost,127.0.0.1 \
 	MY_URL=postgres://app:dbpw@db.example/x MY_PLAIN_URL=https://api.example/v1?user=a@b \
 	USER=tester LOGNAME=tester TERM=dumb LANGUAGE=de \
@@ -249,7 +250,7 @@ check_contains "it sees a listed variable" "$envout" "MY_SETTING=visible"
 # never passed, even when listed; proxy variables only when listed.
 envlines="
 $envout"
-for v in MY_PASSPHRASE SENTRY_DSN http_proxy HTTP_PROXY ALL_PROXY MY_URL; do
+for v in MY_PASSPHRASE SENTRY_DSN http_proxy ftp_proxy HTTP_PROXY ALL_PROXY MY_URL; do
 	check_not_contains "the script does not see $v" "$envlines" "
 $v="
 done
