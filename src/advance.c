@@ -169,10 +169,15 @@ static int fan_out(struct db *db, const struct workflow *wf, const struct task *
 	long started = 0;
 	int rc = E_OK;
 	cJSON_ArrayForEach(it, ids) {
-		long posting = cJSON_IsNumber(it) ? (long)it->valuedouble : 0;
+		/* A number that is no posting id (1e300, 2.5) is skipped, not converted. */
+		long posting = 0;
+		if (cJSON_IsNumber(it) && double_to_long(it->valuedouble, &posting) < 0)
+			posting = 0;
 		int exists = posting > 0 ? db_posting_exists(db, posting) : 0;
-		if (exists < 0)
-			return E_DB;
+		if (exists < 0) {
+			rc = E_DB;
+			break;
+		}
 		long active = 0;
 		if (exists && (rc = db_run_active_for(db, wf->id, posting, &active)))
 			break;

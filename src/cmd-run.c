@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "db-report.h"
+#include "db-runs.h"
 #include "engine.h"
 #include "err.h"
 #include "json.h"
@@ -80,7 +81,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(ctx, "give --workflow or --run, not both");
 	o.max_interactions = max;
 	o.progress = !quiet && !ctx->json && isatty(2);
-	if ((rc = cmd_open_db(ctx, 0)))
+	if ((rc = engine_opts_env(&o)) || (rc = cmd_open_db(ctx, 0)) || (rc = db_scope_check(ctx->db, &o.scope)))
 		return rc;
 	struct engine_stats st;
 	rc = engine_run(ctx->db, &o, &st);

@@ -1,5 +1,6 @@
 /* cmd-start.c: waverunner start: one workflow_run per posting and its seed
  * interaction (or one run without a posting, starting at the first step). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,15 +30,19 @@ struct start_args {
 static int add_postings(struct cmd_ctx *ctx, struct start_args *a, const char *arg)
 {
 	char *copy = xstrdup(arg), *save = NULL;
-	int rc = E_OK;
+	int rc = E_OK, any = 0;
 	for (char *tok = strtok_r(copy, ", ", &save); tok && !rc; tok = strtok_r(NULL, ", ", &save)) {
 		long id;
 		if ((rc = cmd_parse_id(ctx, "--posting", tok, &id)))
 			break;
 		a->postings = xreallocarray(a->postings, a->npostings + 1, sizeof *a->postings);
 		a->postings[a->npostings++] = id;
+		any = 1;
 	}
 	free(copy);
+	/* ",," names no posting: it must not become a run without one. */
+	if (!rc && !any)
+		rc = cmd_usage_error(ctx, "--posting needs posting ids such as 10001,10002, not '%s'", arg);
 	return rc;
 }
 
@@ -64,14 +69,20 @@ static int add_param(struct cmd_ctx *ctx, struct start_args *a, const struct wor
 	if (cJSON_IsNumber(dflt)) {
 		char *end;
 		double d = strtod(eq + 1, &end);
-		if (*end || end == eq + 1) {
+		if (*end || end == eq + 1 || !isfinite(d)) {
 			int rc = cmd_usage_error(ctx, "parameter '%s' is a number, not '%s'", key, eq + 1);
 			free(key);
 			return rc;
 		}
 		v = cJSON_CreateNumber(d);
 	} else if (cJSON_IsBool(dflt)) {
-		v = cJSON_CreateBool(!strcmp(eq + 1, "true") || !strcmp(eq + 1, "1"));
+		int t = !strcmp(eq + 1, "true") || !strcmp(eq + 1, "1");
+		if (!t && strcmp(eq + 1, "false") && strcmp(eq + 1, "0")) { /* "maybe" was silently false */
+			int rc = cmd_usage_error(ctx, "parameter '%s' is true or false, not '%s'", key, eq + 1);
+			free(key);
+			return rc;
+		}
+		v = cJSON_CreateBool(t);
 	} else {
 		v = cJSON_CreateString(eq + 1);
 	}
@@ -193,7 +204,12 @@ static int cmd_start(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'w': rc = cmd_parse_id(ctx, "--workflow", optarg, &a.workflow); break;
 		case 'p': rc = add_postings(ctx, &a, optarg); break;
 		case 'a': a.all = 1; break;
-		case 's': a.status = optarg; break;
+		case 's':
+			if (!posting_status_known(optarg))
+				rc = cmd_usage_error(ctx, "--status is pending, active, complete, filled or invalid, "
+						     "not '%s'", optarg);
+			a.status = optarg;
+			break;
 		case 'f': rc = cmd_parse_id(ctx, "--from", optarg, &a.from); break;
 		case 'P': raw_params[nraw++] = optarg; break;
 		case 'A': a.again = 1; break;

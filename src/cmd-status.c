@@ -83,6 +83,8 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if (workflow && run) /* a run is one workflow's: the other would be ignored */
+		return cmd_usage_error(ctx, "give --workflow or RUN, not both");
 	if ((rc = cmd_open_db(ctx, 0)))
 		return rc;
 	cJSON *rep;

@@ -95,6 +95,23 @@ static void print_branch(const cJSON *events, int full)
 			if (cJSON_GetObjectItem(d, "runs_started"))
 				printf(" (%.0f run%s started)", json_num(d, "runs_started"),
 				       json_num(d, "runs_started") == 1 ? "" : "s");
+			/* Listed ids that started nothing: no such posting, one already
+			 * running, or a value that is no id (1e300, "x"). */
+			const cJSON *skipped = cJSON_GetObjectItem(d, "postings_skipped");
+			int nskipped = cJSON_GetArraySize(skipped), shown = 0;
+			if (nskipped)
+				printf(" (%d skipped:", nskipped);
+			cJSON_ArrayForEach(x, skipped) {
+				if (shown++ == 5) {
+					printf(" ...");
+					break;
+				}
+				char *v = json_print(x);
+				printf("%s %s", shown > 1 ? "," : "", v);
+				free(v);
+			}
+			if (nskipped)
+				printf(")");
 			printf("\n");
 		} else if (!strcmp(type, "no_rule_matched")) {
 			char *t = text_one_line(json_text(d, "text"), 80);

@@ -76,8 +76,7 @@ static int column_value(const cJSON *v, size_t col, const char *where, char **te
 	if (columns[col].type == T_TIME && !looks_like_time(s))
 		return err_set(E_INPUT, "%s: '%s' must be a time such as 2026-11-24T08:00:00Z, not '%s'", where,
 			       name, s);
-	if (columns[col].type == T_STATUS && strcmp(s, "pending") && strcmp(s, "active") &&
-	    strcmp(s, "complete") && strcmp(s, "filled") && strcmp(s, "invalid"))
+	if (columns[col].type == T_STATUS && !posting_status_known(s))
 		return err_set(E_INPUT, "%s: 'posting_status' must be pending, active, complete, filled or "
 			       "invalid, not '%s'", where, s);
 	*text = xstrdup(s);
@@ -217,6 +216,12 @@ int db_posting_column(struct db *db, long posting_id, const char *column, char *
 		return E_OK;
 	}
 	return err_set(E_INPUT, "postings have no column '%s'", column);
+}
+
+int posting_status_known(const char *s)
+{
+	return !strcmp(s, "pending") || !strcmp(s, "active") || !strcmp(s, "complete") || !strcmp(s, "filled") ||
+	       !strcmp(s, "invalid");
 }
 
 int db_posting_exists(struct db *db, long posting_id)

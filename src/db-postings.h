@@ -21,6 +21,10 @@ int db_posting_upsert(struct db *db, const cJSON *p, const char *where, long *id
  * vars_posting_columns. */
 int db_posting_column(struct db *db, long posting_id, const char *column, char **value);
 
+/* 1 if s is a posting_status the schema allows: pending, active, complete,
+ * filled or invalid. */
+int posting_status_known(const char *s);
+
 /* 1 if the posting exists, 0 if not, -1 on a database error. */
 int db_posting_exists(struct db *db, long posting_id);
 

@@ -61,6 +61,32 @@ int db_run_completed_for(struct db *db, long workflow_id, long posting_id, long 
 	return run_for(db, workflow_id, posting_id, "completed", run_id);
 }
 
+static int row_exists(struct db *db, const char *sql, long id, int *found)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	int rc = db_step(db, st);
+	*found = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_scope_check(struct db *db, const struct scope *scope)
+{
+	int found = 1, rc = E_OK;
+	if (scope->run_id &&
+	    !(rc = row_exists(db, "SELECT 1 FROM workflow_runs WHERE workflow_run_id = ?1", scope->run_id, &found)) &&
+	    !found)
+		return err_set(E_INPUT, "there is no run %ld", scope->run_id);
+	if (!rc && scope->workflow_id &&
+	    !(rc = row_exists(db, "SELECT 1 FROM workflows WHERE workflow_id = ?1", scope->workflow_id, &found)) &&
+	    !found)
+		return err_set(E_INPUT, "there is no workflow %ld", scope->workflow_id);
+	return rc;
+}
+
 /* Why a run that cannot move failed, in words; NULL if it did not (caller frees). */
 static int failure_reason(struct db *db, long run_id, long waiting, char **reason)
 {

@@ -64,6 +64,9 @@ struct scope {
 	long workflow_id;
 	long run_id;
 };
+/* E_INPUT ("there is no run N", "there is no workflow N") unless what the
+ * scope names exists. */
+int db_scope_check(struct db *db, const struct scope *scope);
 
 /* Up to max ready interactions (pending, due, of a running run, in scope): the
  * oldest run's first, so that postings finish one after another; those of the

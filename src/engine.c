@@ -22,6 +22,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,13 +118,32 @@ void engine_opts_default(struct engine_opts *o)
 	o->retry_base_ms = 1000;
 	o->retry_cap_ms = 60000;
 	o->grace_ms = 5000;
+}
+
+/* A whole number from the environment (unset or empty: *out stays); E_USAGE
+ * naming the variable otherwise, never a silent 0 as atol would give. */
+static int env_long(const char *name, long min, long max, long *out)
+{
+	const char *s = getenv(name);
+	long v;
+	if (!s || !*s)
+		return E_OK;
+	if (parse_long(s, &v) < 0 || v < min || v > max)
+		return err_set(E_USAGE, "%s must be a whole number from %ld to %ld, not '%s'", name, min, max, s);
+	*out = v;
+	return E_OK;
+}
+
+int engine_opts_env(struct engine_opts *o)
+{
 	/* Milliseconds; tests make retries fast with a small base. */
-	const char *s = getenv("WAVERUNNER_RETRY_BASE_MS");
-	if (s && atol(s) > 0)
-		o->retry_base_ms = atol(s);
-	s = getenv("WAVERUNNER_RETRY_CAP_MS");
-	if (s && atol(s) > 0)
-		o->retry_cap_ms = atol(s);
+	long base = o->retry_base_ms, cap = o->retry_cap_ms;
+	int rc = env_long("WAVERUNNER_RETRY_BASE_MS", 1, 86400000, &base);
+	if (!rc)
+		rc = env_long("WAVERUNNER_RETRY_CAP_MS", 1, 86400000, &cap);
+	o->retry_base_ms = base;
+	o->retry_cap_ms = cap;
+	return rc;
 }
 
 /* The process start time from /proc, so a reused pid is not taken for us. */
@@ -253,8 +273,9 @@ static struct model_load *model_load(struct engine *e, const struct task *t)
 	snprintf(m->key, sizeof m->key, "%s", t->model_key);
 	m->server = server;
 	long limit = 0;
-	m->limit = json_get_long(t->actor->config, "parallel", &limit) == 0 && limit > 0 ? (int)limit
-										       : e->o->per_model;
+	m->limit = json_get_long(t->actor->config, "parallel", &limit) == 0 && limit > 0
+			   ? (limit < INT_MAX ? (int)limit : INT_MAX) /* 2^32 must not become 0 */
+			   : e->o->per_model;
 	return m;
 }
 
@@ -412,6 +433,25 @@ static int finish(struct engine *e, struct task *t)
 	return advance_finish(e->db, t, &e->policy, &e->st->adv);
 }
 
+/* What the counters said when a transaction began: one that rolls back
+ * takes back what it counted, so the counts are of committed work only. */
+struct counts {
+	struct advance_stats adv;
+	long finished, started;
+};
+
+static struct counts counts_save(const struct engine *e)
+{
+	return (struct counts){ e->st->adv, e->st->finished, e->started };
+}
+
+static void counts_restore(struct engine *e, const struct counts *c)
+{
+	e->st->adv = c->adv;
+	e->st->finished = c->finished;
+	e->started = c->started;
+}
+
 /* Claims t if a limit allows it now, and appends it to the list to start
  * (*tail is where the next goes); else frees it (it stays pending). */
 static int claim(struct engine *e, struct task *t, struct executor *ex, struct task ***tail, int *progressed)
@@ -457,6 +497,7 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 	*progressed = 0;
 	iso_now(now);
 	char *later = later_actors(e);
+	struct counts before = counts_save(e);
 	int rc = db_begin(e->db);
 	if (!rc)
 		rc = db_ready(e->db, &e->o->scope, now, later, WINDOW, ready, &n);
@@ -519,6 +560,8 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 		rc = db_commit(e->db);
 	else
 		db_rollback(e->db);
+	if (rc)
+		counts_restore(e, &before);
 	while (to_start) {
 		struct task *t = to_start;
 		to_start = t->next;
@@ -550,6 +593,7 @@ static int finish_batch(struct engine *e, struct task *done, int release)
 {
 	if (!done)
 		return E_OK;
+	struct counts before = counts_save(e);
 	int rc = db_begin(e->db);
 	for (struct task *t = done; !rc && t; t = t->next)
 		rc = release ? db_interaction_release(e->db, t->r.id) : finish(e, t);
@@ -557,6 +601,8 @@ static int finish_batch(struct engine *e, struct task *done, int release)
 		rc = db_commit(e->db);
 	else
 		db_rollback(e->db);
+	if (rc)
+		counts_restore(e, &before);
 	while (done) {
 		struct task *t = done;
 		done = t->next;
@@ -614,12 +660,12 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 {
 	struct engine e = { .db = db, .o = o, .st = st };
 	memset(st, 0, sizeof *st);
+	if (env_long("WAVERUNNER_TEST_CRASH_AFTER", 0, LONG_MAX, &e.crash_after))
+		return E_USAGE;
 	e.policy.base_ms = o->retry_base_ms;
 	e.policy.cap_ms = o->retry_cap_ms;
 	e.policy.rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
 	make_owner(e.owner, sizeof e.owner);
-	const char *crash = getenv("WAVERUNNER_TEST_CRASH_AFTER");
-	e.crash_after = crash ? atol(crash) : 0;
 	e.builtin = remember(&e, builtin_executor_new());
 	e.replay = remember(&e, replay_executor_new(o->replay_dir));
 	if (o->model_executor)

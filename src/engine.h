@@ -34,9 +34,12 @@ struct engine_opts {
 
 /* Defaults: all of them, 8 in flight, 1 per model, no limit per server of its
  * own, one model per server at a time, loaded model first, 4 scripts, retries
- * from 1 s up to 60 s (WAVERUNNER_RETRY_BASE_MS and _CAP_MS override), 5 s of
+ * from 1 s up to 60 s (engine_opts_env: WAVERUNNER_RETRY_BASE_MS, _CAP_MS), 5 s of
  * grace. */
 void engine_opts_default(struct engine_opts *o);
+/* Reads WAVERUNNER_RETRY_BASE_MS and WAVERUNNER_RETRY_CAP_MS into o; E_USAGE,
+ * naming the variable, when one is set but not a whole number in range. */
+int engine_opts_env(struct engine_opts *o);
 
 struct engine_stats {
 	struct advance_stats adv;

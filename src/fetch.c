@@ -91,12 +91,10 @@ static int num_param(const cJSON *in, const char *key, long dflt, long min, long
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		if (d != (double)(long)d) {
-			*why = xasprintf("%s must be a whole number, not %g", key, d);
+		if (double_to_long(v->valuedouble, out) < 0) {
+			*why = xasprintf("%s must be a whole number, not %g", key, v->valuedouble);
 			return -1;
 		}
-		*out = (long)d;
 	} else if (cJSON_IsString(v)) {
 		char *s = str_trim(xstrdup(v->valuestring));
 		int bad = *s && parse_long(s, out) < 0;
@@ -942,8 +940,8 @@ static void conclude(struct fetch_job *j, int wstatus)
 		result_fail(res, FC_STEP_FAILED, "fetch_jobs: %s", error ? error : "failed");
 		res->retryable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "retryable"));
 		double ra = 0;
-		if (json_get_double(doc, "retry_after_s", &ra) == 0 && ra > 0)
-			res->retry_after_ms = (int64_t)(ra * 1000);
+		if (json_get_double(doc, "retry_after_s", &ra) == 0 && ra > 0) /* at most a day */
+			res->retry_after_ms = ra < 86400 ? (int64_t)(ra * 1000) : 86400000;
 		res->output = json_print(doc);
 		res->status = xstrdup(status);
 	} else {

@@ -169,7 +169,7 @@ int64_t llmreply_retry_after(const char *line, size_t len, int64_t now)
 	char *end;
 	double d = strtod(v, &end);
 	if (end != v && !*end) {
-		if (d < 0 || d > 1e9)
+		if (!(d >= 0 && d <= 1e9)) /* NaN too: never cast it */
 			return -1;
 		return ms ? (int64_t)d : (int64_t)(d * 1000.0);
 	}

@@ -78,7 +78,8 @@ struct scripts {
 
 int script_env_denied(const char *name)
 {
-	static const char *const parts[] = { "PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", NULL };
+	static const char *const parts[] = { "PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH",
+					     "DSN", "PRIVATE", "COOKIE", "SESSION", NULL };
 	if (str_starts_with_nocase(name, "PG") || str_starts_with_nocase(name, "WAVERUNNER_PG") ||
 	    !strcasecmp(name, "DATABASE_URL"))
 		return 1;
@@ -86,6 +87,27 @@ int script_env_denied(const char *name)
 		if (strcasestr(name, *p))
 			return 1;
 	return 0;
+}
+
+/* 1 if the host part that starts at p (up to a path, query or separator) has
+ * a user part: "user:password@host", "token@host". */
+static int has_userinfo(const char *p)
+{
+	return memchr(p, '@', strcspn(p, "/?#, \t")) != NULL;
+}
+
+int script_env_value_denied(const char *name, const char *value)
+{
+	/* scheme://user:password@host/..., scheme://token@host: a user part in
+	 * any URL the value holds (a list of URLs too) */
+	for (const char *p = strstr(value, "://"); p; p = strstr(p, "://")) {
+		p += 3;
+		if (has_userinfo(p))
+			return 1;
+	}
+	/* curl takes a proxy without a scheme too: user:password@proxy:3128 */
+	size_t n = strlen(name);
+	return n >= 6 && !strcasecmp(name + n - 6, "_proxy") && !strstr(value, "://") && has_userinfo(value);
 }
 
 /* Text fit to store and show, from bytes a program wrote: valid UTF-8, other
@@ -232,10 +254,18 @@ int script_env_name_ok(const char *s)
 }
 
 /* The environment is built, not inherited: waverunner's own environment holds
- * database passwords and API keys that a script has no business seeing. */
+ * database passwords and API keys that a script has no business seeing. The
+ * rule is an allow-list: the names in base (and LC_*) that locate and localise
+ * a program; the run's own WAVERUNNER_* ids; and what the actor's "env" lists.
+ * Even then, a name that looks like a secret's (script_env_denied) or a value
+ * holding a URL with credentials (script_env_value_denied: a proxy such as
+ * http://user:pw@proxy:3128, a DSN) is never passed. Proxy variables are not
+ * in base: a script that needs one lists it, and gets it without credentials
+ * only. */
 static void build_env(const struct scripts *st, const struct task *t, struct env *e)
 {
-	static const char *const base[] = { "PATH", "HOME", "LANG", "TZ", "TMPDIR", NULL };
+	static const char *const base[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE",
+					    "TZ", "TMPDIR", "TERM", NULL };
 	memset(e, 0, sizeof *e);
 	e->v = xcalloc(1, sizeof *e->v);
 	env_setl(e, "WAVERUNNER_INTERACTION_ID", t->r.id);
@@ -254,7 +284,7 @@ static void build_env(const struct scripts *st, const struct task *t, struct env
 		int keep = str_starts_with(name, "LC_");
 		for (const char *const *b = base; !keep && *b; b++)
 			keep = !strcmp(name, *b);
-		if (keep && !script_env_denied(name))
+		if (keep && !script_env_denied(name) && !script_env_value_denied(name, eq + 1))
 			env_set(e, name, eq + 1);
 		free(name);
 	}
@@ -265,7 +295,7 @@ static void build_env(const struct scripts *st, const struct task *t, struct env
 	cJSON_ArrayForEach(it, list) {
 		const char *value;
 		if (cJSON_IsString(it) && script_env_name_ok(it->valuestring) && !script_env_denied(it->valuestring) &&
-		    (value = getenv(it->valuestring)))
+		    (value = getenv(it->valuestring)) && !script_env_value_denied(it->valuestring, value))
 			env_set(e, it->valuestring, value);
 	}
 	if (!env_has(e, "PATH")) {

@@ -12,12 +12,15 @@
  *     {"_context": {"interaction_id": N, "workflow_run_id": N, "workflow_id": N,
  *      "conversation_id": N, "posting_id": N or null, "attempt": N}, ...}
  *   An input that is not an object arrives as {"input": ..., "_context": {...}}.
- * - Environment: only PATH (a default when unset), HOME, LANG, LC_*, TZ, TMPDIR;
+ * - Environment, an allow-list: only PATH (a default when unset), HOME, USER,
+ *   LOGNAME, LANG, LANGUAGE, LC_*, TZ, TMPDIR, TERM;
  *   WAVERUNNER_INTERACTION_ID, WAVERUNNER_RUN_ID, WAVERUNNER_WORKFLOW_ID,
  *   WAVERUNNER_CONVERSATION_ID, WAVERUNNER_POSTING_ID (only when the run has a
  *   posting), WAVERUNNER_ATTEMPT and WAVERUNNER_DB (the database, absolute);
  *   and the names the actor's config lists in "env": ["NAME", ...], when set.
- *   Names script_env_denied() refuses are never passed, even when listed.
+ *   Names script_env_denied() refuses, and values script_env_value_denied()
+ *   refuses (a URL with credentials: a proxy with user:password@, a DSN), are
+ *   never passed, even when listed. Proxy variables pass only when listed.
  * - stdout: exactly one JSON document (UTF-8), at most the actor's config
  *   "max_output_bytes" (default 8 MiB). Its top-level "status" string, if any,
  *   is what the step's rules match. A status of "error" or "failed" (any case,
@@ -42,9 +45,15 @@ struct executor *script_executor_new(const char *db_path);
 
 /* 1 if an environment variable may never be passed to a script, even when the
  * actor's config lists it: names starting with PG or WAVERUNNER_PG,
- * DATABASE_URL, and names containing PASSWORD, PASSWD, SECRET, TOKEN, KEY or
- * CREDENTIAL (letter case ignored). */
+ * DATABASE_URL, and names containing PASS (PASSWORD, PASSWD, PASSPHRASE),
+ * SECRET, TOKEN, KEY, CREDENTIAL, AUTH, DSN, PRIVATE, COOKIE or SESSION
+ * (letter case ignored). */
 int script_env_denied(const char *name);
+/* 1 if a variable's value may never be passed to a script: it holds a URL
+ * with credentials (scheme://user:password@host, scheme://token@host), as a
+ * proxy setting or a DSN may, whatever the name; or the name ends in _proxy
+ * (any case) and the value is user:password@host without a scheme. */
+int script_env_value_denied(const char *name, const char *value);
 /* 1 if name is a variable name: letters, digits and _, not starting with a digit. */
 int script_env_name_ok(const char *name);
 

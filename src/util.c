@@ -192,7 +192,7 @@ int parse_duration_ms(const char *s, int64_t *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (end == s || errno || v < 0)
+	if (end == s || errno || !(v >= 0)) /* NaN too */
 		return -1;
 	double scale;
 	if (!*end || !strcmp(end, "s"))
@@ -341,6 +341,17 @@ int parse_long(const char *s, long *out)
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (!*s || *end || errno || isspace((unsigned char)*s))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int double_to_long(double d, long *out)
+{
+	if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0)) /* NaN fails both */
+		return -1;
+	long v = (long)d;
+	if ((double)v != d)
 		return -1;
 	*out = v;
 	return 0;

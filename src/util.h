@@ -73,6 +73,10 @@ int str_starts_with_nocase(const char *s, const char *prefix);
 char *str_trim(char *s);
 /* Parses a whole decimal integer; returns 0 on success, -1 otherwise. */
 int parse_long(const char *s, long *out);
+/* A double that is a whole number no larger in size than 2^53 (where every
+ * whole number is exact) as a long; -1 for NaN, infinities, fractions and
+ * anything larger, whose conversion would be undefined or inexact. */
+int double_to_long(double d, long *out);
 
 /* Reads a whole file into a new NUL-terminated buffer (caller frees).
  * Returns 0, or -1 with errno set. */

@@ -337,7 +337,8 @@ static void check_script_config(struct findings *out, const struct wf_actor *a, 
 		else if (script_env_denied(n))
 			add(out, SEV_WARNING, c, 0,
 			    "actor %ld '%s': config 'env' lists %s, which is never passed to scripts (names with "
-			    "PASSWORD, SECRET, TOKEN, KEY and database settings are kept from them)",
+			    "PASS, SECRET, TOKEN, KEY, CREDENTIAL, AUTH, DSN, PRIVATE, COOKIE, SESSION and database "
+			    "settings are kept from them)",
 			    a->id, a->name, n);
 	}
 }
@@ -360,9 +361,17 @@ static void check_config(struct findings *out, const struct wf_actor *a, const s
 			if (strcmp(known[k].key, it->string))
 				continue;
 			int ok;
+			long whole;
 			switch (known[k].type) {
 			case 0: ok = cJSON_IsNumber(it); break;
-			case 1: ok = cJSON_IsNumber(it) && it->valuedouble == (double)(long)it->valuedouble; break;
+			case 1: /* never cast before the range check: (long)1e300 is undefined */
+				ok = cJSON_IsNumber(it) && double_to_long(it->valuedouble, &whole) == 0;
+				if (!ok && cJSON_IsNumber(it)) {
+					add(out, SEV_ERROR, c, 0, "actor %ld '%s': config '%s' must be a whole number "
+					    "(at most 2^53 in size), not %g", a->id, a->name, it->string, it->valuedouble);
+					continue;
+				}
+				break;
 			case 2: ok = cJSON_IsString(it); break;
 			case 3: ok = cJSON_IsBool(it); break;
 			case 4: ok = cJSON_IsString(it) || cJSON_IsArray(it); break;

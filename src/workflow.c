@@ -101,6 +101,9 @@ static int get_int(struct ctx *c, const cJSON *obj, const char *key, int require
 {
 	long v;
 	int r = json_get_long(obj, key, &v);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (r < 0 && cJSON_IsNumber(n)) /* 1e300, 2.5: named as given, never converted */
+		return fail(c, "'%s' must be a whole number from %ld to %ld, not %g", key, min, max, n->valuedouble);
 	if (r < 0)
 		return fail(c, "'%s' must be an integer", key);
 	if (r > 0) {

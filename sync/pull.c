@@ -291,6 +291,30 @@ static int store_row(struct pull_state *ps, const struct pg_res *r, size_t row, 
 	return rc;
 }
 
+/* A page is one local transaction: one that rolls back takes back what it
+ * counted and noted, so the report is of what was stored. */
+struct page_counts {
+	long added, updated, unchanged;
+	int failed, waiting;
+};
+
+static struct page_counts page_counts_save(const struct pull_state *ps)
+{
+	return (struct page_counts){ ps->added, ps->updated, ps->unchanged, cJSON_GetArraySize(ps->failed),
+				     cJSON_GetArraySize(ps->waiting) };
+}
+
+static void page_counts_restore(struct pull_state *ps, const struct page_counts *c)
+{
+	ps->added = c->added;
+	ps->updated = c->updated;
+	ps->unchanged = c->unchanged;
+	while (cJSON_GetArraySize(ps->failed) > c->failed)
+		cJSON_DeleteItemFromArray(ps->failed, cJSON_GetArraySize(ps->failed) - 1);
+	while (cJSON_GetArraySize(ps->waiting) > c->waiting)
+		cJSON_DeleteItemFromArray(ps->waiting, cJSON_GetArraySize(ps->waiting) - 1);
+}
+
 static int pull_postings(struct pull_state *ps, cJSON *report)
 {
 	const struct pull_opts *o = ps->o;
@@ -356,6 +380,7 @@ static int pull_postings(struct pull_state *ps, cJSON *report)
 		size_t n = pg_rows(res);
 		char now[32];
 		iso_now(now);
+		struct page_counts before = page_counts_save(ps);
 		if (n && !(rc = db_begin(ps->db))) {
 			for (size_t i = 0; !rc && i < n; i++)
 				rc = store_row(ps, res, i, now);
@@ -382,6 +407,8 @@ static int pull_postings(struct pull_state *ps, cJSON *report)
 				db_rollback(ps->db);
 			if (!rc)
 				ps->fetched += (long)n;
+			else
+				page_counts_restore(ps, &before);
 		}
 		pg_res_free(res);
 		left -= (long)n;

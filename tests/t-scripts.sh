@@ -214,7 +214,8 @@ mkdir -p "$W2"
 cat >"$W2/env.json" <<EOF
 {"workflow_id": 2, "name": "env", "actors": [
  {"actor_id": 200, "name": "w2-env", "type": "script", "script": "$REPO/tests/data/scripts/env.sh",
-  "config": {"env": ["MY_SETTING", "PGPASSWORD", "SECRET_X", "UNSET_ONE"]}}],
+  "config": {"env": ["MY_SETTING", "PGPASSWORD", "SECRET_X", "UNSET_ONE", "MY_PASSPHRASE", "SENTRY_DSN",
+                     "http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "MY_URL", "MY_PLAIN_URL"]}}],
  "conversations": [{"conversation_id": 200, "name": "env", "actor": "w2-env", "terminal": true,
   "instruction": {"template": "{}"}}]}
 EOF
@@ -226,9 +227,17 @@ check_eq "a workflow listing secret names loads" "$STATUS" 0
 check_contains "... with a warning naming them" "$OUT$ERR" \
 	"config 'env' lists PGPASSWORD, which is never passed to scripts"
 check_contains "... each of them" "$OUT$ERR" "config 'env' lists SECRET_X, which is never passed"
+check_contains "... a passphrase too" "$OUT$ERR" "config 'env' lists MY_PASSPHRASE, which is never passed"
+check_contains "... and a DSN" "$OUT$ERR" "config 'env' lists SENTRY_DSN, which is never passed"
 wr start --workflow 2 >/dev/null
 env PGPASSWORD=pg-secret OPENAI_API_KEY=sk-secret SECRET_X=x-secret DATABASE_URL=postgres://u:p@h/db \
 	WAVERUNNER_PG=host=h MY_SETTING=visible NOT_LISTED=hidden LC_ALL=C \
+	MY_PASSPHRASE=correct-horse SENTRY_DSN=https://abc123@o1.ingest.example/42 \
+	http_proxy=http://proxyuser:proxypw@proxy.example:3128 https_proxy=http://proxy.example:3128 \
+	ftp_proxy=proxyuser:proxypw@proxy.example:2121 \
+	HTTP_PROXY=http://proxy.example:3128 ALL_PROXY=socks5://proxy.example:1080 no_proxy=localhost,127.0.0.1 \
+	MY_URL=postgres://app:dbpw@db.example/x MY_PLAIN_URL=https://api.example/v1?user=a@b \
+	USER=tester LOGNAME=tester TERM=dumb LANGUAGE=de \
 	"$WAVERUNNER" run --quiet >"$T/env-run.out" 2>&1
 check_eq "run with secrets in its environment ends normally" "$?" 0
 check_eq "the env script ran" "$(conv_field 200 status)" "completed"
@@ -237,6 +246,26 @@ for v in PGPASSWORD OPENAI_API_KEY SECRET_X DATABASE_URL WAVERUNNER_PG NOT_LISTE
 	check_not_contains "the script does not see $v" "$envout" "$v="
 done
 check_contains "it sees a listed variable" "$envout" "MY_SETTING=visible"
+# The allow-list: names that look like secrets and URLs with credentials are
+# never passed, even when listed; proxy variables only when listed.
+envlines="
+$envout"
+for v in MY_PASSPHRASE SENTRY_DSN http_proxy ftp_proxy HTTP_PROXY ALL_PROXY MY_URL; do
+	check_not_contains "the script does not see $v" "$envlines" "
+$v="
+done
+check_not_contains "no credentials reach it at all" "$envout" "proxypw"
+check_not_contains "... nor the DSN's key" "$envout" "abc123"
+check_contains "a listed proxy without credentials passes" "$envlines" "
+https_proxy=http://proxy.example:3128"
+check_contains "... and a listed no_proxy" "$envlines" "
+no_proxy=localhost,127.0.0.1"
+check_contains "a listed URL whose @ is not in its host part passes" "$envlines" "
+MY_PLAIN_URL=https://api.example/v1?user=a@b"
+for v in USER=tester LOGNAME=tester TERM=dumb LANGUAGE=de; do
+	check_contains "it sees ${v%%=*}" "$envlines" "
+$v"
+done
 check_contains "it sees LC_*" "$envout" "LC_ALL=C"
 check_contains "it sees PATH" "$envout" "PATH="
 check_contains "it sees its interaction id" "$envout" "WAVERUNNER_INTERACTION_ID=$(conv_field 200 interaction_id)"

@@ -111,6 +111,17 @@ check_eq "... and then every posting is here" "$(ids)" "1,2,3,4,5,6"
 check_eq "descriptive columns came along" "$(sql "SELECT job_title, location_city, source, external_url, posting_status, source_metadata FROM postings WHERE posting_id = 6")" \
 	'Job 6|Frankfurt|deutsche_bank|https://careers.example/R6|filled|{"posted_on":"Posted 6 days ago"}'
 
+# ---- a page that rolls back is not counted ----
+use_db rollback
+sql "CREATE TRIGGER boom BEFORE INSERT ON posting_sync WHEN NEW.posting_id = 4 BEGIN SELECT RAISE(ABORT, 'boom'); END;"
+run_wr sync pull
+check_eq "a pull whose page fails to store: exit status 4" "$STATUS" 4
+check_eq "... nothing of the page is stored" "$(sql "SELECT count(*) FROM postings")" 0
+check_contains "... and the report counts nothing either" "$OUT" "0 fetched (0 new, 0 updated, 0 unchanged)"
+sql "DROP TRIGGER boom"
+run_wr sync pull
+check_contains "the next pull stores and counts the whole page" "$OUT" "6 fetched (6 new, 0 updated, 0 unchanged)"
+
 # ---- incremental pulls ----
 use_db incr
 run_wr sync pull

@@ -100,6 +100,10 @@ int main(int argc, char **argv)
 	}
 	struct engine_opts o;
 	engine_opts_default(&o);
+	if (engine_opts_env(&o)) {
+		err_print();
+		return 2;
+	}
 	for (int i = 3; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--record")) {
 			o.llm = LLM_RECORD;
