@@ -33,11 +33,12 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "per-server", required_argument, NULL, 'P' }, { "loaded-models", required_argument, NULL, 'L' },
 		{ "order", required_argument, NULL, 'o' },
 		{ "grace", required_argument, NULL, 'g' },     { "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct engine_opts o;
 	engine_opts_default(&o);
-	int quiet = 0, rc = E_OK, c;
+	int quiet = 0, strict = 0, rc = E_OK, c;
 	long max = 0;
 	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:qP:L:o:", opts, &rc)) > 0 && !rc) {
 		int64_t ms;
@@ -71,6 +72,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 			o.grace_ms = ms;
 			break;
 		case 'q': quiet = 1; break;
+		case 'x': strict = 1; break;
 		}
 	}
 	if (c < 0 || rc)
@@ -92,10 +94,14 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (rc2)
 		return rc2;
 	double secs = (double)st.elapsed_ms / 1000.0;
-	double rate = secs > 0 ? (double)st.finished / secs : 0;
+	long ended = st.adv.completed + st.adv.failed; /* interactions that ended for good */
+	double rate = secs > 0 ? (double)ended / secs : 0;
+	char rate_text[32];
+	snprintf(rate_text, sizeof rate_text, rate >= 10 || rate == 0 ? "%.0f" : "%.2g", rate);
 	if (ctx->json) {
 		cJSON *j = cJSON_CreateObject();
-		cJSON_AddNumberToObject(j, "interactions", (double)st.finished);
+		cJSON_AddNumberToObject(j, "interactions", (double)ended);
+		cJSON_AddNumberToObject(j, "attempts", (double)st.finished);
 		cJSON_AddNumberToObject(j, "completed", (double)st.adv.completed);
 		cJSON_AddNumberToObject(j, "failed", (double)st.adv.failed);
 		cJSON_AddNumberToObject(j, "retried", (double)st.adv.retried);
@@ -110,18 +116,28 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddNumberToObject(runs, "completed", (double)rc_counts.completed);
 		cJSON_AddNumberToObject(runs, "failed", (double)rc_counts.failed);
 		cJSON_AddNumberToObject(runs, "running", (double)rc_counts.running);
+		cJSON_AddNumberToObject(j, "retry_waiting", (double)rc_counts.retry_waiting);
 		json_emit(j);
 	} else {
 		if (st.recovered)
 			printf("took back %ld interaction%s from a process that had stopped\n", st.recovered,
 			       st.recovered == 1 ? "" : "s");
-		printf("ran %ld interaction%s in %.2f s (%.0f/s): %ld completed, %ld failed, %ld to retry\n",
-		       st.finished, st.finished == 1 ? "" : "s", secs, rate, st.adv.completed, st.adv.failed,
-		       st.adv.retried);
+		printf("ran %ld interaction%s in %.2f s (%s/s): %ld completed, %ld failed (%ld attempt%s, %ld retried)\n",
+		       ended, ended == 1 ? "" : "s", secs, rate_text, st.adv.completed, st.adv.failed, st.finished,
+		       st.finished == 1 ? "" : "s", st.adv.retried);
 		printf("runs: %ld completed, %ld failed, %ld running\n", rc_counts.completed, rc_counts.failed,
 		       rc_counts.running);
+		if (rc_counts.retry_waiting)
+			printf("%ld interaction%s wait%s to be retried (waverunner status says why); run again to go on\n",
+			       rc_counts.retry_waiting, rc_counts.retry_waiting == 1 ? "" : "s",
+			       rc_counts.retry_waiting == 1 ? "s" : "");
 		if (st.interrupted)
 			printf("interrupted: what was not finished is pending; run again to go on\n");
+	}
+	/* --strict: for scripts and CI, a run that failed here fails the command. */
+	if (!rc && strict && st.adv.runs_failed) {
+		warn("%ld run%s failed (--strict)", st.adv.runs_failed, st.adv.runs_failed == 1 ? "" : "s");
+		rc = E_FAIL;
 	}
 	return rc;
 }
@@ -130,7 +146,7 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "run [--workflow ID | --run ID] [--max-interactions N] [--llm MODE] [--replay-dir DIR] "
 		 "[--parallel N] [--per-model N] [--per-server N] [--loaded-models N] [--order model|fifo] "
-		 "[--scripts N] [--grace DURATION] [--quiet]",
+		 "[--scripts N] [--grace DURATION] [--quiet] [--strict]",
 	.summary = "execute ready interactions until nothing is ready, then print a summary",
 	.options = "  -w, --workflow ID         only runs of this workflow\n"
 		   "  -r, --run ID              only this run\n"
@@ -152,6 +168,7 @@ const struct cmd_entry cmd_run_entry = {
 		   "                            (default); fifo: oldest run first, whatever the model\n"
 		   "  -S, --scripts N           scripts running at once (default 4)\n"
 		   "  -g, --grace DURATION      after Ctrl-C, how long work in flight may finish (default 5s)\n"
-		   "  -q, --quiet               no progress line on a terminal\n",
+		   "  -q, --quiet               no progress line on a terminal\n"
+		   "      --strict              exit 1 when a run failed (for scripts and CI)\n",
 	.run = cmd_run,
 };

@@ -54,6 +54,10 @@ int db_report_run_counts(struct db *db, const struct scope *scope, struct run_co
 		"SELECT count(*) FILTER (WHERE status = 'running'), count(*) FILTER (WHERE status = 'completed'), "
 		"count(*) FILTER (WHERE status = 'failed') FROM workflow_runs "
 		"WHERE (?1 = 0 OR workflow_id = ?1) AND (?2 = 0 OR workflow_run_id = ?2)";
+	static const char RETRY[] =
+		"SELECT count(*) FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
+		"WHERE i.status = 'pending' AND i.attempts > 0 AND (?1 = 0 OR r.workflow_id = ?1) "
+		"AND (?2 = 0 OR r.workflow_run_id = ?2)";
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
@@ -66,6 +70,13 @@ int db_report_run_counts(struct db *db, const struct scope *scope, struct run_co
 		out->completed = (long)sqlite3_column_int64(st, 1);
 		out->failed = (long)sqlite3_column_int64(st, 2);
 	}
+	sqlite3_reset(st);
+	if (rc < 0 || !(st = db_prepare(db, RETRY)))
+		return E_DB;
+	db_bind_int(st, 1, scope ? scope->workflow_id : 0);
+	db_bind_int(st, 2, scope ? scope->run_id : 0);
+	if ((rc = db_step(db, st)) == SQLITE_ROW)
+		out->retry_waiting = (long)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
 }

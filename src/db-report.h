@@ -13,9 +13,10 @@ struct run_counts {
 	long running;
 	long completed;
 	long failed;
+	long retry_waiting;   /* interactions pending again after a failed attempt */
 };
 
-/* Runs in scope by state. */
+/* Runs in scope by state, and the interactions that wait to be retried. */
 int db_report_run_counts(struct db *db, const struct scope *scope, struct run_counts *out);
 
 /* Per workflow (or only workflow_id): its runs by state, each step's
