@@ -17,12 +17,14 @@
  * connection: built-ins run inside the transaction that finishes their step, so
  * a query must see that transaction's own writes (a summary saved earlier in the
  * same batch); a second connection would read the last commit instead. It also
- * costs no extra open, schema parse or file descriptors per query. The
- * authorizer is installed once per connection and denies only while a guard is
- * active, i.e. while a query of a step is being compiled: setting and clearing
- * it around each query would expire every cached statement of the connection
- * each time (sqlite3_set_authorizer does that), and a batch of steps measured
- * about 3 times slower that way.
+ * costs no extra open and schema parse: 4000 postings through tests/data/
+ * workflows/builtins.json (three built-ins, one query each) ran in 0.7 s either
+ * way before and with this authorizer, in 2.0 s with a read-only connection
+ * opened per query. The authorizer is installed once per connection and
+ * denies only while a guard is active, i.e. while a query of a step is being
+ * compiled: setting and clearing it around each query expires every cached
+ * statement of the connection each time (sqlite3_set_authorizer does that),
+ * which measured 1.4 s.
  *
  * validate checks the same way, against an in-memory database holding the
  * schema compiled into this binary, so that a workflow file is checked with no
