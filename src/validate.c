@@ -437,18 +437,18 @@ static void check_sql_query(struct findings *out, const struct workflow *wf, con
 		return;
 	cJSON *in = json_parse(c->template, strlen(c->template), NULL);
 	char *rendered = NULL, *error = NULL;
-	if (!in && !template_scan(c->template, NULL, NULL) &&
-	    template_render(c->template, no_lookup, NULL, &rendered, &error) == 0)
+	int placeholders = template_scan(c->template, NULL, NULL) > 0;
+	if (!in && !placeholders && template_render(c->template, no_lookup, NULL, &rendered, &error) == 0)
 		in = json_parse(rendered, strlen(rendered), NULL); /* {{ }} written for literal braces */
 	free(rendered);
 	free(error);
 	rendered = error = NULL;
 	const char *sql = json_str(in, "sql");
-	if (!in) {
+	if (!in && placeholders) {
 		add(out, SEV_WARNING, c, 0, "sql_query: the instruction is JSON only once rendered, so its query "
 		    "is checked only when it runs");
 	} else if (!sql) {
-		add(out, SEV_ERROR, c, 0, "sql_query: the instruction needs a \"sql\" string");
+		add(out, SEV_ERROR, c, 0, "sql_query: the instruction must be a JSON object with a \"sql\" string");
 	} else if (template_scan(sql, NULL, NULL)) {
 		add(out, SEV_WARNING, c, 0, "sql_query: the query has placeholders, so it is checked only when it "
 		    "runs (pass values as :posting_id, :workflow_run_id, :workflow_id or :interaction_id instead)");

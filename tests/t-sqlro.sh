@@ -85,6 +85,13 @@ printf '%s\n' '{"workflow_id": 5, "name": "fixed",
 run_wr validate "$T/braces.json"
 check_contains "an instruction written with {{ }} is checked as it will run" "$ERR" \
 	"conversation 50 'q': sql_query: the query must only read, and it would delete from table postings"
+printf '%s\n' '{"workflow_id": 5, "name": "bare",
+ "actors": [{"actor_id": 2, "name": "sql_query", "type": "builtin"}],
+ "conversations": [{"conversation_id": 50, "name": "q", "actor": "sql_query", "terminal": true,
+   "instruction": {"template": "SELECT 1"}}]}' >"$T/bare.json"
+run_wr validate "$T/bare.json"
+check_contains "an instruction that is no JSON object is refused" "$ERR" \
+	"conversation 50 'q': sql_query: the instruction must be a JSON object with a \"sql\" string"
 printf '%s\n' '{"workflow_id": 5, "name": "late",
  "actors": [{"actor_id": 2, "name": "sql_query", "type": "builtin"}],
  "conversations": [{"conversation_id": 50, "name": "q", "actor": "sql_query", "terminal": true,
