@@ -1,5 +1,7 @@
 /* cmd-load.c: waverunner load: import workflow files and posting files.
- * All files load in one transaction: one bad file and nothing is loaded. */
+ * All files load in one transaction: one bad file and nothing is loaded. A
+ * workflow file may not change what another workflow uses (db_workflow_clashes)
+ * unless --replace-shared; then every workflow concerned is validated. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +16,17 @@
 #include "util.h"
 #include "validate.h"
 
+/* A workflow that shares a definition a load replaces, and its errors before. */
+struct affected {
+	long id;
+	size_t errors_before;
+};
+
 struct load_report {
 	cJSON *files; /* for --json */
+	int replace_shared;
+	struct affected *affected;
+	size_t naffected;
 };
 
 static int load_postings(struct cmd_ctx *ctx, const char *path, const cJSON *arr, struct load_report *rep)
@@ -46,6 +57,102 @@ static int load_postings(struct cmd_ctx *ctx, const char *path, const cJSON *arr
 	return E_OK;
 }
 
+/* Validates stored workflow id; its findings are printed when print. */
+static int validate_stored(struct cmd_ctx *ctx, long id, int print, struct findings *f, char **name)
+{
+	struct workflow wf;
+	int rc = db_workflow_read(ctx->db, id, &wf);
+	if (rc)
+		return rc;
+	validate_workflow(&wf, f);
+	if (print) {
+		char origin[64];
+		snprintf(origin, sizeof origin, "workflow %ld", id);
+		findings_print(f, origin);
+	}
+	if (name)
+		*name = xstrdup(wf.name);
+	workflow_release(&wf);
+	return E_OK;
+}
+
+/* Remembers the workflows a clash concerns, with their errors before the load. */
+static int note_affected(struct cmd_ctx *ctx, struct load_report *rep, const struct defs_clash *cl)
+{
+	for (size_t i = 0; i < cl->nothers; i++) {
+		size_t k = 0;
+		while (k < rep->naffected && rep->affected[k].id != cl->others[i])
+			k++;
+		if (k < rep->naffected)
+			continue;
+		struct findings f = { 0 };
+		int rc = validate_stored(ctx, cl->others[i], 0, &f, NULL);
+		size_t errors = f.errors;
+		findings_release(&f);
+		if (rc)
+			return rc;
+		rep->affected = xreallocarray(rep->affected, rep->naffected + 1, sizeof *rep->affected);
+		rep->affected[rep->naffected++] = (struct affected){ cl->others[i], errors };
+	}
+	return E_OK;
+}
+
+/* A load may not change what another workflow uses unless asked to
+ * (--replace-shared); then the workflows concerned are checked at the end. */
+static int check_clashes(struct cmd_ctx *ctx, const char *path, const struct workflow *wf,
+			 struct load_report *rep)
+{
+	struct defs_clashes cl = { 0 };
+	int rc = db_workflow_clashes(ctx->db, wf, &cl);
+	for (size_t i = 0; !rc && i < cl.n; i++) {
+		if (rep->replace_shared) {
+			warn("%s: replacing: %s", path, cl.items[i].message);
+			rc = note_affected(ctx, rep, &cl.items[i]);
+		} else {
+			note("%s: error: %s", path, cl.items[i].message);
+		}
+	}
+	if (!rc && cl.n && !rep->replace_shared)
+		rc = err_set(E_INPUT, "%s: workflow %ld not loaded: it would change %zu definition%s another "
+			     "workflow uses (see above; load --replace-shared replaces them)", path, wf->id, cl.n,
+			     cl.n == 1 ? "" : "s");
+	defs_clashes_release(&cl);
+	return rc;
+}
+
+/* After the files: each workflow whose shared definitions were replaced is
+ * validated as stored now; one with more errors than before fails the load. */
+static int check_affected(struct cmd_ctx *ctx, struct load_report *rep)
+{
+	int rc = E_OK;
+	for (size_t i = 0; !rc && i < rep->naffected; i++) {
+		const struct affected *a = &rep->affected[i];
+		struct findings f = { 0 };
+		char *name = NULL;
+		if ((rc = validate_stored(ctx, a->id, !ctx->json, &f, &name)))
+			break;
+		if (ctx->json) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "kind", "affected");
+			cJSON_AddNumberToObject(o, "workflow_id", (double)a->id);
+			cJSON_AddNumberToObject(o, "errors", (double)f.errors);
+			cJSON_AddNumberToObject(o, "warnings", (double)f.warnings);
+			cJSON_AddItemToObject(o, "findings", findings_json(&f));
+			cJSON_AddItemToArray(rep->files, o);
+		} else {
+			printf("workflow %ld '%s' (shares what was replaced): %zu error%s, %zu warning%s\n", a->id, name,
+			       f.errors, f.errors == 1 ? "" : "s", f.warnings, f.warnings == 1 ? "" : "s");
+		}
+		if (f.errors > a->errors_before)
+			rc = err_set(E_INPUT, "workflow %ld would have %zu error%s after this load (%zu before; see "
+				     "above); to change both, load both files in one command", a->id, f.errors, f.errors == 1 ? "" : "s",
+				     a->errors_before);
+		free(name);
+		findings_release(&f);
+	}
+	return rc;
+}
+
 static int load_workflow(struct cmd_ctx *ctx, const char *path, const cJSON *root, struct load_report *rep)
 {
 	struct workflow wf;
@@ -70,10 +177,14 @@ static int load_workflow(struct cmd_ctx *ctx, const char *path, const cJSON *roo
 		findings_release(&f);
 		goto out;
 	}
+	if ((rc = check_clashes(ctx, path, &wf, rep))) {
+		findings_release(&f);
+		goto out;
+	}
 	size_t nrules = 0;
 	for (size_t i = 0; i < wf.nconvs; i++)
 		nrules += wf.convs[i].nrules;
-	rc = db_workflow_store(ctx->db, &wf);
+	rc = db_workflow_store(ctx->db, &wf, rep->replace_shared);
 	if (!rc) {
 		if (ctx->json) {
 			cJSON *o = cJSON_CreateObject();
@@ -130,16 +241,26 @@ static int load_file(struct cmd_ctx *ctx, const char *path, struct load_report *
 
 static int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	int rc = E_OK;
-	if (cmd_getopt(ctx, argc, argv, "", NULL, &rc) < 0)
+	static const struct option opts[] = {
+		{ "replace-shared", no_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int rc = E_OK, c, replace = 0;
+	while ((c = cmd_getopt(ctx, argc, argv, "", opts, &rc)) > 0)
+		if (c == 'R')
+			replace = 1;
+	if (c < 0)
 		return rc;
 	if (optind == argc)
 		return cmd_usage_error(ctx, "name at least one file to load");
 	if ((rc = cmd_open_db(ctx, 0)) || (rc = db_begin(ctx->db)))
 		return rc;
-	struct load_report rep = { ctx->json ? cJSON_CreateArray() : NULL };
+	struct load_report rep = { ctx->json ? cJSON_CreateArray() : NULL, replace, NULL, 0 };
 	for (int i = optind; !rc && i < argc; i++)
 		rc = load_file(ctx, argv[i], &rep);
+	if (!rc)
+		rc = check_affected(ctx, &rep);
+	free(rep.affected);
 	if (rc) {
 		db_rollback(ctx->db);
 		char *m = xstrdup(err_msg());
@@ -161,8 +282,8 @@ static int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_load_entry = {
 	.name = "load",
-	.usage = "load FILE...",
+	.usage = "load [--replace-shared] FILE...",
 	.summary = "import workflow files and posting files; loading a file again updates what it loaded",
-	.options = "",
+	.options = "  --replace-shared    replace actors and conversations other workflows use (checking them)\n",
 	.run = cmd_load,
 };

@@ -184,7 +184,9 @@ static int store_rules(struct db *db, struct wf_conv *c)
 	return rc;
 }
 
-static int store_conv(struct db *db, const struct workflow *wf, struct wf_conv *c)
+/* Stores c and its membership of wf; only the membership when keep (c is
+ * another workflow's too, stored as defined here). */
+static int store_conv(struct db *db, const struct workflow *wf, struct wf_conv *c, int keep)
 {
 	static const char UPSERT[] =
 		"INSERT INTO conversations (conversation_id, conversation_name, canonical_name, "
@@ -201,20 +203,22 @@ static int store_conv(struct db *db, const struct workflow *wf, struct wf_conv *
 	int rc = actor_id_of(db, wf, c->actor, &actor_id);
 	if (rc)
 		return err_wrap(rc, "conversation %ld '%s'", c->id, c->name);
-	sqlite3_stmt *st = db_prepare(db, UPSERT);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, c->id);
-	db_bind_text(st, 2, c->name);
-	db_bind_text(st, 3, c->canonical_name);
-	db_bind_text(st, 4, c->description);
-	db_bind_int(st, 5, actor_id);
-	db_bind_int(st, 6, c->timeout_seconds);
-	db_bind_int(st, 7, c->max_attempts);
-	db_bind_int(st, 8, c->terminal);
-	db_bind_int(st, 9, c->enabled);
-	if ((rc = db_run(db, st)))
-		return err_wrap(E_DB, "storing conversation %ld", c->id);
+	sqlite3_stmt *st;
+	if (!keep) {
+		if (!(st = db_prepare(db, UPSERT)))
+			return E_DB;
+		db_bind_int(st, 1, c->id);
+		db_bind_text(st, 2, c->name);
+		db_bind_text(st, 3, c->canonical_name);
+		db_bind_text(st, 4, c->description);
+		db_bind_int(st, 5, actor_id);
+		db_bind_int(st, 6, c->timeout_seconds);
+		db_bind_int(st, 7, c->max_attempts);
+		db_bind_int(st, 8, c->terminal);
+		db_bind_int(st, 9, c->enabled);
+		if ((rc = db_run(db, st)))
+			return err_wrap(E_DB, "storing conversation %ld", c->id);
+	}
 	st = db_prepare(db, MEMBER);
 	if (!st)
 		return E_DB;
@@ -303,7 +307,342 @@ static int store_instruction(struct db *db, struct wf_conv *c)
 	return store_rules(db, c);
 }
 
-int db_workflow_store(struct db *db, struct workflow *wf)
+/* ---- clashes with other workflows ---- */
+
+void defs_clashes_release(struct defs_clashes *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->items[i].message);
+		free(c->items[i].others);
+	}
+	free(c->items);
+	memset(c, 0, sizeof *c);
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Steps st, whose rows are (workflow_id, workflow_name[, conversation_id,
+ * conversation_name]), collecting the distinct workflows into *ids and naming
+ * the first in *label ("workflow 3001 'Name' (conversation 3338 'Grade')", with
+ * "and N more"; NULL when there are none). E_OK or E_DB. */
+static int collect_others(struct db *db, sqlite3_stmt *st, long **ids, size_t *n, char **label)
+{
+	int rc;
+	*ids = NULL;
+	*n = 0;
+	*label = NULL;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		long id = (long)sqlite3_column_int64(st, 0);
+		if (*n && (*ids)[*n - 1] == id)
+			continue;
+		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+		(*ids)[(*n)++] = id;
+		if (*label)
+			continue;
+		if (sqlite3_column_count(st) > 2)
+			*label = xasprintf("workflow %ld '%s' (conversation %ld '%s')", id, db_col_str(st, 1),
+					   (long)sqlite3_column_int64(st, 2), db_col_str(st, 3));
+		else
+			*label = xasprintf("workflow %ld '%s'", id, db_col_str(st, 1));
+	}
+	sqlite3_reset(st);
+	if (rc < 0) {
+		free(*ids);
+		free(*label);
+		*ids = NULL;
+		*label = NULL;
+		return E_DB;
+	}
+	if (*n > 1) {
+		char *more = xasprintf("%s and %zu more", *label, *n - 1);
+		free(*label);
+		*label = more;
+	}
+	return E_OK;
+}
+
+/* The workflows other than wf_id that conversation conv is part of. */
+static int conv_others(struct db *db, long conv, long wf_id, long **ids, size_t *n, char **label)
+{
+	static const char SQL[] =
+		"SELECT wc.workflow_id, w.workflow_name FROM workflow_conversations wc "
+		"JOIN workflows w ON w.workflow_id = wc.workflow_id "
+		"WHERE wc.conversation_id = ?1 AND wc.workflow_id <> ?2 ORDER BY wc.workflow_id";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, conv);
+	db_bind_int(st, 2, wf_id);
+	return collect_others(db, st, ids, n, label);
+}
+
+static void add_clash(struct defs_clashes *out, long *others, size_t nothers, char *message)
+{
+	out->items = xreallocarray(out->items, out->n + 1, sizeof *out->items);
+	out->items[out->n++] = (struct defs_clash){ message, others, nothers };
+}
+
+static void differs(struct buf *b, const char *what)
+{
+	buf_printf(b, "%s%s", b->len ? ", " : "", what);
+}
+
+/* An actor of wf stored with another definition, used by another workflow. */
+static int actor_clash(struct db *db, const struct workflow *wf, const struct wf_actor *a,
+		       struct defs_clashes *out)
+{
+	static const char ROW[] =
+		"SELECT actor_name, actor_type, execution_config, script_file_path, enabled FROM actors "
+		"WHERE actor_id = ?1";
+	static const char USERS[] =
+		"SELECT wc.workflow_id, w.workflow_name, c.conversation_id, c.conversation_name "
+		"FROM conversations c JOIN workflow_conversations wc ON wc.conversation_id = c.conversation_id "
+		"JOIN workflows w ON w.workflow_id = wc.workflow_id "
+		"WHERE c.actor_id = ?1 AND wc.workflow_id <> ?2 ORDER BY wc.workflow_id, c.conversation_id";
+	sqlite3_stmt *st = db_prepare(db, ROW);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, a->id);
+	int rc = db_step(db, st);
+	if (rc < 0)
+		return E_DB;
+	if (rc != SQLITE_ROW)
+		return E_OK;
+	struct buf diff = BUF_INIT;
+	if (strcmp(a->name, db_col_str(st, 0)))
+		buf_printf(&diff, "name '%s', stored as '%s'", a->name, db_col_str(st, 0));
+	if (strcmp(a->type, db_col_str(st, 1))) {
+		char *t = xasprintf("type %s, stored as %s", a->type, db_col_str(st, 1));
+		differs(&diff, t);
+		free(t);
+	}
+	cJSON *config = cJSON_Parse(db_col_str(st, 2));
+	if (!cJSON_Compare(a->config, config, 1)) {
+		char *mine = json_print(a->config);
+		char *t = xasprintf("execution_config %s, stored as %s", mine, db_col_str(st, 2));
+		differs(&diff, t);
+		free(t);
+		free(mine);
+	}
+	cJSON_Delete(config);
+	if (!same_str(a->script, db_col_is_null(st, 3) ? NULL : db_col_str(st, 3)))
+		differs(&diff, "script_file_path");
+	if (a->enabled != sqlite3_column_int(st, 4))
+		differs(&diff, "enabled");
+	sqlite3_reset(st);
+	if (!diff.len)
+		return E_OK;
+	long *others;
+	size_t n;
+	char *label;
+	if (!(st = db_prepare(db, USERS))) {
+		buf_release(&diff);
+		return E_DB;
+	}
+	db_bind_int(st, 1, a->id);
+	db_bind_int(st, 2, wf->id);
+	rc = collect_others(db, st, &others, &n, &label);
+	if (!rc && n)
+		add_clash(out, others, n, xasprintf("actor %ld '%s' is used by %s; workflow %ld defines it "
+						    "differently: %s", a->id, a->name, label, wf->id, buf_str(&diff)));
+	else
+		free(others);
+	free(label);
+	buf_release(&diff);
+	return rc;
+}
+
+/* Whether the rules stored for instruction iid are c's (rules without an id
+ * in the file match by content). */
+static int same_rules(struct db *db, long iid, const struct wf_conv *c, int *same)
+{
+	static const char SQL[] =
+		"SELECT instruction_step_id, branch_condition, next_conversation_id, branch_priority, "
+		"max_iterations, enabled, branch_description, instruction_step_name "
+		"FROM instruction_steps WHERE instruction_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, iid);
+	char *used = xcalloc(c->nrules + 1, 1);
+	size_t stored = 0;
+	int rc;
+	*same = 1;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		stored++;
+		size_t r;
+		for (r = 0; r < c->nrules; r++) {
+			const struct wf_rule *ru = &c->rules[r];
+			if (!used[r] && (!ru->id || ru->id == (long)sqlite3_column_int64(st, 0)) &&
+			    !strcmp(ru->condition, db_col_str(st, 1)) && ru->next == (long)sqlite3_column_int64(st, 2) &&
+			    ru->priority == sqlite3_column_int(st, 3) && ru->max_iterations == sqlite3_column_int(st, 4) &&
+			    ru->enabled == sqlite3_column_int(st, 5) &&
+			    same_str(ru->description, db_col_is_null(st, 6) ? NULL : db_col_str(st, 6)) &&
+			    (!ru->name || !strcmp(ru->name, db_col_str(st, 7))))
+				break;
+		}
+		if (r == c->nrules)
+			*same = 0;
+		else
+			used[r] = 1;
+	}
+	sqlite3_reset(st);
+	free(used);
+	if (stored != c->nrules)
+		*same = 0;
+	return rc < 0 ? E_DB : E_OK;
+}
+
+/* What differs between conversation c and its stored definition, in words
+ * (*diff new, NULL when the same or not stored). */
+static int conv_diff(struct db *db, const struct wf_conv *c, char **diff)
+{
+	static const char SQL[] =
+		"SELECT c.conversation_name, c.canonical_name, c.conversation_description, a.actor_name, "
+		"c.timeout_seconds, c.max_attempts, c.is_terminal, c.enabled, i.instruction_id, i.prompt_template, "
+		"i.system_prompt FROM conversations c JOIN actors a ON a.actor_id = c.actor_id "
+		"LEFT JOIN instructions i ON i.conversation_id = c.conversation_id WHERE c.conversation_id = ?1";
+	*diff = NULL;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, c->id);
+	int rc = db_step(db, st);
+	if (rc < 0)
+		return E_DB;
+	if (rc != SQLITE_ROW)
+		return E_OK;
+#define OPT(col) (db_col_is_null(st, col) ? NULL : db_col_str(st, col))
+	struct buf b = BUF_INIT;
+	if (strcmp(c->name, db_col_str(st, 0)))
+		differs(&b, "name");
+	if (!same_str(c->canonical_name, OPT(1)))
+		differs(&b, "canonical_name");
+	if (!same_str(c->description, OPT(2)))
+		differs(&b, "description");
+	if (strcmp(c->actor, db_col_str(st, 3))) {
+		char *t = xasprintf("actor '%s', stored as '%s'", c->actor, db_col_str(st, 3));
+		differs(&b, t);
+		free(t);
+	}
+	if (c->timeout_seconds != sqlite3_column_int(st, 4))
+		differs(&b, "timeout_seconds");
+	if (c->max_attempts != sqlite3_column_int(st, 5))
+		differs(&b, "max_attempts");
+	if (c->terminal != sqlite3_column_int(st, 6))
+		differs(&b, "terminal");
+	if (c->enabled != sqlite3_column_int(st, 7))
+		differs(&b, "enabled");
+	long iid = db_col_is_null(st, 8) ? 0 : (long)sqlite3_column_int64(st, 8);
+	if (c->has_instruction != (iid != 0)) {
+		differs(&b, "instruction");
+	} else if (iid) {
+		if (c->instruction_id && c->instruction_id != iid)
+			differs(&b, "instruction_id");
+		if (!same_str(c->template, OPT(9)))
+			differs(&b, "template");
+		if (!same_str(c->system_prompt, OPT(10)))
+			differs(&b, "system prompt");
+	}
+#undef OPT
+	sqlite3_reset(st);
+	int same = 1;
+	rc = iid ? same_rules(db, iid, c, &same) : E_OK;
+	if (!same)
+		differs(&b, "rules");
+	if (rc || !b.len)
+		buf_release(&b);
+	else
+		*diff = buf_detach(&b);
+	return rc;
+}
+
+/* An id of c (its instruction's, or a rule's) that another workflow's
+ * conversation holds. SQL selects the conversation that holds the id. */
+static int id_clash(struct db *db, const struct workflow *wf, const struct wf_conv *c, const char *sql,
+		    const char *what, long id, struct defs_clashes *out)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	int rc = db_step(db, st);
+	if (rc < 0)
+		return E_DB;
+	long owner = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (!owner || owner == c->id)
+		return E_OK;
+	long *others;
+	size_t n;
+	char *label;
+	if ((rc = conv_others(db, owner, wf->id, &others, &n, &label)))
+		return rc;
+	if (n)
+		add_clash(out, others, n, xasprintf("%s %ld of conversation %ld '%s' in workflow %ld belongs to "
+						    "conversation %ld of %s", what, id, c->id, c->name, wf->id,
+						    owner, label));
+	else
+		free(others);
+	free(label);
+	return E_OK;
+}
+
+int db_workflow_clashes(struct db *db, const struct workflow *wf, struct defs_clashes *out)
+{
+	static const char INSTRUCTION[] = "SELECT conversation_id FROM instructions WHERE instruction_id = ?1";
+	static const char RULE[] =
+		"SELECT i.conversation_id FROM instruction_steps s JOIN instructions i "
+		"ON i.instruction_id = s.instruction_id WHERE s.instruction_step_id = ?1";
+	int rc = E_OK;
+	for (size_t i = 0; !rc && i < wf->nactors; i++)
+		rc = actor_clash(db, wf, &wf->actors[i], out);
+	for (size_t i = 0; !rc && i < wf->nconvs; i++) {
+		const struct wf_conv *c = &wf->convs[i];
+		long *others;
+		size_t n;
+		char *label, *diff = NULL;
+		if ((rc = conv_others(db, c->id, wf->id, &others, &n, &label)))
+			break;
+		if (n && !(rc = conv_diff(db, c, &diff)) && diff) {
+			add_clash(out, others, n, xasprintf("conversation %ld '%s' belongs to %s; workflow %ld "
+							    "defines it differently: %s", c->id, c->name, label,
+							    wf->id, diff));
+			others = NULL;
+		}
+		free(others);
+		free(label);
+		free(diff);
+		if (!rc && c->has_instruction && c->instruction_id)
+			rc = id_clash(db, wf, c, INSTRUCTION, "instruction", c->instruction_id, out);
+		for (size_t r = 0; !rc && r < c->nrules; r++)
+			if (c->rules[r].id)
+				rc = id_clash(db, wf, c, RULE, "rule", c->rules[r].id, out);
+	}
+	return rc;
+}
+
+/* 1 in *keep when c is another workflow's too and stored as defined here:
+ * then it is left as it is (rewriting its rules would give them new ids). */
+static int keep_shared(struct db *db, const struct workflow *wf, const struct wf_conv *c, int *keep)
+{
+	long *others;
+	size_t n;
+	char *label, *diff = NULL;
+	*keep = 0;
+	int rc = conv_others(db, c->id, wf->id, &others, &n, &label);
+	if (!rc && n && !(rc = conv_diff(db, c, &diff)))
+		*keep = !diff;
+	free(others);
+	free(label);
+	free(diff);
+	return rc;
+}
+
+int db_workflow_store(struct db *db, struct workflow *wf, int replace_shared)
 {
 	static const char UPSERT[] =
 		"INSERT INTO workflows (workflow_id, workflow_name, workflow_description, workflow_version, "
@@ -315,9 +654,33 @@ int db_workflow_store(struct db *db, struct workflow *wf)
 	static const char CLEAR_MEMBERS[] = "DELETE FROM workflow_conversations WHERE workflow_id = ?1";
 	char now[32];
 	iso_now(now);
+	if (!replace_shared) {
+		struct defs_clashes cl = { 0 };
+		int rc = db_workflow_clashes(db, wf, &cl);
+		if (!rc && cl.n) {
+			struct buf b = BUF_INIT;
+			for (size_t i = 0; i < cl.n; i++)
+				buf_printf(&b, "%s%s", i ? "; " : "", cl.items[i].message);
+			rc = err_set(E_INPUT, "workflow %ld clashes with another workflow: %s", wf->id, buf_str(&b));
+			buf_release(&b);
+		}
+		defs_clashes_release(&cl);
+		if (rc)
+			return rc;
+	}
+	int *keep = xcalloc(wf->nconvs + 1, sizeof *keep);
+	for (size_t i = 0; i < wf->nconvs; i++) {
+		int rc = keep_shared(db, wf, &wf->convs[i], &keep[i]);
+		if (rc) {
+			free(keep);
+			return rc;
+		}
+	}
 	sqlite3_stmt *st = db_prepare(db, UPSERT);
-	if (!st)
+	if (!st) {
+		free(keep);
 		return E_DB;
+	}
 	char *params = json_print(wf->parameters);
 	db_bind_int(st, 1, wf->id);
 	db_bind_text(st, 2, wf->name);
@@ -330,23 +693,23 @@ int db_workflow_store(struct db *db, struct workflow *wf)
 	int rc = db_run(db, st);
 	free(params);
 	if (rc)
-		return err_wrap(E_DB, "storing workflow %ld", wf->id);
+		rc = err_wrap(E_DB, "storing workflow %ld", wf->id);
 	for (size_t i = 0; !rc && i < wf->nactors; i++)
 		rc = store_actor(db, &wf->actors[i]);
-	if (rc)
-		return rc;
-	st = db_prepare(db, CLEAR_MEMBERS);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, wf->id);
-	if ((rc = db_run(db, st)))
-		return rc;
+	if (!rc && !(st = db_prepare(db, CLEAR_MEMBERS)))
+		rc = E_DB;
+	if (!rc) {
+		db_bind_int(st, 1, wf->id);
+		rc = db_run(db, st);
+	}
 	/* Conversations first, then instructions and rules, so that rules may lead
 	 * to any conversation of the file. */
 	for (size_t i = 0; !rc && i < wf->nconvs; i++)
-		rc = store_conv(db, wf, &wf->convs[i]);
+		rc = store_conv(db, wf, &wf->convs[i], keep[i]);
 	for (size_t i = 0; !rc && i < wf->nconvs; i++)
-		rc = store_instruction(db, &wf->convs[i]);
+		if (!keep[i])
+			rc = store_instruction(db, &wf->convs[i]);
+	free(keep);
 	return rc;
 }
 

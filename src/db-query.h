@@ -1,4 +1,4 @@
-/* db-query.h: the read-only SQL a sql_query step runs. */
+/* db-query.h: the read-only SQL a sql_query step runs, and its check. */
 #ifndef db_query_h
 #define db_query_h
 
@@ -19,5 +19,10 @@ struct query_params {
  * read-only statement or fails. Never an E_DB: the error is the step's. */
 int db_query_scalar(struct db *db, const char *sql, const struct query_params *p, char **value,
 		    int *has_row, char **error);
+
+/* Checks, without running it, that sql is what db_query_scalar accepts: one
+ * statement that only reads, compiles against this binary's schema and uses
+ * only the parameters above. Returns 0, or -1 with *error (caller frees). */
+int db_query_check(const char *sql, char **error);
 
 #endif

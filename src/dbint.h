@@ -21,6 +21,8 @@ struct db {
 	size_t ncache;
 	size_t cache_cap;
 	int in_transaction;
+	int query_authorizer;  /* db-query.c's authorizer is installed */
+	void *query_guard;     /* set while a sql_query statement compiles */
 };
 
 /* Returns the prepared statement for the static string sql (prepared once per

@@ -11,6 +11,7 @@
 #include "branch.h"
 #include "err.h"
 #include "builtin.h"
+#include "db-query.h"
 #include "json.h"
 #include "script.h"
 #include "template.h"
@@ -427,6 +428,48 @@ static void check_actor(struct findings *out, const struct workflow *wf, const s
 	check_config(out, a, c);
 }
 
+static enum tpl_lookup no_lookup(void *ctx, const char *name, char **value, char **why)
+{
+	(void)ctx;
+	(void)name;
+	(void)value;
+	(void)why;
+	return TPL_UNKNOWN;
+}
+
+/* A sql_query step's statement must be one pure read (db-query.c): checked
+ * here when its text is fixed, else only when it runs. */
+static void check_sql_query(struct findings *out, const struct workflow *wf, const struct wf_conv *c)
+{
+	const struct wf_actor *a = workflow_actor(wf, c->actor);
+	if (!a || strcmp(a->type, "builtin") || strcmp(builtin_of(a), "sql_query") || !c->has_instruction)
+		return;
+	cJSON *in = json_parse(c->template, strlen(c->template), NULL);
+	char *rendered = NULL, *error = NULL;
+	int placeholders = template_scan(c->template, NULL, NULL) > 0;
+	if (!in && !placeholders && template_render(c->template, no_lookup, NULL, &rendered, &error) == 0)
+		in = json_parse(rendered, strlen(rendered), NULL); /* {{ }} written for literal braces */
+	free(rendered);
+	free(error);
+	rendered = error = NULL;
+	const char *sql = json_str(in, "sql");
+	if (!in && placeholders) {
+		add(out, SEV_WARNING, c, 0, "sql_query: the instruction is JSON only once rendered, so its query "
+		    "is checked only when it runs");
+	} else if (!sql) {
+		add(out, SEV_ERROR, c, 0, "sql_query: the instruction must be a JSON object with a \"sql\" string");
+	} else if (template_scan(sql, NULL, NULL)) {
+		add(out, SEV_WARNING, c, 0, "sql_query: the query has placeholders, so it is checked only when it "
+		    "runs (pass values as :posting_id, :workflow_run_id, :workflow_id or :interaction_id instead)");
+	} else if (template_render(sql, no_lookup, NULL, &rendered, &error) == 0 &&
+		   db_query_check(rendered, &error) < 0) {
+		add(out, SEV_ERROR, c, 0, "sql_query: %s", error);
+	}
+	free(rendered);
+	free(error);
+	cJSON_Delete(in);
+}
+
 /* Reports each strongly connected set of steps joined by unbounded rules. */
 struct tarjan {
 	const struct graph *g;
@@ -511,6 +554,7 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 		if (!c->enabled)
 			continue;
 		check_actor(out, wf, c);
+		check_sql_query(out, wf, c);
 		if (!c->has_instruction)
 			add(out, SEV_ERROR, c, 0, "has no instruction (prompt template)");
 		for (size_t r = 0; r < c->nrules; r++) {

@@ -794,7 +794,7 @@ static int pull_workflow(struct db *db, struct pg *pg, long id, cJSON *out)
 	if (!rc) {
 		validate_workflow(&im.wf, &f);
 		if (!(rc = db_begin(db))) {
-			rc = db_workflow_store(db, &im.wf);
+			rc = db_workflow_store(db, &im.wf, 0);
 			if (!rc)
 				rc = db_commit(db);
 			else

@@ -186,15 +186,15 @@ check_eq "the saved summary records the interaction that wrote it" \
 	"$(sql "SELECT summary_interaction_id = (SELECT interaction_id FROM interactions WHERE conversation_id = 1112)
 	        FROM postings WHERE posting_id = 1")" "1"
 fresh builtins.json
-sql "UPDATE instructions SET prompt_template = '{\"sql\": \"DELETE FROM postings\"}' WHERE conversation_id = 1111"
 wr start --workflow 111 --posting 1 >/dev/null
+sql "UPDATE instructions SET prompt_template = '{\"sql\": \"DELETE FROM postings\"}' WHERE conversation_id = 1111"
 wr run >/dev/null
 check_eq "sql_query refuses SQL that would write, and nothing is deleted" \
 	"$(sql "SELECT error_message FROM interactions WHERE conversation_id = 1111") / $(sql "SELECT count(*) FROM postings")" \
-	"the query must only read (it would change the database) / 3"
+	"the query must only read, and it would delete from table postings / 3"
 fresh builtins.json
-sql "UPDATE instructions SET prompt_template = '{\"sql\": \"SELECT :secret\"}' WHERE conversation_id = 1111"
 wr start --workflow 111 --posting 1 >/dev/null
+sql "UPDATE instructions SET prompt_template = '{\"sql\": \"SELECT :secret\"}' WHERE conversation_id = 1111"
 wr run >/dev/null
 check_eq "sql_query names a parameter it does not know" \
 	"$(sql "SELECT error_message FROM interactions WHERE conversation_id = 1111")" \

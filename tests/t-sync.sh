@@ -342,4 +342,18 @@ run_wr sync pull --workflows 4242
 check_eq "a workflow turing does not have: exit status 3" "$STATUS" 3
 check_contains "... named" "$ERR" "workflow 4242: PostgreSQL at host 127.0.0.1 port $PG_PORT database turing has no workflow 4242"
 
+# a pulled workflow may not change what a local workflow uses
+use_db clash
+printf '%s\n' '{"workflow_id": 500, "name": "local",
+ "actors": [{"actor_id": 1, "name": "local_check", "type": "builtin", "config": {"builtin": "check_description"}}],
+ "conversations": [{"conversation_id": 3337, "name": "mine", "actor": "local_check", "terminal": true,
+   "instruction": {"template": "{\"description\": \"{job_description}\"}"}}]}' >"$T/local.json"
+wr load "$T/local.json" >/dev/null
+run_wr sync pull --workflows 3001
+check_eq "pull of a workflow that would redefine a local workflow's step: exit status 3" "$STATUS" 3
+check_contains "... naming the clash" "$ERR" \
+	"workflow 3001: workflow 3001 clashes with another workflow: conversation 3337 'Grade summary (qwen)' belongs to workflow 500 'local'; workflow 3001 defines it differently: name, canonical_name, actor 'qwen2.5:7b', stored as 'local_check',"
+check_eq "... and nothing of it is stored" \
+	"$(sql "SELECT count(*) FROM workflows; SELECT conversation_name FROM conversations WHERE conversation_id = 3337")" "$(printf '1\nmine')"
+
 finish
