@@ -15,6 +15,7 @@
 #include "json.h"
 #include "util.h"
 #include "validate.h"
+#include "workflow-diff.h"
 
 /* A workflow that shares a definition a load replaces, and its errors before. */
 struct affected {
@@ -184,6 +185,13 @@ static int load_workflow(struct cmd_ctx *ctx, const char *path, const cJSON *roo
 	size_t nrules = 0;
 	for (size_t i = 0; i < wf.nconvs; i++)
 		nrules += wf.convs[i].nrules;
+	/* Reloading: what changed, before the stored version is replaced. */
+	struct workflow was = { 0 };
+	struct buf changes = BUF_INIT;
+	int existed = db_workflow_read(ctx->db, wf.id, &was) == E_OK;
+	err_clear();
+	size_t nchanges = existed ? workflow_diff(&was, &wf, &changes) : 0;
+	workflow_release(&was);
 	rc = db_workflow_store(ctx->db, &wf, rep->replace_shared);
 	if (!rc) {
 		if (ctx->json) {
@@ -194,13 +202,23 @@ static int load_workflow(struct cmd_ctx *ctx, const char *path, const cJSON *roo
 			cJSON_AddNumberToObject(o, "conversations", (double)wf.nconvs);
 			cJSON_AddNumberToObject(o, "rules", (double)nrules);
 			cJSON_AddNumberToObject(o, "warnings", (double)f.warnings);
+			cJSON_AddBoolToObject(o, "new", !existed);
+			cJSON *list = cJSON_AddArrayToObject(o, "changes");
+			for (char *l = changes.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1) {
+				char *item = xstrndup(l + 2, (size_t)(nl - l - 2));
+				cJSON_AddItemToArray(list, cJSON_CreateString(item));
+				free(item);
+			}
 			cJSON_AddItemToArray(rep->files, o);
 		} else {
-			printf("%s: workflow %ld '%s' (%zu conversation%s, %zu rule%s%s)\n", path, wf.id, wf.name,
+			printf("%s: workflow %ld '%s' (%zu conversation%s, %zu rule%s%s)%s\n", path, wf.id, wf.name,
 			       wf.nconvs, wf.nconvs == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s",
-			       f.warnings ? ", with warnings" : "");
+			       f.warnings ? ", with warnings" : "",
+			       !existed ? "" : nchanges ? ": changed" : ": unchanged");
+			fputs(buf_str(&changes), stdout);
 		}
 	}
+	buf_release(&changes);
 	findings_release(&f);
 out:
 	workflow_release(&wf);
