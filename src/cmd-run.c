@@ -100,6 +100,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddNumberToObject(j, "retried", (double)st.adv.retried);
 		cJSON_AddNumberToObject(j, "created", (double)st.adv.created);
 		cJSON_AddNumberToObject(j, "leases_recovered", (double)st.recovered);
+		cJSON_AddNumberToObject(j, "discarded", (double)st.discarded);
 		cJSON_AddNumberToObject(j, "elapsed_ms", (double)st.elapsed_ms);
 		struct rusage ru;
 		if (getrusage(RUSAGE_SELF, &ru) == 0)
@@ -119,6 +120,9 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		       st.adv.retried);
 		printf("runs: %ld completed, %ld failed, %ld running\n", rc_counts.completed, rc_counts.failed,
 		       rc_counts.running);
+		if (st.discarded)
+			printf("discarded %ld attempt%s that ended after another process had taken its lease\n",
+			       st.discarded, st.discarded == 1 ? "" : "s");
 		if (st.interrupted)
 			printf("interrupted: what was not finished is pending; run again to go on\n");
 	}
