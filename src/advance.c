@@ -297,7 +297,8 @@ static void count_run(const char *status, struct advance_stats *stats)
 		stats->runs_failed++;
 }
 
-int advance_finish(struct db *db, struct task *t, struct retry_policy *policy, struct advance_stats *stats)
+int advance_finish(struct db *db, struct task *t, const struct fence *f, struct retry_policy *policy,
+		   struct advance_stats *stats)
 {
 	struct result *res = &t->res;
 	int attempt = t->r.attempts + 1;
@@ -326,10 +327,10 @@ int advance_finish(struct db *db, struct task *t, struct retry_policy *policy, s
 			char due[32];
 			iso_time(now_ms() + delay, due);
 			stats->retried++;
-			return db_interaction_retry(db, t->r.id, fail_class_name(res->fail), error, due, attempt, delay,
-						    res->log);
+			return db_interaction_retry(db, t->r.id, f, fail_class_name(res->fail), error, due, attempt,
+						    delay, res->log);
 		}
-		rc = db_interaction_fail(db, t->r.id, fail_class_name(res->fail), error, &rec, attempt);
+		rc = db_interaction_fail(db, t->r.id, f, fail_class_name(res->fail), error, &rec, attempt);
 		if (!rc)
 			rc = db_run_refresh(db, t->r.run_id, &run_status);
 		if (!rc) {
@@ -338,7 +339,7 @@ int advance_finish(struct db *db, struct task *t, struct retry_policy *policy, s
 		}
 		return rc;
 	}
-	if ((rc = db_interaction_complete(db, t->r.id, &rec, attempt)))
+	if ((rc = db_interaction_complete(db, t->r.id, f, &rec, attempt)))
 		return rc;
 	stats->completed++;
 	if ((rc = branch(db, t->wf, t, rec.branch_text, stats)))

@@ -46,7 +46,10 @@ struct retry_policy {
 };
 
 /* Records the end of task t (its result in t->res) and everything that follows
- * from it. Must run inside a transaction. */
-int advance_finish(struct db *db, struct task *t, struct retry_policy *policy, struct advance_stats *stats);
+ * from it. Must run inside a transaction, in which the caller has made sure
+ * that f, the fence of t's attempt, still holds (db_interaction_holds): then
+ * every write that ends the attempt is conditional on it. */
+int advance_finish(struct db *db, struct task *t, const struct fence *f, struct retry_policy *policy,
+		   struct advance_stats *stats);
 
 #endif

@@ -107,6 +107,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddNumberToObject(j, "retried", (double)st.adv.retried);
 		cJSON_AddNumberToObject(j, "created", (double)st.adv.created);
 		cJSON_AddNumberToObject(j, "leases_recovered", (double)st.recovered);
+		cJSON_AddNumberToObject(j, "discarded", (double)st.discarded);
 		cJSON_AddNumberToObject(j, "elapsed_ms", (double)st.elapsed_ms);
 		struct rusage ru;
 		if (getrusage(RUSAGE_SELF, &ru) == 0)
@@ -131,6 +132,9 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 			printf("%ld interaction%s wait%s to be retried (waverunner status says why); run again to go on\n",
 			       rc_counts.retry_waiting, rc_counts.retry_waiting == 1 ? "" : "s",
 			       rc_counts.retry_waiting == 1 ? "s" : "");
+		if (st.discarded)
+			printf("discarded %ld attempt%s that ended after another process had taken its lease\n",
+			       st.discarded, st.discarded == 1 ? "" : "s");
 		if (st.interrupted)
 			printf("interrupted: what was not finished is pending; run again to go on\n");
 	}

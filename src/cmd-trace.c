@@ -128,6 +128,9 @@ static void print_branch(const cJSON *events, int full)
 			       json_num(d, "from_run_id"));
 		} else if (!strcmp(type, "lease_expired")) {
 			printf("   lease   taken back from %s\n", json_text(d, "owner"));
+		} else if (!strcmp(type, "attempt_discarded")) {
+			printf("   lease   attempt %.0f of %s %s too late, discarded: %s\n", json_num(d, "attempt"),
+			       json_text(d, "owner"), json_text(d, "outcome"), json_text(d, "why"));
 		}
 		if (*json_text(d, "stderr")) /* what a script wrote on stderr in that attempt */
 			print_text("stderr:", json_text(d, "stderr"), full);

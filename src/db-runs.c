@@ -363,11 +363,13 @@ int db_next_due(struct db *db, const struct scope *scope, char out[32])
 	return rc < 0 ? E_DB : E_OK;
 }
 
-int db_interaction_claim(struct db *db, long id, const char *owner, const char *lease_until, int *claimed)
+int db_interaction_claim(struct db *db, long id, const char *owner, const char *lease_until, int attempts,
+			 int *claimed)
 {
 	static const char SQL[] =
 		"UPDATE interactions SET status = 'running', attempts = attempts + 1, started_at = ?2, "
-		"lease_owner = ?3, lease_expires_at = ?4 WHERE interaction_id = ?1 AND status = 'pending'";
+		"lease_owner = ?3, lease_expires_at = ?4 WHERE interaction_id = ?1 AND status = 'pending' "
+		"AND attempts = ?5";
 	char now[32];
 	iso_now(now);
 	sqlite3_stmt *st = db_prepare(db, SQL);
@@ -377,17 +379,109 @@ int db_interaction_claim(struct db *db, long id, const char *owner, const char *
 	db_bind_text(st, 2, now);
 	db_bind_text(st, 3, owner);
 	db_bind_text(st, 4, lease_until);
+	db_bind_int(st, 5, attempts);
 	int rc = db_run(db, st);
 	*claimed = !rc && sqlite3_changes(db->sql) == 1;
 	if (!rc && *claimed) {
 		cJSON *d = cJSON_CreateObject();
 		cJSON_AddStringToObject(d, "owner", owner);
+		cJSON_AddNumberToObject(d, "attempt", attempts + 1);
 		char *data = json_print(d);
 		cJSON_Delete(d);
 		rc = db_event_add(db, id, "interaction_started", data);
 		free(data);
 	}
 	return rc;
+}
+
+int db_leases_renew(struct db *db, const char *owner, const char *lease_until, long *renewed)
+{
+	static const char SQL[] =
+		"UPDATE interactions SET lease_expires_at = ?2 WHERE status = 'running' AND lease_owner = ?1";
+	*renewed = 0;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, owner);
+	db_bind_text(st, 2, lease_until);
+	if (db_run(db, st))
+		return err_wrap(E_DB, "renewing the leases of %s", owner);
+	*renewed = (long)sqlite3_changes(db->sql);
+	return E_OK;
+}
+
+int db_interaction_holds(struct db *db, long id, const struct fence *f, char **why)
+{
+	static const char SQL[] =
+		"SELECT status, lease_owner, attempts FROM interactions WHERE interaction_id = ?1";
+	*why = NULL;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, id);
+	int rc = db_step(db, st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc < 0)
+			return E_DB;
+		*why = xstrdup("the interaction no longer exists");
+		return E_OK;
+	}
+	const char *status = db_col_str(st, 0);
+	const char *owner = db_col_is_null(st, 1) ? NULL : db_col_str(st, 1);
+	int attempts = sqlite3_column_int(st, 2);
+	const char *want = f->owner ? "running" : "pending";
+	if (!strcmp(status, "running") && owner && (!f->owner || strcmp(owner, f->owner)))
+		*why = xasprintf("its lease was taken over: %s runs attempt %d now", owner, attempts);
+	else if (!strcmp(status, "pending") && f->owner)
+		*why = xasprintf("its lease was taken back: it is pending again after %d attempt%s", attempts,
+				 attempts == 1 ? "" : "s");
+	else if (strcmp(status, want))
+		*why = xasprintf("it is %s now, after %d attempt%s", status, attempts, attempts == 1 ? "" : "s");
+	else if (attempts != f->attempts)
+		*why = xasprintf("it is in attempt %d now", attempts);
+	else if (f->owner ? !owner || strcmp(owner, f->owner) : owner != NULL)
+		*why = xasprintf("its lease is held by %s", owner ? owner : "no one");
+	sqlite3_reset(st);
+	return E_OK;
+}
+
+int db_attempt_discarded(struct db *db, long id, const struct fence *f, const char *outcome, const char *why)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "owner", f->owner ? f->owner : "");
+	cJSON_AddNumberToObject(d, "attempt", f->attempts);
+	cJSON_AddStringToObject(d, "outcome", outcome);
+	cJSON_AddStringToObject(d, "why", why);
+	char *data = json_print(d);
+	cJSON_Delete(d);
+	int rc = db_event_add(db, id, "attempt_discarded", data);
+	free(data);
+	return rc;
+}
+
+/* The fence's condition, appended to every update that ends an attempt; its
+ * parameters are ?20 (owner) and ?21 (attempts). */
+#define FENCED \
+	" AND status = CASE WHEN ?20 IS NULL THEN 'pending' ELSE 'running' END " \
+	"AND coalesce(lease_owner, '') = coalesce(?20, '') AND attempts = ?21"
+
+static void bind_fence(sqlite3_stmt *st, const struct fence *f)
+{
+	db_bind_text(st, 20, f->owner);
+	db_bind_int(st, 21, f->attempts);
+}
+
+/* Runs a fenced update: it must have changed the row (the caller checked the
+ * fence in this transaction). */
+static int run_fenced(struct db *db, sqlite3_stmt *st, long id, const struct fence *f)
+{
+	if (db_run(db, st))
+		return E_DB;
+	if (sqlite3_changes(db->sql) == 1)
+		return E_OK;
+	return err_set(E_DB, "interaction %ld: attempt %d%s%s ended after it stopped being current", id,
+		       f->attempts, f->owner ? " of " : "", f->owner ? f->owner : "");
 }
 
 static void bind_record(sqlite3_stmt *st, const struct step_record *rec)
@@ -415,14 +509,15 @@ static void bind_record(sqlite3_stmt *st, const struct step_record *rec)
 	db_bind_text(st, 13, rec ? rec->done_reason : NULL);
 }
 
-int db_interaction_complete(struct db *db, long id, const struct step_record *rec, int attempts)
+int db_interaction_complete(struct db *db, long id, const struct fence *f, const struct step_record *rec,
+			    int attempts)
 {
 	static const char SQL[] =
 		"UPDATE interactions SET status = 'completed', output = ?3, branch_text = ?4, duration_ms = ?5, "
 		"backend = ?6, model = ?7, prompt_tokens = ?8, output_tokens = ?9, total_duration_ms = ?10, "
 		"load_duration_ms = ?11, eval_duration_ms = ?12, done_reason = ?13, completed_at = ?2, "
 		"started_at = coalesce(started_at, ?2), attempts = ?14, error_message = NULL, failure_class = NULL, "
-		"lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1";
+		"lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1" FENCED;
 	char now[32];
 	iso_now(now);
 	sqlite3_stmt *st = db_prepare(db, SQL);
@@ -432,7 +527,8 @@ int db_interaction_complete(struct db *db, long id, const struct step_record *re
 	db_bind_text(st, 2, now);
 	bind_record(st, rec);
 	db_bind_int(st, 14, attempts);
-	if (db_run(db, st))
+	bind_fence(st, f);
+	if (run_fenced(db, st, id, f))
 		return E_DB;
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "duration_ms", (double)rec->duration_ms);
@@ -469,15 +565,15 @@ static char *failure_data(const char *failure_class, const char *error, int atte
 	return data;
 }
 
-int db_interaction_fail(struct db *db, long id, const char *failure_class, const char *error,
-			const struct step_record *rec, int attempts)
+int db_interaction_fail(struct db *db, long id, const struct fence *f, const char *failure_class,
+			const char *error, const struct step_record *rec, int attempts)
 {
 	static const char SQL[] =
 		"UPDATE interactions SET status = 'failed', output = ?3, branch_text = ?4, duration_ms = ?5, "
 		"backend = ?6, model = ?7, prompt_tokens = ?8, output_tokens = ?9, total_duration_ms = ?10, "
 		"load_duration_ms = ?11, eval_duration_ms = ?12, done_reason = ?13, completed_at = ?2, "
 		"started_at = coalesce(started_at, ?2), attempts = ?14, error_message = ?15, failure_class = ?16, "
-		"lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1";
+		"lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1" FENCED;
 	char now[32];
 	iso_now(now);
 	sqlite3_stmt *st = db_prepare(db, SQL);
@@ -489,7 +585,8 @@ int db_interaction_fail(struct db *db, long id, const char *failure_class, const
 	db_bind_int(st, 14, attempts);
 	db_bind_text(st, 15, error);
 	db_bind_text(st, 16, failure_class);
-	if (db_run(db, st))
+	bind_fence(st, f);
+	if (run_fenced(db, st, id, f))
 		return E_DB;
 	char *data = failure_data(failure_class, error, attempts, 0, 0, rec ? rec->log : NULL);
 	int rc = db_event_add(db, id, "interaction_failed", data);
@@ -497,12 +594,12 @@ int db_interaction_fail(struct db *db, long id, const char *failure_class, const
 	return rc;
 }
 
-int db_interaction_retry(struct db *db, long id, const char *failure_class, const char *error,
-			 const char *not_before, int attempts, int64_t delay_ms, const char *log)
+int db_interaction_retry(struct db *db, long id, const struct fence *f, const char *failure_class,
+			 const char *error, const char *not_before, int attempts, int64_t delay_ms, const char *log)
 {
 	static const char SQL[] =
 		"UPDATE interactions SET status = 'pending', not_before = ?2, attempts = ?3, error_message = ?4, "
-		"failure_class = ?5, lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1";
+		"failure_class = ?5, lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1" FENCED;
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
 		return E_DB;
@@ -511,7 +608,8 @@ int db_interaction_retry(struct db *db, long id, const char *failure_class, cons
 	db_bind_int(st, 3, attempts);
 	db_bind_text(st, 4, error);
 	db_bind_text(st, 5, failure_class);
-	if (db_run(db, st))
+	bind_fence(st, f);
+	if (run_fenced(db, st, id, f))
 		return E_DB;
 	char *data = failure_data(failure_class, error, attempts, 1, delay_ms, log);
 	int rc = db_event_add(db, id, "interaction_retried", data);
@@ -519,16 +617,17 @@ int db_interaction_retry(struct db *db, long id, const char *failure_class, cons
 	return rc;
 }
 
-int db_interaction_release(struct db *db, long id)
+int db_interaction_release(struct db *db, long id, const struct fence *f)
 {
 	static const char SQL[] =
 		"UPDATE interactions SET status = 'pending', attempts = max(attempts - 1, 0), lease_owner = NULL, "
-		"lease_expires_at = NULL WHERE interaction_id = ?1 AND status = 'running'";
+		"lease_expires_at = NULL WHERE interaction_id = ?1" FENCED;
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
 		return E_DB;
 	db_bind_int(st, 1, id);
-	if (db_run(db, st))
+	bind_fence(st, f);
+	if (run_fenced(db, st, id, f))
 		return E_DB;
 	return db_event_add(db, id, "interaction_released", "{\"reason\":\"interrupted\"}");
 }
@@ -729,7 +828,8 @@ int db_recover_leases(struct db *db, const char *now, owner_alive_fn alive, long
 		if (lost[i].attempts >= lost[i].max_attempts) {
 			char *error = xasprintf("the process running it (%s) stopped during its last attempt (%d of %d)",
 						lost[i].owner, lost[i].attempts, lost[i].max_attempts);
-			rc = db_interaction_fail(db, lost[i].id, "lease_expired", error, NULL, lost[i].attempts);
+			struct fence f = { lost[i].owner, lost[i].attempts };
+			rc = db_interaction_fail(db, lost[i].id, &f, "lease_expired", error, NULL, lost[i].attempts);
 			free(error);
 		} else {
 			st = db_prepare(db, RESET);

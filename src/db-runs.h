@@ -79,9 +79,32 @@ int db_ready_load(struct db *db, struct ready *r);
 /* When the next pending interaction in scope becomes due ("" when none waits). */
 int db_next_due(struct db *db, const struct scope *scope, char out[32]);
 
-/* Marks interaction id running under a lease; counts the attempt. *claimed is 0
- * when another process got there first. */
-int db_interaction_claim(struct db *db, long id, const char *owner, const char *lease_until, int *claimed);
+/* Marks interaction id running under a lease; counts the attempt. attempts is
+ * its attempts column as read when it was found ready. *claimed is 0 when
+ * another process got there first. */
+int db_interaction_claim(struct db *db, long id, const char *owner, const char *lease_until, int attempts,
+			 int *claimed);
+/* Extends every lease owner holds on a running interaction to lease_until;
+ * *renewed: how many. Leases taken over by another process are not touched. */
+int db_leases_renew(struct db *db, const char *owner, const char *lease_until, long *renewed);
+
+/* The fence of an attempt: every write that ends an attempt (complete, fail,
+ * retry, release) applies only while the interaction is still in that attempt:
+ * running under owner's lease with attempts as the claim left it, or, for an
+ * attempt that was never claimed (owner NULL: a step finished inline in the
+ * transaction that selected it), still pending with attempts unchanged. A
+ * process that was stopped (SIGSTOP, a paused VM) or whose clock jumped may
+ * have lost its lease to another run meanwhile; its result is then discarded. */
+struct fence {
+	const char *owner;        /* the lease owner, or NULL: not claimed */
+	int attempts;             /* the interactions.attempts of this attempt */
+};
+/* Whether the attempt f of interaction id is still current; when it is not,
+ * *why (caller frees) says what happened to it, else *why is NULL. */
+int db_interaction_holds(struct db *db, long id, const struct fence *f, char **why);
+/* Records that attempt f of interaction id ended (outcome: "completed",
+ * "failed", "retry", "released") but was discarded, and why. */
+int db_attempt_discarded(struct db *db, long id, const struct fence *f, const char *outcome, const char *why);
 
 /* What a finished step produced, as stored. */
 struct step_record {
@@ -99,17 +122,22 @@ struct step_record {
 	const char *log;          /* a script's stderr (its end), or NULL: put in the event */
 };
 
+/* The ends of attempt f (see struct fence). Each applies only while f is
+ * current; the caller checks that first (db_interaction_holds) in the same
+ * transaction, so a write that matches no row is an error (E_DB). attempts:
+ * the count to store (this attempt included). */
 /* running|pending -> completed, with its record and completed event. */
-int db_interaction_complete(struct db *db, long id, const struct step_record *rec, int attempts);
+int db_interaction_complete(struct db *db, long id, const struct fence *f, const struct step_record *rec,
+			    int attempts);
 /* -> failed for good, keeping any output (a save that found nothing usable). */
-int db_interaction_fail(struct db *db, long id, const char *failure_class, const char *error,
-			const struct step_record *rec, int attempts);
+int db_interaction_fail(struct db *db, long id, const struct fence *f, const char *failure_class,
+			const char *error, const struct step_record *rec, int attempts);
 /* -> pending again, due at not_before, after a failure worth retrying. log:
  * what the attempt wrote on stderr, or NULL (kept in the event). */
-int db_interaction_retry(struct db *db, long id, const char *failure_class, const char *error,
-			 const char *not_before, int attempts, int64_t delay_ms, const char *log);
+int db_interaction_retry(struct db *db, long id, const struct fence *f, const char *failure_class,
+			 const char *error, const char *not_before, int attempts, int64_t delay_ms, const char *log);
 /* running -> pending without counting the attempt (interrupted by the user). */
-int db_interaction_release(struct db *db, long id);
+int db_interaction_release(struct db *db, long id, const struct fence *f);
 
 /* Appends an event; data is a JSON object text (NULL for {}). */
 int db_event_add(struct db *db, long interaction_id, const char *type, const char *data);

@@ -43,6 +43,18 @@
 
 #define WINDOW 256 /* ready interactions looked at per round */
 
+/* Leases. Work that takes time is claimed under a lease of LEASE_MS; while it
+ * is in flight the engine renews every lease it holds once less than
+ * RENEW_MARGIN of it is left (half the lease: every minute). The margin is twice
+ * the 30 s a transaction may wait for the database lock (the busy timeout in
+ * db.c), so a renewal is not late even when the database was busy. A process
+ * that cannot renew in time (stopped, a paused VM, its clock jumped) may lose
+ * its leases to another run; what it finishes afterwards is discarded, not
+ * recorded (the fence: db-runs.h). WAVERUNNER_TEST_LEASE_MS sets another
+ * length (tests). */
+#define LEASE_MS 120000
+#define RENEW_MARGIN(lease_ms) ((lease_ms) / 2)
+
 static volatile sig_atomic_t interrupts;
 
 static void on_signal(int sig)
@@ -103,6 +115,8 @@ struct engine {
 	size_t nroutes;
 	int64_t last_progress;
 	long crash_after; /* WAVERUNNER_TEST_CRASH_AFTER: SIGKILL after this many (tests) */
+	int64_t lease_ms; /* LEASE_MS, or WAVERUNNER_TEST_LEASE_MS */
+	int64_t renew_at; /* monotonic: when the leases held are next renewed; 0: none held */
 };
 
 void engine_opts_default(struct engine_opts *o)
@@ -406,9 +420,44 @@ static struct task *make_task(struct engine *e, struct ready *r)
 	return t;
 }
 
+/* The fence of t's attempt: a claimed task's lease (the claim counted an
+ * attempt), or the pending row a task that finishes inline was selected as. */
+static struct fence fence_of(const struct engine *e, const struct task *t)
+{
+	struct fence f = { t->claimed ? e->owner : NULL, t->claimed ? t->r.attempts + 1 : t->r.attempts };
+	return f;
+}
+
+/* Whether t's attempt may still end (inside the current transaction): when
+ * another process has taken its lease, records that it was discarded and
+ * why, and sets *held to 0. Tasks that were not claimed ended in the
+ * transaction that selected them: their row cannot have changed. */
+static int check_fence(struct engine *e, struct task *t, const struct fence *f, const char *outcome, int *held)
+{
+	*held = 1;
+	if (!t->claimed)
+		return E_OK;
+	char *why;
+	int rc = db_interaction_holds(e->db, t->r.id, f, &why);
+	if (rc || !why)
+		return rc;
+	*held = 0;
+	warn("interaction %ld: attempt %d %s after its lease was lost (%s): discarded", t->r.id, f->attempts,
+	     outcome, why);
+	rc = db_attempt_discarded(e->db, t->r.id, f, outcome, why);
+	free(why);
+	e->st->discarded++;
+	return rc;
+}
+
 /* Finishes one task inside the current transaction. */
 static int finish(struct engine *e, struct task *t)
 {
+	struct fence f = fence_of(e, t);
+	int held;
+	int rc = check_fence(e, t, &f, t->res.ok ? "completed" : "failed", &held);
+	if (rc || !held)
+		return rc;
 	if (e->o->llm == LLM_RECORD && t->res.ok && t->actor && !strcmp(t->actor->type, "ai_model")) {
 		char *error;
 		int changed;
@@ -425,12 +474,20 @@ static int finish(struct engine *e, struct task *t)
 	/* Test hook: die here, inside the open transaction, like a power cut. */
 	if (e->crash_after && e->st->finished >= e->crash_after)
 		raise(SIGKILL);
-	if (t->on_finish) {
-		int rc = t->on_finish(e->db, t);
-		if (rc)
-			return rc;
-	}
-	return advance_finish(e->db, t, &e->policy, &e->st->adv);
+	if (t->on_finish && (rc = t->on_finish(e->db, t)))
+		return rc;
+	return advance_finish(e->db, t, &f, &e->policy, &e->st->adv);
+}
+
+/* Gives t's claim back without counting the attempt (interrupted). */
+static int release(struct engine *e, struct task *t)
+{
+	struct fence f = fence_of(e, t);
+	int held;
+	int rc = check_fence(e, t, &f, "released", &held);
+	if (rc || !held)
+		return rc;
+	return db_interaction_release(e->db, t->r.id, &f);
 }
 
 /* What the counters said when a transaction began: one that rolls back
@@ -461,15 +518,17 @@ static int claim(struct engine *e, struct task *t, struct executor *ex, struct t
 		return E_OK;
 	}
 	char lease[32];
-	iso_time(now_ms() + (int64_t)t->conv->timeout_seconds * 1000 + 60000, lease);
+	iso_time(now_ms() + e->lease_ms, lease);
 	int claimed = 0;
-	int rc = db_interaction_claim(e->db, t->r.id, e->owner, lease, &claimed);
+	int rc = db_interaction_claim(e->db, t->r.id, e->owner, lease, t->r.attempts, &claimed);
 	if (!rc && claimed)
 		rc = db_ready_load(e->db, &t->r);
 	if (rc || !claimed) {
 		task_free(t);
 		return rc;
 	}
+	if (!e->renew_at) /* later claims expire later: the first one says when to renew */
+		e->renew_at = mono_ms() + e->lease_ms - RENEW_MARGIN(e->lease_ms);
 	t->claimed = 1;
 	t->priv = ex;
 	account(e, t, +1);
@@ -589,14 +648,14 @@ static void free_capacity(struct engine *e, struct task *done)
 
 /* Finishes the tasks the executors handed back (their capacity freed), in one
  * transaction. */
-static int finish_batch(struct engine *e, struct task *done, int release)
+static int finish_batch(struct engine *e, struct task *done, int release_all)
 {
 	if (!done)
 		return E_OK;
 	struct counts before = counts_save(e);
 	int rc = db_begin(e->db);
 	for (struct task *t = done; !rc && t; t = t->next)
-		rc = release ? db_interaction_release(e->db, t->r.id) : finish(e, t);
+		rc = release_all ? release(e, t) : finish(e, t);
 	if (!rc)
 		rc = db_commit(e->db);
 	else
@@ -608,6 +667,32 @@ static int finish_batch(struct engine *e, struct task *done, int release)
 		done = t->next;
 		task_free(t);
 	}
+	return rc;
+}
+
+/* Renews the leases of the work in flight when the first of them has less
+ * than RENEW_MARGIN left; only those this process still holds (fenced by
+ * owner in db_leases_renew). */
+static int renew_leases(struct engine *e)
+{
+	if (!e->in_flight) {
+		e->renew_at = 0;
+		return E_OK;
+	}
+	int64_t now = mono_ms();
+	if (!e->renew_at || now < e->renew_at)
+		return E_OK;
+	char until[32];
+	iso_time(now_ms() + e->lease_ms, until);
+	long renewed = 0;
+	int rc = db_begin(e->db);
+	if (!rc)
+		rc = db_leases_renew(e->db, e->owner, until, &renewed);
+	if (!rc)
+		rc = db_commit(e->db);
+	else
+		db_rollback(e->db);
+	e->renew_at = now + e->lease_ms - RENEW_MARGIN(e->lease_ms);
 	return rc;
 }
 
@@ -666,6 +751,10 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	e.policy.cap_ms = o->retry_cap_ms;
 	e.policy.rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
 	make_owner(e.owner, sizeof e.owner);
+	long lease_ms = LEASE_MS;
+	if (env_long("WAVERUNNER_TEST_LEASE_MS", 1, LONG_MAX, &lease_ms))
+		return E_USAGE;
+	e.lease_ms = lease_ms;
 	e.builtin = remember(&e, builtin_executor_new());
 	e.replay = remember(&e, replay_executor_new(o->replay_dir));
 	if (o->model_executor)
@@ -714,6 +803,8 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 				break;
 			}
 		}
+		if ((rc = renew_leases(&e)))
+			break;
 		int progressed = 0;
 		if (!stopping && !limit_reached(&e))
 			rc = claim_round(&e, &progressed, 0);
@@ -742,7 +833,11 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 			}
 			continue;
 		}
-		wait_for_work(&e, progressed ? 0 : 250);
+		int timeout = progressed ? 0 : 250;
+		int64_t to_renew = e.renew_at ? e.renew_at - mono_ms() : timeout;
+		if (to_renew < timeout) /* no wait makes a renewal late */
+			timeout = to_renew > 0 ? (int)to_renew : 0;
+		wait_for_work(&e, timeout);
 		/* Start the next requests before recording the ones that ended: a
 		 * server slot that came free should not wait for that bookkeeping.
 		 * Answers that arrive meanwhile (a server often finishes several

@@ -45,6 +45,7 @@ struct engine_stats {
 	struct advance_stats adv;
 	long finished;            /* interactions that ended (completed, failed or retried) */
 	long recovered;           /* leases taken back from a process that died */
+	long discarded;           /* attempts that ended after another process took their lease */
 	int64_t elapsed_ms;
 	int interrupted;
 };
