@@ -22,12 +22,12 @@ static const char STYLE[] =
 	"section{background:#fff;border:1px solid #dadce0;border-radius:8px;padding:12px 16px;margin:0 0 16px}"
 	"h2{font-size:16px;margin:0 0 10px}h3{font-size:14px;margin:12px 0 6px}"
 	".cols{display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap}"
-	".cols>section{flex:1 1 420px;min-width:0}"
+	".cols>section,.cols>.side{flex:1 1 420px;min-width:0}"
 	".graphbox{flex:0 1 auto;overflow:auto;max-height:88vh}"
 	".graphbox svg{display:block;height:auto;max-width:100%}"
 	".graphbox.wide svg{max-width:none}"
 	"svg g.node.hl polygon,svg g.node.hl path{stroke:#e65100;stroke-width:2.5px}"
-	"svg g.node.step.hl polygon{fill:#ffe0b2}"
+	"svg g.node.step.hl polygon,svg g.node.step.hl path{fill:#ffe0b2}"
 	"svg g.edge.hl path,svg g.edge.hl polygon{stroke:#e65100;stroke-width:2.5px}"
 	"svg g.edge.hl polygon{fill:#e65100}svg g.edge.hl text{fill:#bf360c;font-weight:bold}"
 	"svg.sel g.node:not(.hl),svg.sel g.edge:not(.hl){opacity:.3}"
@@ -85,7 +85,7 @@ static const char SCRIPT[] =
 	"if(svg){svg.querySelectorAll('.hl').forEach(function(e){e.classList.remove('hl');});"
 	"svg.classList.remove('sel');}panel.textContent='';"
 	"if(!m||!paths[m[1]])return;var p=paths[m[1]];if(svg)svg.classList.add('sel');"
-	"p.s.forEach(function(s){hl('w-s'+s[0]);});if(p.s.length)hl('w-start'+p.s[0][0]);"
+	"p.s.forEach(function(s){hl('w-s'+s[0]);});if(p.s.length){hl('w-start');hl('w-start'+p.s[0][0]);}"
 	"p.r.forEach(function(r){hl('w-r'+r);var x=rules[r];if(x&&x[1]===null)hl('w-end'+x[0]);});"
 	"var h=document.createElement('h2');h.textContent='Run '+m[1]+': the path it took';panel.appendChild(h);"
 	"var ol=document.createElement('ol');ol.className='path';"
@@ -231,7 +231,7 @@ static void models_table(struct buf *b, const cJSON *models)
 {
 	if (!cJSON_GetArraySize(models))
 		return;
-	buf_puts(b, "<h3>Models</h3><table><thead><tr><th>model</th><th>backend</th><th class=\"n\">calls</th>"
+	buf_puts(b, "<h3>Model usage</h3><table><thead><tr><th>model</th><th>backend</th><th class=\"n\">calls</th>"
 		    "<th class=\"n\">prompt tokens</th><th class=\"n\">output tokens</th><th class=\"n\">time in calls</th>"
 		    "</tr></thead><tbody>\n");
 	const cJSON *m;
@@ -383,11 +383,14 @@ char *report_html_workflow(const struct report_workflow *w)
 	free(sub);
 	buf_puts(&b, "<div class=\"cols\">\n");
 	graph_section(&b, w->svg, 0);
-	buf_puts(&b, "<section id=\"steps-section\"><div id=\"runpanel\"></div><h2>Steps</h2>\n");
-	steps_table(&b, cJSON_GetObjectItem(w->status, "steps"));
-	models_table(&b, cJSON_GetObjectItem(w->status, "models"));
-	buf_puts(&b, "</section>\n</div>\n");
+	buf_puts(&b, "<div class=\"side\"><section id=\"runpanel\"></section>\n");
 	stops_section(&b, w->status, w->stops);
+	buf_puts(&b, "<section id=\"usage\">");
+	models_table(&b, cJSON_GetObjectItem(w->status, "models"));
+	buf_puts(&b, "<p class=\"muted small\">A run's prompts and answers: waverunner report --run ID -o FILE.html</p>"
+		     "</section></div>\n</div>\n<section id=\"steps-section\"><h2>Steps</h2>\n");
+	steps_table(&b, cJSON_GetObjectItem(w->status, "steps"));
+	buf_puts(&b, "</section>\n");
 	runs_table(&b, w->runs, w->runs_total);
 	/* Step names for the run panel. */
 	cJSON *names = cJSON_CreateObject();
