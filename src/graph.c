@@ -369,11 +369,11 @@ static void mermaid_key(struct buf *b, long id, long from)
 char *graph_to_mermaid(const struct graph *g)
 {
 	struct buf b = BUF_INIT;
-	buf_puts(&b, "%% workflow ");
+	buf_puts(&b, "flowchart TD\n  %% workflow ");
 	char *title = xasprintf("%ld: %s", g->workflow_id, g->name);
 	graph_mermaid_escape(&b, title);
 	free(title);
-	buf_puts(&b, "\nflowchart TD\n");
+	buf_puts(&b, "\n");
 	for (size_t i = 0; i < g->nnodes; i++) {
 		const struct graph_node *n = &g->nodes[i];
 		buf_puts(&b, "  ");
