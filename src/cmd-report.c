@@ -167,6 +167,52 @@ out:
 	return rc;
 }
 
+static void add_num(cJSON *o, const char *key, const cJSON *from, const char *fkey)
+{
+	const cJSON *v = cJSON_GetObjectItem(from, fkey);
+	if (!cJSON_IsNumber(v))
+		return;
+	cJSON *have = cJSON_GetObjectItem(o, key);
+	if (cJSON_IsNumber(have))
+		cJSON_SetNumberValue(have, have->valuedouble + v->valuedouble);
+	else
+		cJSON_ReplaceItemInObject(o, key, cJSON_CreateNumber(v->valuedouble));
+}
+
+/* {"models": [...]}: a run's model usage, per model and backend, from its trace
+ * (as db_report_run counts it, without a query over every run). */
+static cJSON *run_usage(const cJSON *trace)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *models = cJSON_AddArrayToObject(root, "models");
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(trace, "interactions")) {
+		if (!*json_text(it, "model"))
+			continue;
+		cJSON *m, *found = NULL;
+		cJSON_ArrayForEach(m, models)
+			if (!strcmp(json_text(m, "model"), json_text(it, "model")) &&
+			    !strcmp(json_text(m, "backend"), json_text(it, "backend")))
+				found = m;
+		if (!found) {
+			found = cJSON_CreateObject();
+			cJSON_AddStringToObject(found, "model", json_text(it, "model"));
+			cJSON_AddStringToObject(found, "backend", json_text(it, "backend"));
+			cJSON_AddNumberToObject(found, "calls", 0);
+			cJSON_AddNullToObject(found, "prompt_tokens");
+			cJSON_AddNullToObject(found, "output_tokens");
+			cJSON_AddNullToObject(found, "duration_ms");
+			cJSON_AddItemToArray(models, found);
+		}
+		cJSON *calls = cJSON_GetObjectItem(found, "calls");
+		cJSON_SetNumberValue(calls, calls->valuedouble + 1);
+		add_num(found, "prompt_tokens", it, "prompt_tokens");
+		add_num(found, "output_tokens", it, "output_tokens");
+		add_num(found, "duration_ms", it, "duration_ms");
+	}
+	return root;
+}
+
 /* One run: its trace, usage, and its workflow's graph with the path it took. */
 static int load_run(struct cmd_ctx *ctx, long run, long workflow, struct report_run *r)
 {
@@ -177,8 +223,7 @@ static int load_run(struct cmd_ctx *ctx, long run, long workflow, struct report_
 	long wf_id = (long)json_num(cJSON_GetObjectItem(r->trace, "run"), "workflow_id");
 	if (workflow && wf_id != workflow)
 		return err_set(E_INPUT, "run %ld is a run of workflow %ld, not of %ld", run, wf_id, workflow);
-	if ((rc = db_report_run(ctx->db, run, &r->detail)))
-		return rc;
+	r->detail = run_usage(r->trace);
 	struct workflow wf;
 	if ((rc = db_workflow_read(ctx->db, wf_id, &wf)))
 		return rc;

@@ -133,7 +133,8 @@ int db_graph_paths(struct db *db, long workflow, long limit, cJSON **out)
 		}
 		cJSON *step = cJSON_CreateArray();
 		cJSON_AddItemToArray(step, cJSON_CreateNumber(sqlite3_column_double(st, 1)));
-		cJSON_AddItemToArray(step, cJSON_CreateString(db_col_str(st, 2)));
+		char state[2] = { db_col_str(st, 2)[0], '\0' }; /* c(ompleted), f(ailed), p, r, w */
+		cJSON_AddItemToArray(step, cJSON_CreateString(state));
 		cJSON_AddItemToArray(step, db_col_is_null(st, 3) ? cJSON_CreateNull()
 								  : cJSON_CreateNumber(sqlite3_column_double(st, 3)));
 		cJSON_AddItemToArray(cJSON_GetObjectItem(run, "s"), step);

@@ -18,8 +18,9 @@ int db_graph_start_counts(struct db *db, long workflow, long run, cJSON **out);
  * job_id, status, reason, summary (its start), skills (count), skill_list (its
  * start), ihl_score, ihl_scale, ihl_verdict, steps, duration_ms, tokens. */
 int db_graph_runs(struct db *db, long workflow, long limit, cJSON **out);
-/* {"RUN": {"s": [[conversation_id, "status", duration_ms], ...], "r": [rule...]}}:
- * each run's interactions in order and the rules that fired in it. */
+/* {"RUN": {"s": [[conversation_id, "S", duration_ms], ...], "r": [rule...]}}:
+ * each run's interactions in order (S: the first letter of its status) and
+ * the rules that fired in it. */
 int db_graph_paths(struct db *db, long workflow, long limit, cJSON **out);
 /* [{"reason", "runs", "example_run"}]: failed runs grouped by why. */
 int db_graph_stops(struct db *db, long workflow, cJSON **out);

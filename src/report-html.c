@@ -75,6 +75,7 @@ static const char SCRIPT[] =
 	"if(typeof x!==typeof y){x=String(x);y=String(y);}return (x<y?-1:x>y?1:0)*(asc?1:-1);});"
 	"rows.forEach(function(r){tb.appendChild(r);});});});});"
 	"var data=document.getElementById('paths');if(!data)return;"
+	"var STATES={c:'completed',f:'failed',p:'pending',r:'running',w:'waiting'};"
 	"var paths=JSON.parse(data.textContent);"
 	"var rules=JSON.parse(document.getElementById('rules').textContent);"
 	"var names=JSON.parse(document.getElementById('names').textContent);"
@@ -90,8 +91,9 @@ static const char SCRIPT[] =
 	"var h=document.createElement('h2');h.textContent='Run '+m[1]+': the path it took';panel.appendChild(h);"
 	"var ol=document.createElement('ol');ol.className='path';"
 	"p.s.forEach(function(s){var li=document.createElement('li');li.setAttribute('data-conv',s[0]);"
-	"li.textContent=s[0]+' '+(names[s[0]]||'')+' \\u2014 '+s[1]+(s[2]===null?'':', '+s[2]+' ms');"
-	"if(s[1]!=='completed')li.className=s[1];ol.appendChild(li);});panel.appendChild(ol);"
+	"var st=STATES[s[1]]||s[1];"
+	"li.textContent=s[0]+' '+(names[s[0]]||'')+' \\u2014 '+st+(s[2]===null?'':', '+s[2]+' ms');"
+	"if(st!=='completed')li.className=st;ol.appendChild(li);});panel.appendChild(ol);"
 	"var q=document.createElement('p');q.className='muted small';"
 	"q.textContent='Prompts and answers of this run: waverunner report --run '+m[1]+' -o run-'+m[1]+'.html';"
 	"panel.appendChild(q);}"
@@ -166,8 +168,10 @@ static void fmt_count(struct buf *b, double n)
 		buf_printf(b, "%.1fM", n / 1e6);
 }
 
+enum { AS_COUNT, AS_MS, AS_ID };
+
 /* A number cell (sorts by data-v); "–" when null. */
-static void num_cell(struct buf *b, const cJSON *o, const char *key, int ms)
+static void num_cell(struct buf *b, const cJSON *o, const char *key, int as)
 {
 	if (is_null(o, key)) {
 		buf_puts(b, "<td class=\"n\" data-v=\"-1\">–</td>");
@@ -175,8 +179,10 @@ static void num_cell(struct buf *b, const cJSON *o, const char *key, int ms)
 	}
 	double v = json_num(o, key);
 	buf_printf(b, "<td class=\"n\" data-v=\"%.0f\">", v);
-	if (ms)
+	if (as == AS_MS)
 		fmt_ms(b, v);
+	else if (as == AS_ID)
+		buf_printf(b, "%.0f", v);
 	else
 		fmt_count(b, v);
 	buf_puts(b, "</td>");
@@ -241,10 +247,10 @@ static void models_table(struct buf *b, const cJSON *models)
 		buf_puts(b, "</td><td>");
 		esc(b, json_text(m, "backend"));
 		buf_puts(b, "</td>");
-		num_cell(b, m, "calls", 0);
-		num_cell(b, m, "prompt_tokens", 0);
-		num_cell(b, m, "output_tokens", 0);
-		num_cell(b, m, "duration_ms", 1);
+		num_cell(b, m, "calls", AS_COUNT);
+		num_cell(b, m, "prompt_tokens", AS_COUNT);
+		num_cell(b, m, "output_tokens", AS_COUNT);
+		num_cell(b, m, "duration_ms", AS_MS);
 		buf_puts(b, "</tr>\n");
 	}
 	buf_puts(b, "</tbody></table>\n");
@@ -263,13 +269,13 @@ static void steps_table(struct buf *b, const cJSON *steps)
 		buf_puts(b, "</td><td>");
 		esc(b, json_text(s, "actor"));
 		buf_puts(b, "</td>");
-		num_cell(b, s, "completed", 0);
-		num_cell(b, s, "failed", 0);
-		num_cell(b, s, "retries", 0);
-		num_cell(b, s, "no_rule_matched", 0);
-		num_cell(b, s, "avg_duration_ms", 1);
-		num_cell(b, s, "prompt_tokens", 0);
-		num_cell(b, s, "output_tokens", 0);
+		num_cell(b, s, "completed", AS_COUNT);
+		num_cell(b, s, "failed", AS_COUNT);
+		num_cell(b, s, "retries", AS_COUNT);
+		num_cell(b, s, "no_rule_matched", AS_COUNT);
+		num_cell(b, s, "avg_duration_ms", AS_MS);
+		num_cell(b, s, "prompt_tokens", AS_COUNT);
+		num_cell(b, s, "output_tokens", AS_COUNT);
 		buf_puts(b, "<td class=\"small\">");
 		const cJSON *e;
 		cJSON_ArrayForEach(e, cJSON_GetObjectItem(s, "errors")) {
@@ -334,7 +340,7 @@ static void runs_table(struct buf *b, const cJSON *runs, long total)
 	cJSON_ArrayForEach(r, runs) {
 		double id = json_num(r, "run_id");
 		buf_printf(b, "<tr id=\"row-%.0f\"><td class=\"n\" data-v=\"%.0f\"><a href=\"#run-%.0f\">%.0f</a></td>", id, id, id, id);
-		num_cell(b, r, "posting_id", 0);
+		num_cell(b, r, "posting_id", AS_ID);
 		buf_puts(b, "<td>");
 		esc_short(b, json_text(r, "title"), 80);
 		buf_printf(b, "<br><span class=\"muted small\">");
@@ -363,9 +369,9 @@ static void runs_table(struct buf *b, const cJSON *runs, long total)
 		buf_puts(b, "<td>");
 		esc(b, json_text(r, "ihl_verdict"));
 		buf_puts(b, "</td>");
-		num_cell(b, r, "steps", 0);
-		num_cell(b, r, "duration_ms", 1);
-		num_cell(b, r, "tokens", 0);
+		num_cell(b, r, "steps", AS_COUNT);
+		num_cell(b, r, "duration_ms", AS_MS);
+		num_cell(b, r, "tokens", AS_COUNT);
 		buf_puts(b, "</tr>\n");
 	}
 	buf_puts(b, "</tbody></table></div></section>\n");

@@ -21,7 +21,7 @@ struct report_workflow {
 /* One run of a run or posting page. */
 struct report_run {
 	cJSON *trace;         /* db_report_trace */
-	cJSON *detail;        /* db_report_run (steps, models) */
+	cJSON *detail;        /* {"models": usage per model, as db_report_run has it} */
 	char *svg;            /* its workflow's graph with its path highlighted */
 };
 
