@@ -211,7 +211,7 @@ static void page_end(struct buf *b)
 	buf_puts(b, "</script>\n</body>\n</html>\n");
 }
 
-static void legend(struct buf *b, int run)
+static void legend(struct buf *b, long run)
 {
 	buf_puts(b, "<p class=\"legend small muted\">"
 		    "<span><i class=\"sw\" style=\"background:#e8f0fe\"></i>model</span>"
@@ -225,9 +225,13 @@ static void legend(struct buf *b, int run)
 	buf_puts(b, "</p>\n");
 }
 
-static void graph_section(struct buf *b, const char *svg, int run)
+/* run: the id of the run whose path the graph shows, 0 for a workflow's. */
+static void graph_section(struct buf *b, const char *svg, long run)
 {
-	buf_puts(b, "<section class=\"graphbox\" id=\"graph\"><h2>Graph</h2>\n");
+	if (run)
+		buf_printf(b, "<section class=\"graphbox\" id=\"graph-%ld\"><h2>Graph</h2>\n", run);
+	else
+		buf_puts(b, "<section class=\"graphbox\" id=\"graph\"><h2>Graph</h2>\n");
 	buf_puts(b, svg ? svg : "<p class=\"muted\">(no graph)</p>");
 	legend(b, run);
 	buf_puts(b, "</section>\n");
@@ -636,7 +640,7 @@ static void run_section(struct buf *b, const struct report_run *r)
 	const cJSON *run = cJSON_GetObjectItem(r->trace, "run");
 	double id = json_num(run, "run_id");
 	buf_printf(b, "<div class=\"cols run\" id=\"run-%.0f\">\n", id);
-	graph_section(b, r->svg, 1);
+	graph_section(b, r->svg, (long)id);
 	buf_printf(b, "<section class=\"path\"><h2>Run %.0f of workflow %.0f: <span class=\"%s\">", id, json_num(run, "workflow_id"),
 		   json_text(run, "status"));
 	esc(b, json_text(run, "status"));

@@ -134,6 +134,14 @@ check_eq "workflow page: no network requests" "$(js "return String(performance.g
 check_eq "workflow page: the graph shows every step of 3001" \
 	"$(js "return Array.from(document.querySelectorAll('#graph svg g.node.step')).map(function(g){return g.id.slice(3)}).sort().join(' ')")" \
 	"$steps"
+loops=$(sql "SELECT count(DISTINCT i.workflow_run_id) FROM interactions i JOIN interaction_events e USING (interaction_id),
+             json_each(e.event_data, '$.rules') j WHERE e.event_type = 'interaction_branched' AND j.value = 33391")
+check_eq "workflow page: an edge says how many runs took it (the loop back, $loops)" \
+	"$(js "return document.getElementById('w-r33391').textContent.replace(/\\s+/g, ' ').trim()")" \
+	"s3339->s3338 [FAIL] (prio 20) loop: at most 1× $loops run"
+check_eq "workflow page: a step says how many of its interactions completed, failed and were retried" \
+	"$(js "return document.getElementById('w-s9170').textContent.replace(/\\s+/g, ' ').match(/✓ [0-9]+ ✗ [0-9]+ ↻ [0-9]+/)[0]")" \
+	"✓ $(sql "SELECT count(*) FROM interactions WHERE conversation_id = 9170 AND status = 'completed'") ✗ 1 ↻ 0"
 check_eq "workflow page: the table lists every run" "$(js "return String(document.querySelectorAll('#runtable tbody tr').length)")" "17"
 check_eq "workflow page: no script from the database ran" "$(js "return String(window.pwned)")" "undefined"
 wd POST "/session/$SID/execute/sync" '{"script":"document.querySelector(\"#runtable th\").click(); document.querySelector(\"#runtable th\").click(); return 1","args":[]}' >/dev/null
@@ -154,10 +162,10 @@ check_true "workflow page: a screenshot ($SHOTS/report-workflow.png)" test -s "$
 wd POST "/session/$SID/url" "{\"url\":\"file://$T/run.html\"}" >/dev/null
 check_eq "run page: no network requests" "$(js "return String(performance.getEntriesByType('resource').length)")" "0"
 check_eq "run page: the highlighted steps are the steps of its trace" \
-	"$(js "return Array.from(document.querySelectorAll('#graph svg g.node.step.hl')).map(function(g){return g.id.split('-s')[1]}).sort().join(' ')")" \
+	"$(js "return Array.from(document.querySelectorAll('#graph-$RUN svg g.node.step.hl')).map(function(g){return g.id.split('-s')[1]}).sort().join(' ')")" \
 	"$trace_set"
 check_eq "run page: the highlighted rules are the rules that fired (its events)" \
-	"$(js "return Array.from(document.querySelectorAll('#graph svg g.edge.hl')).map(function(g){return g.id.split('-')[1]}).filter(function(x){return x[0]==='r'}).map(function(x){return x.slice(1)}).sort().join(' ')")" \
+	"$(js "return Array.from(document.querySelectorAll('#graph-$RUN svg g.edge.hl')).map(function(g){return g.id.split('-')[1]}).filter(function(x){return x[0]==='r'}).map(function(x){return x.slice(1)}).sort().join(' ')")" \
 	"$(sql "SELECT group_concat(r, ' ') FROM (SELECT DISTINCT CAST(j.value AS TEXT) AS r FROM interactions i
 	        JOIN interaction_events e USING (interaction_id), json_each(e.event_data, '$.rules') j
 	        WHERE i.workflow_run_id = $RUN AND e.event_type = 'interaction_branched' ORDER BY 1)")"
