@@ -28,6 +28,7 @@ static const char STYLE[] =
 	".graphbox.wide svg{max-width:none}"
 	"svg g.node.hl polygon,svg g.node.hl path{stroke:#e65100;stroke-width:2.5px}"
 	"svg g.node.step.hl polygon,svg g.node.step.hl path{fill:#ffe0b2}"
+	"svg g.node.start.hl ellipse,svg g.node.end.hl polygon{fill:#e65100;stroke:#e65100}"
 	"svg g.edge.hl path,svg g.edge.hl polygon{stroke:#e65100;stroke-width:2.5px}"
 	"svg g.edge.hl polygon{fill:#e65100}svg g.edge.hl text{fill:#bf360c;font-weight:bold}"
 	"svg.sel g.node:not(.hl),svg.sel g.edge:not(.hl){opacity:.3}"

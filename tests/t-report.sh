@@ -155,6 +155,7 @@ check_eq "workflow page: a click on a run highlights its steps" \
 check_eq "... and lists its path as trace shows it" \
 	"$(js "return Array.from(document.querySelectorAll('#runpanel li')).map(function(l){return l.dataset.conv}).join(' ')")" "$trace"
 check_eq "workflow page: no console errors" "$(errors)" ""
+js "window.scrollTo(0, 0); return 'top'" >/dev/null
 shot "$SHOTS/report-workflow.png"
 check_true "workflow page: a screenshot ($SHOTS/report-workflow.png)" test -s "$SHOTS/report-workflow.png"
 
