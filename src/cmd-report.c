@@ -30,7 +30,8 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* The workflow: the one given, else the only one stored. */
+/* The workflow: the one given, else the only one stored, else the only one
+ * that has runs. */
 static int pick_workflow(struct cmd_ctx *ctx, long *id)
 {
 	if (*id)
@@ -40,6 +41,21 @@ static int pick_workflow(struct cmd_ctx *ctx, long *id)
 	int rc = db_workflow_ids(ctx->db, &ids, &n);
 	if (rc)
 		return rc;
+	if (n > 1) {
+		long *with_runs;
+		size_t nruns;
+		if ((rc = db_graph_workflows_run(ctx->db, &with_runs, &nruns))) {
+			free(ids);
+			return rc;
+		}
+		if (nruns == 1) {
+			free(ids);
+			ids = with_runs;
+			n = 1;
+		} else {
+			free(with_runs);
+		}
+	}
 	if (n == 1)
 		*id = ids[0];
 	free(ids);
@@ -380,7 +396,8 @@ const struct cmd_entry cmd_report_entry = {
 	.usage = "report [--workflow ID] [--run ID | --posting ID] -o FILE.html",
 	.summary = "write one self-contained HTML page: a workflow's graph with the runs' counts, steps, failures and "
 		   "results, or the path a run or posting took with each prompt and answer",
-	.options = "  -w, --workflow ID   the workflow (default: the only one stored); with --posting, only its runs\n"
+	.options = "  -w, --workflow ID   the workflow (default: the only one, or the only one with runs); with\n"
+		   "                      --posting, only its runs\n"
 		   "  -r, --run ID        a page of this run\n"
 		   "  -p, --posting ID    a page of this posting: its results and each of its runs\n"
 		   "  -o, --output FILE   the HTML file to write (required)\n",

@@ -205,3 +205,12 @@ int db_graph_posting_runs(struct db *db, long posting, long workflow, long **ids
 	db_bind_int(st, 2, workflow);
 	return db_collect_ids(db, st, ids, n);
 }
+
+int db_graph_workflows_run(struct db *db, long **ids, size_t *n)
+{
+	static const char SQL[] = "SELECT DISTINCT workflow_id FROM workflow_runs ORDER BY workflow_id";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	return db_collect_ids(db, st, ids, n);
+}

@@ -26,6 +26,8 @@ int db_graph_paths(struct db *db, long workflow, long limit, cJSON **out);
 int db_graph_stops(struct db *db, long workflow, cJSON **out);
 /* A posting's row and results; E_INPUT if there is none. */
 int db_graph_posting(struct db *db, long posting, cJSON **out);
+/* The workflows that have runs, ascending (caller frees). */
+int db_graph_workflows_run(struct db *db, long **ids, size_t *n);
 /* The runs of posting (of workflow, when not 0), oldest first (caller frees). */
 int db_graph_posting_runs(struct db *db, long posting, long workflow, long **ids, size_t *n);
 
