@@ -40,6 +40,13 @@ static const char STYLE[] =
 	"th.asc:after{content:' \\2191';color:#202124}th.desc:after{content:' \\2193';color:#202124}"
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
 	".tablebox{max-height:70vh;overflow:auto}"
+	/* A fixed layout: the browser sizes the columns once, not from 1,000 rows. */
+	"#runtable{table-layout:fixed}#runtable th{width:64px}#runtable th:nth-child(3){width:16%}"
+	"#runtable th:nth-child(4){width:110px}#runtable th:nth-child(5){width:26%}#runtable th:nth-child(6){width:18%}"
+	"#runtable th:nth-child(8){width:120px}#runtable td{overflow-wrap:anywhere}"
+	"table.few tr.more{display:none}"
+	"button{font:inherit;margin:8px 0 0;padding:4px 12px;border:1px solid #dadce0;border-radius:4px;"
+	"background:#fff;cursor:pointer}"
 	".completed{color:#137333}.failed{color:#c5221f;font-weight:600}.running,.pending,.waiting{color:#b06000}"
 	".muted{color:#5f6368}.small{font-size:12px}"
 	".badge{display:inline-block;padding:0 6px;border-radius:9px;background:#e8eaed;font-size:12px}"
@@ -61,10 +68,16 @@ static const char STYLE[] =
 	"#runpanel:empty{display:none}"
 	"ol.path{margin:4px 0;padding-left:22px}";
 
+/* The runs table shows this many rows until asked for all: a browser lays
+ * out a table of 1,000 rows in about a second, of 100 at once. */
+#define SHOWN_ROWS 100
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 /* The script: sortable tables; on a workflow page, the run named by the
  * address's #run-N highlighted on the graph with its path listed. */
 static const char SCRIPT[] =
-	"(function(){'use strict';"
+	"(function(){'use strict';var SHOWN=" STR(SHOWN_ROWS) ";"
 	"function val(td){var v=td.getAttribute('data-v');if(v===null)v=td.textContent;"
 	"var n=parseFloat(v);return v!==''&&!isNaN(n)&&isFinite(v)?n:v.toLowerCase();}"
 	"document.querySelectorAll('table.sortable').forEach(function(t){"
@@ -74,7 +87,10 @@ static const char SCRIPT[] =
 	"th.classList.add(asc?'asc':'desc');var tb=t.tBodies[0];var rows=Array.prototype.slice.call(tb.rows);"
 	"rows.sort(function(a,b){var x=val(a.cells[i]),y=val(b.cells[i]);"
 	"if(typeof x!==typeof y){x=String(x);y=String(y);}return (x<y?-1:x>y?1:0)*(asc?1:-1);});"
-	"rows.forEach(function(r){tb.appendChild(r);});});});});"
+	"rows.forEach(function(r,k){r.classList.toggle('more',k>=SHOWN);tb.appendChild(r);});});});});"
+	"var more=document.getElementById('showall');"
+	"if(more)more.addEventListener('click',function(){document.getElementById('runtable').classList.remove('few');"
+	"more.remove();});"
 	"var data=document.getElementById('paths');if(!data)return;"
 	"var STATES={c:'completed',f:'failed',p:'pending',r:'running',w:'waiting'};"
 	"var paths=JSON.parse(data.textContent);"
@@ -337,14 +353,16 @@ static void runs_table(struct buf *b, const cJSON *runs, long total)
 	if (total > cJSON_GetArraySize(runs))
 		buf_printf(b, ", the first of %ld", total);
 	buf_puts(b, ")</h2>\n<p class=\"muted small\">Click a heading to sort; click a run to see its path on the graph.</p>\n"
-		    "<div class=\"tablebox\"><table class=\"sortable\" id=\"runtable\"><thead><tr>"
+		    "<div class=\"tablebox\"><table class=\"sortable few\" id=\"runtable\"><thead><tr>"
 		    "<th class=\"n\">run</th><th class=\"n\">posting</th><th>title</th><th>status</th><th>summary</th>"
 		    "<th>skills</th><th class=\"n\">IHL</th><th>verdict</th><th class=\"n\">steps</th><th class=\"n\">time</th>"
 		    "<th class=\"n\">tokens</th></tr></thead><tbody>\n");
 	const cJSON *r;
+	int k = 0;
 	cJSON_ArrayForEach(r, runs) {
 		double id = json_num(r, "run_id");
-		buf_printf(b, "<tr id=\"row-%.0f\"><td class=\"n\" data-v=\"%.0f\"><a href=\"#run-%.0f\">%.0f</a></td>", id, id, id, id);
+		buf_printf(b, "<tr id=\"row-%.0f\"%s><td class=\"n\" data-v=\"%.0f\"><a href=\"#run-%.0f\">%.0f</a></td>", id,
+			   k++ >= SHOWN_ROWS ? " class=\"more\"" : "", id, id, id);
 		num_cell(b, r, "posting_id", AS_ID);
 		buf_puts(b, "<td>");
 		esc_short(b, json_text(r, "title"), 80);
@@ -379,7 +397,11 @@ static void runs_table(struct buf *b, const cJSON *runs, long total)
 		num_cell(b, r, "tokens", AS_COUNT);
 		buf_puts(b, "</tr>\n");
 	}
-	buf_puts(b, "</tbody></table></div></section>\n");
+	buf_puts(b, "</tbody></table></div>");
+	if (cJSON_GetArraySize(runs) > SHOWN_ROWS)
+		buf_printf(b, "<button id=\"showall\">Show all %d rows (the first %d are shown; a sort sorts them all)</button>",
+			   cJSON_GetArraySize(runs), SHOWN_ROWS);
+	buf_puts(b, "</section>\n");
 }
 
 char *report_html_workflow(const struct report_workflow *w)

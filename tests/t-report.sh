@@ -182,5 +182,26 @@ check_eq "run page: no script from the database ran" "$(js "return String(window
 check_eq "run page: no console errors" "$(errors)" ""
 shot "$SHOTS/report-run.png"
 check_true "run page: a screenshot ($SHOTS/report-run.png)" test -s "$SHOTS/report-run.png"
+
+# Many runs: the table shows the first 100 rows until asked for all; a sort
+# sorts them all.
+sh "$REPO/tests/bench/generate.sh" 150 "$T/many" >/dev/null
+M="$T/many/many.db"
+"$WAVERUNNER" --db "$M" init >/dev/null
+"$WAVERUNNER" --db "$M" load "$REPO/fixtures/workflows/3001.json" "$T/many/postings.json" >/dev/null
+"$WAVERUNNER" --db "$M" start --workflow 3001 --all >/dev/null
+"$TOOLS/answer-run" "$M" "$T/many/answers.json" >/dev/null
+"$WAVERUNNER" --db "$M" report -o "$T/many.html" >/dev/null
+wd POST "/session/$SID/url" "{\"url\":\"file://$T/many.html\"}" >/dev/null
+rows="return String(Array.from(document.querySelectorAll('#runtable tbody tr')).filter(function(r){return r.getClientRects().length}).length)"
+check_eq "150 runs: the table shows the first 100" "$(js "$rows")" "100"
+wd POST "/session/$SID/execute/sync" '{"script":"document.querySelector(\"#runtable th\").click(); document.querySelector(\"#runtable th\").click(); return 1","args":[]}' >/dev/null
+check_eq "... a sort sorts them all (run, descending: the last run first)" \
+	"$(js "return document.querySelector('#runtable tbody tr td').textContent + ' ' + $(echo "$rows" | sed 's/^return //')")" \
+	"$("$WAVERUNNER" --db "$M" --json status >/dev/null; sqlite3 "$M" "SELECT max(workflow_run_id) FROM workflow_runs") 100"
+el=$(wd POST "/session/$SID/element" '{"using":"css selector","value":"#showall"}' | sed -n 's/.*":"\([^"]*\)"}}$/\1/p')
+wd POST "/session/$SID/element/$el/click" '{}' >/dev/null
+check_eq "... and a click shows all 150" "$(js "$rows")" "150"
+check_eq "150 runs: no console errors" "$(errors)" ""
 wd DELETE "/session/$SID" >/dev/null
 finish
