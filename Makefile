@@ -18,6 +18,13 @@ WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Graphviz (libgvc) is optional: it draws the graphs of `waverunner report`.
+# GRAPHVIZ=0 builds without it even where it is installed.
+GRAPHVIZ ?= $(shell pkg-config --exists libgvc 2>/dev/null && echo 1)
+ifeq ($(GRAPHVIZ),1)
+PKG_CFLAGS += -DHAVE_GRAPHVIZ $(shell pkg-config --cflags libgvc)
+PKG_LIBS   += $(shell pkg-config --libs libgvc)
+endif
 
 ifeq ($(SANITIZE),1)
 BUILD    = build/san

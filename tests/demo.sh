@@ -2,7 +2,8 @@
 # The demo: workflow 3001 over the fixture postings, offline, with the model
 # responses replayed from fixtures/replay. Creates a fresh demo.db and prints,
 # per posting, what the run produced (waverunner list), and one posting in full
-# with the path its run took (waverunner show).
+# with the path its run took (waverunner show); ends by writing the HTML report
+# demo-report.html and printing its path.
 # Usage: sh tests/demo.sh WAVERUNNER   (make demo does this)
 set -eu
 cd "$(dirname "$0")/.."
@@ -32,3 +33,8 @@ SELECT count(*) || ' postings: ' ||
   (SELECT count(*) FROM workflow_runs WHERE status = 'failed') || ' run(s) failed visibly (see: waverunner --db demo.db status)'
 FROM postings;"
 echo "Look closer: ./waverunner --db $DB status    ./waverunner --db $DB show POSTING    ./waverunner --db $DB trace --posting POSTING"
+echo
+echo "== waverunner report -o demo-report.html"
+"$W" --db "$DB" report --workflow 3001 -o demo-report.html >/dev/null
+echo "The report, one self-contained HTML file (open it in a browser; click a run to see its path):"
+echo "$(pwd)/demo-report.html"

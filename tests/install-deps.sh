@@ -5,6 +5,9 @@ set -eu
 
 PKGS="build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
 libpq-dev sqlite3 postgresql mandoc procps"
+# report draws with Graphviz (optional for a build, needed by make check); the
+# report test uses Graphviz's dot and headless Chromium driven by chromedriver.
+PKGS="$PKGS libgraphviz-dev graphviz chromium chromium-driver curl"
 # make fuzz needs clang's libFuzzer: sh tests/install-deps.sh --fuzz
 [ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
