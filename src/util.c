@@ -12,10 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "err.h"
+
 static void out_of_memory(size_t n)
 {
-	fprintf(stderr, "waverunner: out of memory (allocating %zu bytes)\n", n);
-	abort();
+	(void)n;
+	err_out_of_memory();
 }
 
 void *xmalloc(size_t n)
@@ -268,6 +270,29 @@ char *utf8_shorten(const char *s, size_t max_bytes)
 	return p;
 }
 
+char *str_excerpt(const char *s, size_t max_bytes)
+{
+	struct buf b = BUF_INIT;
+	size_t len = strlen(s), i = 0;
+	while (i < len) {
+		if (b.len >= max_bytes) {
+			buf_puts(&b, "\xE2\x80\xA6 (");
+			buf_printf(&b, "%zu bytes)", len);
+			break;
+		}
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+		if (c < 0x20 || c == 0x7f || !n || n > len - i || !utf8_valid(s + i, n)) {
+			buf_printf(&b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\x%02x", c);
+			i++;
+			continue;
+		}
+		buf_add(&b, s + i, n);
+		i += n;
+	}
+	return buf_detach(&b);
+}
+
 int str_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -344,6 +369,59 @@ int read_file(const char *path, char **out, size_t *len)
 		*len = b.len;
 	*out = buf_detach(&b);
 	return 0;
+}
+
+char *read_input_file(const char *path, size_t max, char **out, size_t *len)
+{
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO without a writer must not wait. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return xstrdup(strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		char *e = xstrdup(strerror(errno));
+		close(fd);
+		return e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return xasprintf("not a regular file (%s)", S_ISDIR(st.st_mode) ? "a directory"
+						 : S_ISCHR(st.st_mode) ? "a character device"
+						 : S_ISBLK(st.st_mode) ? "a block device"
+						 : S_ISFIFO(st.st_mode) ? "a pipe" : S_ISSOCK(st.st_mode) ? "a socket"
+						 : "not a file");
+	}
+	if ((uintmax_t)st.st_size > max) {
+		close(fd);
+		return xasprintf("%jd bytes is more than the %zu MiB a file may have", (intmax_t)st.st_size, max >> 20);
+	}
+	struct buf b = BUF_INIT;
+	buf_grow(&b, (size_t)st.st_size);
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			char *e = xstrdup(strerror(errno));
+			close(fd);
+			buf_release(&b);
+			return e;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) { /* it grew while being read */
+			close(fd);
+			buf_release(&b);
+			return xasprintf("more than the %zu MiB a file may have", max >> 20);
+		}
+		buf_add(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	*len = b.len;
+	*out = buf_detach(&b);
+	return NULL;
 }
 
 int write_file_atomic(const char *path, const char *data, size_t len)

@@ -8,8 +8,9 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Allocation: these abort with a message on exhaustion and never return NULL.
- * Memory is released with free(). */
+/* Allocation: on exhaustion these print "waverunner: COMMAND: out of memory"
+ * and exit with E_NOMEM (err.h); they never return NULL. Memory is released
+ * with free(). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -57,6 +58,10 @@ size_t utf8_length(const char *s);
  * appending "…" when shortened. Caller frees. */
 char *utf8_shorten(const char *s, size_t max_bytes);
 
+/* s for a message: control characters escaped (\n, \x01), invalid UTF-8 as
+ * \xNN, cut after about max_bytes with "… (N bytes)". Caller frees. */
+char *str_excerpt(const char *s, size_t max_bytes);
+
 /* Strings. */
 int str_starts_with(const char *s, const char *prefix);
 int str_starts_with_nocase(const char *s, const char *prefix);
@@ -68,6 +73,13 @@ int parse_long(const char *s, long *out);
 /* Reads a whole file into a new NUL-terminated buffer (caller frees).
  * Returns 0, or -1 with errno set. */
 int read_file(const char *path, char **out, size_t *len);
+/* Reads an input file that a person names (load, validate): only a regular
+ * file (never a device or a pipe, which could be endless or never end), of at
+ * most max bytes. Returns NULL, or why not (caller frees). */
+char *read_input_file(const char *path, size_t max, char **out, size_t *len);
+/* The size of a workflow or postings file that load and validate accept
+ * (man/waverunner-load.1). */
+#define INPUT_FILE_MAX ((size_t)256 << 20)
 /* Writes data to path atomically (temporary file + rename). Returns 0 or -1. */
 int write_file_atomic(const char *path, const char *data, size_t len);
 /* Creates a directory and its parents (mode 0777 & umask). Returns 0 or -1. */
