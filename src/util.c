@@ -213,6 +213,30 @@ int parse_duration_ms(const char *s, int64_t *out)
 	return 0;
 }
 
+int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || v < 0 || !isdigit((unsigned char)*s))
+		return -1;
+	double scale;
+	if (!*end || !strcmp(end, "B"))
+		scale = 1;
+	else if (!strcmp(end, "K") || !strcmp(end, "k") || !strcmp(end, "KiB"))
+		scale = 1024;
+	else if (!strcmp(end, "M") || !strcmp(end, "MiB"))
+		scale = 1024.0 * 1024;
+	else if (!strcmp(end, "G") || !strcmp(end, "GiB"))
+		scale = 1024.0 * 1024 * 1024;
+	else
+		return -1;
+	if (v * scale < 1 || v * scale > 1e15)
+		return -1;
+	*out = (size_t)(v * scale);
+	return 0;
+}
+
 int utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;

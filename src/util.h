@@ -50,6 +50,10 @@ void iso_now(char out[32]);
  * Returns 0 on success, -1 if s is not a duration. */
 int parse_duration_ms(const char *s, int64_t *out);
 
+/* Parses a size such as "16M", "16MiB", "512K", "1G" (powers of 1024) or
+ * "1000" (bytes) into bytes, at least 1. Returns 0, or -1. */
+int parse_size(const char *s, size_t *out);
+
 /* UTF-8: 1 if s[0..len) is valid UTF-8. */
 int utf8_valid(const char *s, size_t len);
 /* Number of code points in a valid UTF-8 string. */
