@@ -370,19 +370,28 @@ const cJSON *json_path(const cJSON *item, const char *path)
 	return item;
 }
 
-/* Parses text[0..len) as a JSON object or array; NULL if it is not one. */
-static cJSON *parse_container(const char *text, size_t len)
+/* Parses text[0..len) (a part of whole) as a JSON object or array; NULL if
+ * it is not one. A candidate refused only for \u0000 is noted in *refused
+ * (the first one), with its place in whole. */
+static cJSON *parse_container(const char *whole, const char *text, size_t len, char **refused)
 {
-	cJSON *j = json_parse(text, len, NULL);
+	char *msg = NULL;
+	cJSON *j = json_parse(text, len, refused ? &msg : NULL);
 	if (j && !cJSON_IsObject(j) && !cJSON_IsArray(j)) {
 		cJSON_Delete(j);
 		j = NULL;
 	}
+	long at;
+	if (!j && msg && !*refused && strstr(msg, "(a NUL character)") && (at = json_nul_escape(text, len)) >= 0) {
+		long line, col;
+		position_of(whole, text + at, &line, &col);
+		*refused = xasprintf("its JSON holds \\u0000 (a NUL character) at line %ld, column %ld, which text "
+				     "cannot hold", line, col);
+	}
+	free(msg);
 	return j;
 }
 
-/* Returns the end (one past the closing bracket) of the balanced object or array
- * starting at p, honouring strings; NULL if it does not close. */
 static const char *balanced_end(const char *p)
 {
 	char stack[256];
@@ -413,7 +422,25 @@ static const char *balanced_end(const char *p)
 	return NULL;
 }
 
+static cJSON *find(const char *text, char **refused);
+
 cJSON *json_from_text(const char *text)
+{
+	return find(text, NULL);
+}
+
+cJSON *json_find(const char *text, char **refused)
+{
+	*refused = NULL;
+	cJSON *j = find(text, refused);
+	if (j) { /* another candidate was good */
+		free(*refused);
+		*refused = NULL;
+	}
+	return j;
+}
+
+static cJSON *find(const char *text, char **refused)
 {
 	/* 1. Fenced code blocks, in order. */
 	const char *p = text;
@@ -424,13 +451,13 @@ cJSON *json_from_text(const char *text)
 		const char *close = strstr(body, "```");
 		if (!close)
 			break;
-		cJSON *j = parse_container(body, (size_t)(close - body));
+		cJSON *j = parse_container(text, body, (size_t)(close - body), refused);
 		if (j)
 			return j;
 		p = close + 3;
 	}
 	/* 2. The whole answer. */
-	cJSON *j = parse_container(text, strlen(text));
+	cJSON *j = parse_container(text, text, strlen(text), refused);
 	if (j)
 		return j;
 	/* 3. The first balanced object or array that parses. Only the first few
@@ -443,7 +470,7 @@ cJSON *json_from_text(const char *text)
 		const char *end = balanced_end(p);
 		if (!end)
 			continue;
-		j = parse_container(p, (size_t)(end - p));
+		j = parse_container(text, p, (size_t)(end - p), refused);
 		if (j)
 			return j;
 	}

@@ -58,6 +58,9 @@ const cJSON *json_path(const cJSON *item, const char *path);
  * code block that parses, else the whole text, else the first balanced object
  * or array that parses. Returns a new root or NULL. */
 cJSON *json_from_text(const char *text);
+/* The same; when none is found and a candidate was refused only for holding
+ * \u0000, *refused says so and where (caller frees), else it is NULL. */
+cJSON *json_find(const char *text, char **refused);
 
 /* Prints root compactly and a newline to stdout, then deletes it. */
 void json_emit(cJSON *root);

@@ -129,6 +129,28 @@ for api in generate chat openai; do
 		"refused: $where of the stream holds \\u0000 (a NUL character)"
 done
 
+# --- \u0000 in the JSON a model wrote ---------------------------------------------
+cat >"$T/skills.json" <<'EOF'
+{"workflow_id": 8004, "name": "Skills",
+ "actors": [{"actor_id": 841, "name": "qwen2.5:7b", "type": "ai_model"},
+            {"actor_id": 842, "name": "skills_saver", "type": "builtin", "config": {"builtin": "save_skills"}}],
+ "conversations": [
+  {"conversation_id": 841, "name": "Extract", "actor": "qwen2.5:7b", "order": 1,
+   "instruction": {"template": "Skills of {job_title}"},
+   "rules": [{"condition": "*", "next": 842, "priority": 1}]},
+  {"conversation_id": 842, "name": "Save", "actor": "skills_saver", "order": 2, "terminal": true,
+   "instruction": {"template": "{\"skills\": \"{conversation_841_output}\"}"}}]}
+EOF
+printf '{"*": {"841": "[\\"Py\\\\u0000thon\\", \\"SQL\\"]"}}' >"$T/answers-nul.json"
+fresh "$T/skills.json" 8004 1
+start_stub --latency-ms 10 --answers "$T/answers-nul.json"
+run_wr_t run --llm ollama
+check_eq "skills JSON holding \\u0000: no skills saved cut short" \
+	"$(row "SELECT coalesce(skill_keywords, 'NULL') FROM postings")" "NULL"
+check_contains "skills JSON holding \\u0000: the save fails saying where" \
+	"$(row "SELECT error_message FROM interactions WHERE conversation_id = 842")" \
+	"its JSON holds \\u0000 (a NUL character) at line 1, column 5"
+
 # --- Long model names keep their own limits -------------------------------------
 # Two workflows, one model each; the names share their first 300 characters.
 long=$(printf 'm%0300d' 0)
