@@ -222,10 +222,8 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *fmt, ...)
 	va_end(ap);
 	struct curl_slist *n = curl_slist_append(l, s);
 	free(s);
-	if (!n) {
-		fprintf(stderr, "waverunner: out of memory\n");
-		abort();
-	}
+	if (!n)
+		err_out_of_memory();
 	return n;
 }
 
