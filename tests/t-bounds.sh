@@ -188,6 +188,20 @@ check_eq "ulimit -f: the database is intact and holds nothing of the load" \
 	"$(sql "PRAGMA integrity_check"; sql "SELECT count(*) FROM postings")" "ok
 0"
 
+# A run that grows the database past the limit stops with a database error;
+# the next run, without the limit, finishes the work.
+fresh "$T/one.json" 8001 1500
+start_stub --latency-ms 1 --slots 8
+size=$(($(wc -c <"$DB") / 512 + 100)) # room for 50 kB more
+(ulimit -f "$size" && exec timeout 120 "$WAVERUNNER" run --llm ollama --per-model 8) >"$T/out" 2>"$T/err"
+STATUS=$?
+check_eq "ulimit -f: run exits 4, not killed by SIGXFSZ" "$STATUS" 4
+check_contains "ulimit -f: run says why" "$(cat "$T/err")" "waverunner: run: database "
+check_eq "ulimit -f: the database is intact" "$(sql "PRAGMA integrity_check")" ok
+run_wr_t run --llm ollama --per-model 8
+check_eq "ulimit -f: a run without the limit finishes the work" \
+	"$STATUS $(row "SELECT count(*) FROM interactions WHERE status = 'completed'")" "0 1500"
+
 # --- Out of memory ----------------------------------------------------------------
 # ASan reserves terabytes of address space: ulimit -v cannot be used under it.
 if [ "${SANITIZE:-}" != 1 ]; then
