@@ -229,13 +229,16 @@ static int load_file(struct cmd_ctx *ctx, const char *path, struct load_report *
 {
 	char *text, *msg;
 	size_t len;
-	if (read_file(path, &text, &len) < 0)
-		return err_set(E_INPUT, "%s: %s", path, strerror(errno));
+	if ((msg = read_input_file(path, INPUT_FILE_MAX, &text, &len))) {
+		err_set(E_INPUT, "%s: %s", path, msg);
+		free(msg);
+		return E_INPUT;
+	}
 	if (!utf8_valid(text, len)) {
 		free(text);
 		return err_set(E_INPUT, "%s: not valid UTF-8", path);
 	}
-	cJSON *root = json_parse(text, len, &msg);
+	cJSON *root = json_parse_strict(text, len, &msg);
 	free(text);
 	if (!root) {
 		err_set(E_INPUT, "%s: %s", path, msg);

@@ -31,7 +31,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "replay-dir", required_argument, NULL, 'R' }, { "parallel", required_argument, NULL, 'j' },
 		{ "per-model", required_argument, NULL, 'm' }, { "scripts", required_argument, NULL, 'S' },
 		{ "per-server", required_argument, NULL, 'P' }, { "loaded-models", required_argument, NULL, 'L' },
-		{ "order", required_argument, NULL, 'o' },
+		{ "order", required_argument, NULL, 'o' },    { "max-answer", required_argument, NULL, 'A' },
 		{ "grace", required_argument, NULL, 'g' },     { "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
@@ -40,7 +40,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	engine_opts_default(&o);
 	int quiet = 0, strict = 0, rc = E_OK, c;
 	long max = 0;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:qP:L:o:", opts, &rc)) > 0 && !rc) {
+	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:qP:L:o:A:", opts, &rc)) > 0 && !rc) {
 		int64_t ms;
 		switch (c) {
 		case 'w': rc = cmd_parse_id(ctx, "--workflow", optarg, &o.scope.workflow_id); break;
@@ -70,6 +70,10 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 			if (parse_duration_ms(optarg, &ms) < 0)
 				rc = cmd_usage_error(ctx, "--grace needs a duration such as 5s, not '%s'", optarg);
 			o.grace_ms = ms;
+			break;
+		case 'A':
+			if (parse_size(optarg, &o.max_answer) < 0)
+				rc = cmd_usage_error(ctx, "--max-answer needs a size such as 16M, not '%s'", optarg);
 			break;
 		case 'q': quiet = 1; break;
 		case 'x': strict = 1; break;
@@ -150,7 +154,7 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "run [--workflow ID | --run ID] [--max-interactions N] [--llm MODE] [--replay-dir DIR] "
 		 "[--parallel N] [--per-model N] [--per-server N] [--loaded-models N] [--order model|fifo] "
-		 "[--scripts N] [--grace DURATION] [--quiet] [--strict]",
+		 "[--scripts N] [--max-answer SIZE] [--grace DURATION] [--quiet] [--strict]",
 	.summary = "execute ready interactions until nothing is ready, then print a summary",
 	.options = "  -w, --workflow ID         only runs of this workflow\n"
 		   "  -r, --run ID              only this run\n"
@@ -171,6 +175,8 @@ const struct cmd_entry cmd_run_entry = {
 		   "  -o, --order ORDER         model: requests for the model a server has loaded go first\n"
 		   "                            (default); fifo: oldest run first, whatever the model\n"
 		   "  -S, --scripts N           scripts running at once (default 4)\n"
+		   "  -A, --max-answer SIZE     the largest answer a model may give (default 16M); a larger\n"
+		   "                            one fails its step as answer_too_large, not retried\n"
 		   "  -g, --grace DURATION      after Ctrl-C, how long work in flight may finish (default 5s)\n"
 		   "  -q, --quiet               no progress line on a terminal\n"
 		   "      --strict              exit 1 when a run failed (for scripts and CI)\n",

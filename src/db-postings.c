@@ -73,12 +73,19 @@ static int column_value(const cJSON *v, size_t col, const char *where, char **te
 		return err_set(E_INPUT, "%s: '%s' is not valid UTF-8", where, name);
 	if (columns[col].max_len && utf8_length(s) > columns[col].max_len)
 		return err_set(E_INPUT, "%s: '%s' is longer than %zu characters", where, name, columns[col].max_len);
-	if (columns[col].type == T_TIME && !looks_like_time(s))
-		return err_set(E_INPUT, "%s: '%s' must be a time such as 2026-11-24T08:00:00Z, not '%s'", where,
-			       name, s);
-	if (columns[col].type == T_STATUS && !posting_status_known(s))
-		return err_set(E_INPUT, "%s: 'posting_status' must be pending, active, complete, filled or "
-			       "invalid, not '%s'", where, s);
+	int bad_time = columns[col].type == T_TIME && !looks_like_time(s);
+	int bad_status = columns[col].type == T_STATUS && !posting_status_known(s);
+	if (bad_time || bad_status) {
+		char *shown = str_excerpt(s, 40);
+		if (bad_time)
+			err_set(E_INPUT, "%s: '%s' must be a time such as 2026-11-24T08:00:00Z, not '%s'", where, name,
+				shown);
+		else
+			err_set(E_INPUT, "%s: 'posting_status' must be pending, active, complete, filled or invalid, "
+				"not '%s'", where, shown);
+		free(shown);
+		return E_INPUT;
+	}
 	*text = xstrdup(s);
 	return E_OK;
 }
@@ -136,8 +143,12 @@ int db_posting_upsert(struct db *db, const cJSON *p, const char *where, long *id
 			if (!strcmp(*r, item->string))
 				return err_set(E_INPUT, "%s: '%s' is a result; load does not set results", where,
 					       item->string);
-		if (!known)
-			return err_set(E_INPUT, "%s: unknown key '%s'", where, item->string);
+		if (!known) {
+			char *key = str_excerpt(item->string, 40);
+			err_set(E_INPUT, "%s: unknown key '%s'", where, key);
+			free(key);
+			return E_INPUT;
+		}
 	}
 	int r = json_get_long(p, "posting_id", &given_id);
 	if (r < 0 || (r == 0 && given_id <= 0))

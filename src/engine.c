@@ -70,8 +70,10 @@ static void on_signal(int sig)
 	}
 }
 
+/* Keys are allocated: a long server or model name must not be cut into one
+ * shared with another. */
 struct model_load {
-	char key[256];
+	char *key;                /* the server, a space, the model */
 	size_t server;            /* index in engine.servers */
 	int running;
 	int limit;
@@ -81,7 +83,7 @@ struct model_load {
 };
 
 struct server_load {
-	char key[128];
+	char *key;
 	int running;
 	int nactive;
 };
@@ -90,7 +92,7 @@ struct server_load {
 struct actor_route {
 	const struct wf_actor *actor;
 	enum llm_mode backend;
-	char server[128];
+	char *server;
 };
 
 struct engine {
@@ -249,9 +251,7 @@ static const struct actor_route *route_of(struct engine *e, const struct wf_acto
 	struct actor_route *r = &e->routes[e->nroutes++];
 	r->actor = a;
 	r->backend = llm_backend_for(a, e->o->llm);
-	r->server[0] = '\0';
-	if (r->backend != LLM_REPLAY)
-		http_server_key(r->backend, a, r->server, sizeof r->server);
+	r->server = r->backend != LLM_REPLAY ? http_server_key(r->backend, a) : xstrdup("");
 	return r;
 }
 
@@ -263,7 +263,7 @@ static size_t server_index(struct engine *e, const char *key)
 	e->servers = xreallocarray(e->servers, e->nservers + 1, sizeof *e->servers);
 	struct server_load *s = &e->servers[e->nservers];
 	memset(s, 0, sizeof *s);
-	snprintf(s->key, sizeof s->key, "%s", key);
+	s->key = xstrdup(key);
 	return e->nservers++;
 }
 
@@ -284,7 +284,7 @@ static struct model_load *model_load(struct engine *e, const struct task *t)
 	e->models = xreallocarray(e->models, e->nmodels + 1, sizeof *e->models);
 	m = &e->models[e->nmodels++];
 	memset(m, 0, sizeof *m);
-	snprintf(m->key, sizeof m->key, "%s", t->model_key);
+	m->key = xstrdup(t->model_key);
 	m->server = server;
 	long limit = 0;
 	m->limit = json_get_long(t->actor->config, "parallel", &limit) == 0 && limit > 0
@@ -377,9 +377,9 @@ static char *later_actors(struct engine *e)
 			const struct actor_route *r = route_of(e, a);
 			if (r->backend == LLM_REPLAY)
 				continue;
-			char key[256];
-			snprintf(key, sizeof key, "%s %s", r->server, wf_actor_model(a));
+			char *key = xasprintf("%s %s", r->server, wf_actor_model(a));
 			const struct model_load *m = find_model(e, key);
+			free(key);
 			size_t s = server_index(e, r->server);
 			if ((m && m->active) || e->servers[s].nactive < e->o->loaded_models)
 				continue;
@@ -413,8 +413,8 @@ static struct task *make_task(struct engine *e, struct ready *r)
 	if (t->actor) {
 		t->deadline_ms = t->started_ms + (int64_t)t->conv->timeout_seconds * 1000;
 		if (is_model_call(t)) {
-			snprintf(t->server, sizeof t->server, "%s", route_of(e, t->actor)->server);
-			snprintf(t->model_key, sizeof t->model_key, "%s %s", t->server, wf_actor_model(t->actor));
+			t->server = xstrdup(route_of(e, t->actor)->server);
+			t->model_key = xasprintf("%s %s", t->server, wf_actor_model(t->actor));
 		}
 	}
 	return t;
@@ -872,6 +872,12 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	for (size_t i = 0; i < e.nall; i++)
 		if (e.all[i] != o->model_executor)
 			e.all[i]->destroy(e.all[i]);
+	for (size_t i = 0; i < e.nmodels; i++)
+		free(e.models[i].key);
+	for (size_t i = 0; i < e.nservers; i++)
+		free(e.servers[i].key);
+	for (size_t i = 0; i < e.nroutes; i++)
+		free(e.routes[i].server);
 	free(e.models);
 	free(e.servers);
 	free(e.routes);

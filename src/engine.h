@@ -4,6 +4,7 @@
 #ifndef engine_h
 #define engine_h
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "advance.h"
@@ -27,6 +28,7 @@ struct engine_opts {
 	int64_t retry_cap_ms;
 	int64_t grace_ms;         /* after a first Ctrl-C, how long work in flight may finish */
 	int progress;             /* print progress on stderr */
+	size_t max_answer;        /* the cap on a model's answer in bytes; 0: the default (llmreply.h) */
 	/* When set, every model call goes to this executor instead of a backend
 	 * (tests and fixture authoring); the engine does not destroy it. */
 	struct executor *model_executor;

@@ -50,8 +50,8 @@ struct task {
 	int64_t deadline_ms;             /* monotonic; the step's timeout */
 	int claimed;                     /* a lease was written (asynchronous executors) */
 	struct result res;
-	char server[128];                /* the model server it calls ("scheme://host:port"), or "" */
-	char model_key[256];             /* for per-model limits: the server and the model it calls */
+	char *server;                    /* the model server it calls ("scheme://host:port", or ""), or NULL */
+	char *model_key;                 /* for per-model limits: the server and the model it calls, or NULL */
 	/* Optional: applies the result to the database inside the transaction that
 	 * finishes the task, before branching (the fetcher stores its postings and
 	 * puts their ids in the output). Returns E_OK, or E_DB. */

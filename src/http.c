@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine.h"
 #include "err.h"
 #include "json.h"
 #include "llmreply.h"
@@ -71,6 +72,7 @@ struct http {
 	struct task *done; /* finished, to be handed back by collect */
 	struct pin *pins;
 	char *no_proxy;
+	size_t max_answer; /* run --max-answer */
 };
 
 struct http_ex {
@@ -106,15 +108,14 @@ static char *base_url(enum llm_mode backend, const struct wf_actor *a, char **er
 	return ollama_base_url(configured ? configured : getenv("OLLAMA_HOST"), error);
 }
 
-void http_server_key(enum llm_mode backend, const struct wf_actor *a, char *out, size_t size)
+char *http_server_key(enum llm_mode backend, const struct wf_actor *a)
 {
 	char *error = NULL;
 	char *url = base_url(backend, a, &error);
-	char *origin = url ? llmreply_origin(url) : NULL;
-	snprintf(out, size, "%s", origin ? origin : "");
-	free(origin);
+	char *origin = url ? llmreply_origin(url) : xstrdup("");
 	free(url);
 	free(error);
+	return origin;
 }
 
 /* The load options of this call, made equal to the first call's for the model. */
@@ -177,8 +178,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *priv)
 		openai_feed(&x->reply, data, len);
 	else
 		ollama_feed(&x->reply, data, len);
-	/* Nothing good can follow a malformed line: stop reading. */
-	return x->reply.malformed ? 0 : len;
+	/* Nothing good can follow a malformed line, nor an answer over the cap:
+	 * stop reading (closing the connection stops the generation). */
+	return llmreply_stopped(&x->reply) ? 0 : len;
 }
 
 static void xfer_free(struct xfer *x)
@@ -220,10 +222,8 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *fmt, ...)
 	va_end(ap);
 	struct curl_slist *n = curl_slist_append(l, s);
 	free(s);
-	if (!n) {
-		fprintf(stderr, "waverunner: out of memory\n");
-		abort();
-	}
+	if (!n)
+		err_out_of_memory();
 	return n;
 }
 
@@ -281,6 +281,7 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 	x->shown = llmreply_url_shown(url);
 	x->model = xstrdup(res->model);
 	llmreply_init(&x->reply);
+	x->reply.max_answer = h->max_answer;
 	x->started = x->last_byte = mono_ms();
 	x->headers = add_header(NULL, "Content-Type: application/json");
 	x->headers = add_header(x->headers, "Accept: %s",
@@ -419,7 +420,12 @@ static void conclude(struct xfer *x, CURLcode code)
 			ollama_finish(r);
 	}
 	const char *api = x->backend == LLM_OPENAI ? "server-sent events" : "NDJSON";
-	if (r->malformed) {
+	if (r->too_large) {
+		result_fail(res, FC_TOO_LARGE, "the answer from %s is larger than %zu bytes (run --max-answer); reading "
+			    "stopped after %zu bytes", x->shown, llmreply_max_answer(r), r->received);
+	} else if (r->refused) {
+		result_fail(res, FC_INVALID_OUTPUT, "the answer from %s is refused: %s", x->shown, r->malformed);
+	} else if (r->malformed) {
 		char *q = llmreply_quote(r->head.data, r->head.len, 160);
 		result_fail(res, FC_INVALID_OUTPUT, "the answer from %s is not valid %s (%s); it begins: %s", x->shown,
 			    api, r->malformed, q);
@@ -623,7 +629,6 @@ static void http_destroy(struct executor *ex)
 
 struct executor *http_backend_new(enum llm_mode backend, const struct engine_opts *o)
 {
-	(void)o;
 	if (!shared) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			fprintf(stderr, "waverunner: libcurl could not be initialised\n");
@@ -642,6 +647,8 @@ struct executor *http_backend_new(enum llm_mode backend, const struct engine_opt
 			abort();
 		}
 	}
+	if (o && o->max_answer)
+		shared->max_answer = o->max_answer;
 	shared->refs++;
 	struct http_ex *hx = xcalloc(1, sizeof *hx);
 	hx->h = shared;

@@ -18,10 +18,11 @@ struct engine_opts;
 struct executor *http_backend_new(enum llm_mode backend, const struct engine_opts *o);
 
 /* The server actor a's calls go to under backend, as "scheme://host:port"
- * (see llmreply_origin) into out; "" when its address cannot be read (the
- * calls then fail saying why). Base URL: the actor's config "base_url", else
- * OLLAMA_HOST (ollama) or OPENAI_BASE_URL (openai). */
-void http_server_key(enum llm_mode backend, const struct wf_actor *a, char *out, size_t size);
+ * (see llmreply_origin), whole however long; "" when its address cannot be
+ * read (the calls then fail saying why). Base URL: the actor's config
+ * "base_url", else OLLAMA_HOST (ollama) or OPENAI_BASE_URL (openai). Caller
+ * frees. */
+char *http_server_key(enum llm_mode backend, const struct wf_actor *a);
 
 /* libcurl's process-wide set-up and tear-down; main() calls them once. */
 int http_global_init(void);

@@ -210,7 +210,7 @@ static void on_line(struct llm_reply *r, const char *line, size_t len)
 	size_t i = 0;
 	while (i < len && isspace((unsigned char)line[i]))
 		i++;
-	if (i == len || r->done || r->error)
+	if (i == len || r->done || r->error || llmreply_check_nul(r, line, len, 0))
 		return;
 	cJSON *j = cJSON_ParseWithLength(line, len);
 	if (!cJSON_IsObject(j)) {
@@ -232,7 +232,7 @@ static void on_line(struct llm_reply *r, const char *line, size_t len)
 	if (!piece)
 		piece = json_str(cJSON_GetObjectItemCaseSensitive(j, "message"), "content");
 	if (piece)
-		buf_puts(&r->text, piece);
+		llmreply_add_text(r, piece);
 	const char *model = json_str(j, "model");
 	if (model && !r->model)
 		r->model = xstrdup(model);

@@ -124,7 +124,7 @@ static void take(struct llm_reply *r, const cJSON *j, int error_event)
 			part = cJSON_GetObjectItemCaseSensitive(choice, "message");
 		const char *content = json_str(part, "content");
 		if (content)
-			buf_puts(&r->text, content);
+			llmreply_add_text(r, content);
 		const char *reason = json_str(choice, "finish_reason");
 		if (reason) {
 			free(r->done_reason);
@@ -158,7 +158,7 @@ static void dispatch(struct llm_reply *r)
 	size_t len = r->event.len;
 	if (!error_event && len == 6 && !memcmp(data, "[DONE]", 6)) {
 		r->done = 1;
-	} else if (!r->error) {
+	} else if (!r->error && !llmreply_check_nul(r, data, len, 1)) {
 		cJSON *j = cJSON_ParseWithLength(data, len);
 		if (cJSON_IsObject(j)) {
 			take(r, j, error_event);
@@ -193,6 +193,10 @@ static void on_line(struct llm_reply *r, const char *line, size_t len)
 		/* llama.cpp's server sends errors as an "error:" field. */
 		if (FIELD("error"))
 			r->event_error = 1;
+		if (r->event.len + vlen > llmreply_max_answer(r) + LLMREPLY_LINE_SLACK) {
+			r->too_large = 1; /* data lines without the blank line that ends an event */
+			return;
+		}
 		if (r->event.len)
 			buf_putc(&r->event, '\n');
 		buf_add(&r->event, value, vlen);
@@ -223,8 +227,8 @@ void openai_feed(struct llm_reply *r, const char *data, size_t len)
 			r->whole_json = 1;
 	}
 	if (r->whole_json) {
-		if (r->line.len + len > LLMREPLY_MAX_LINE) {
-			llmreply_set_malformed(r, "the answer is longer than %u MB", LLMREPLY_MAX_LINE >> 20);
+		if (r->line.len + len > llmreply_max_answer(r) + LLMREPLY_LINE_SLACK) {
+			r->too_large = 1;
 			return;
 		}
 		buf_add(&r->line, data, len);
@@ -236,7 +240,7 @@ void openai_feed(struct llm_reply *r, const char *data, size_t len)
 void openai_finish(struct llm_reply *r)
 {
 	if (r->whole_json) {
-		if (r->malformed)
+		if (llmreply_stopped(r) || llmreply_check_nul(r, buf_str(&r->line), r->line.len, 0))
 			return;
 		cJSON *j = cJSON_ParseWithLength(buf_str(&r->line), r->line.len);
 		if (cJSON_IsObject(j)) {
@@ -253,6 +257,6 @@ void openai_finish(struct llm_reply *r)
 		return;
 	}
 	llmreply_lines(r, "", 0, 1, on_line);
-	if (!r->malformed)
+	if (!llmreply_stopped(r))
 		dispatch(r);
 }

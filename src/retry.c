@@ -13,6 +13,7 @@ static const char *const names[] = {
 	[FC_AUTH] = "auth",
 	[FC_TEMPLATE] = "template",
 	[FC_INVALID_OUTPUT] = "invalid_output",
+	[FC_TOO_LARGE] = "answer_too_large",
 	[FC_SCRIPT] = "script_error",
 	[FC_STEP_FAILED] = "step_failed",
 	[FC_REPLAY_MISS] = "replay_miss",

@@ -21,6 +21,7 @@ enum fail_class {
 	FC_AUTH,           /* HTTP 401/403 */
 	FC_TEMPLATE,       /* the template could not be rendered */
 	FC_INVALID_OUTPUT, /* a malformed or empty answer, output that is not one JSON document */
+	FC_TOO_LARGE,      /* a model's answer over the cap (run --max-answer): not retried */
 	FC_SCRIPT,         /* a script exited non-zero or was killed */
 	FC_STEP_FAILED,    /* the step reported failure ([FAILED], "error") */
 	FC_REPLAY_MISS,    /* no recorded response for the request */

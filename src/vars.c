@@ -57,9 +57,12 @@ int vars_is_context(const char *var)
 static enum tpl_lookup output_field(const char *output, const char *field, const char *var, char **value,
 				    char **why)
 {
-	cJSON *doc = json_from_text(output);
+	char *refused;
+	cJSON *doc = json_find(output, &refused);
 	if (!doc) {
-		*why = xasprintf("the output of %s holds no JSON to read '%s' from", var, field);
+		*why = refused ? xasprintf("the output of %s holds no JSON to read '%s' from: %s", var, field, refused)
+			       : xasprintf("the output of %s holds no JSON to read '%s' from", var, field);
+		free(refused);
 		return TPL_NO_VALUE;
 	}
 	const cJSON *item = json_path(doc, field);

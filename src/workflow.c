@@ -48,8 +48,12 @@ static int check_keys(struct ctx *c, const cJSON *obj, const char *const *allowe
 		for (const char *const *a = allowed; *a; a++)
 			if (!strcmp(*a, item->string))
 				ok = 1;
-		if (!ok)
-			return fail(c, "unknown key '%s'", item->string);
+		if (!ok) {
+			char *key = str_excerpt(item->string, 40);
+			int rc = fail(c, "unknown key '%s'", key);
+			free(key);
+			return rc;
+		}
 	}
 	return E_OK;
 }
@@ -375,12 +379,14 @@ out:
 
 int workflow_read_file(const char *path, struct workflow *wf)
 {
-	char *text;
+	char *text, *msg;
 	size_t len;
-	if (read_file(path, &text, &len) < 0)
-		return err_set(E_INPUT, "%s: %s", path, strerror(errno));
-	char *msg;
-	cJSON *root = json_parse(text, len, &msg);
+	if ((msg = read_input_file(path, INPUT_FILE_MAX, &text, &len))) {
+		err_set(E_INPUT, "%s: %s", path, msg);
+		free(msg);
+		return E_INPUT;
+	}
+	cJSON *root = json_parse_strict(text, len, &msg);
 	free(text);
 	if (!root) {
 		err_set(E_INPUT, "%s: %s", path, msg);

@@ -11,11 +11,14 @@
  *   stub-llm [--port N] [--port-file F] [--latency-ms N] [--slots N] [--switch-ms N]
  *            [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R]
  *            [--retry-after S] [--fail-400 R] [--stall R] [--malformed R] [--drop R]
+ *            [--endless R] [--nul R]
  *            [--seed N] [--replay-dir DIR] [--answers FILE] [--stats-file F] [--verbose]
  *
  * Rates R are fractions of generation requests (0..1). Without --seed they are
  * spread evenly and the first request fails (rate 0.5: the 1st, 3rd, 5th...),
- * so a test knows which attempt fails; with --seed they are random.
+ * so a test knows which attempt fails; with --seed they are random. --endless
+ * streams an answer that never ends (as fast as the client reads); --nul puts
+ * "abc\u0000def" in the answer's first piece.
  *
  * Answers, in order: --answers FILE, a JSON object
  *   {"<posting id>": {"<conversation id>": "answer" | ["1st call", "2nd call"]}, "*": {...}}
@@ -49,8 +52,9 @@
 #define MAX_BODY (32u << 20)
 
 enum api { API_GENERATE, API_CHAT, API_OPENAI };
-enum fault { F_NONE, F_DROP, F_500, F_503, F_429, F_400, F_MALFORMED, F_STALL, F_COUNT };
-static const char *const fault_names[] = { "none", "drop", "500", "503", "429", "400", "malformed", "stall" };
+enum fault { F_NONE, F_DROP, F_500, F_503, F_429, F_400, F_MALFORMED, F_STALL, F_ENDLESS, F_NUL, F_COUNT };
+static const char *const fault_names[] = { "none", "drop", "500", "503", "429", "400", "malformed", "stall",
+					   "endless", "nul" };
 
 struct knob {
 	double rate;
@@ -75,6 +79,8 @@ struct job {
 	int stream;
 	int include_usage;
 	int stalled;
+	int endless; /* stalled, and the answer keeps coming */
+	int nul;
 	int active;
 	char *model;
 	char *answer;
@@ -577,6 +583,14 @@ static void write_answer(struct job *j, int64_t now)
 	out_headers(c, 200, sse ? "text/event-stream" : "application/x-ndjson", -1, NULL);
 	if (sse)
 		put_line(c, openai_chunk(j, "", 0, NULL), "data: ", "\n\n");
+	if (j->nul) { /* cJSON cannot write it: by hand */
+		const char *line = sse ? "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"abc\\u0000def\"},"
+					 "\"finish_reason\":null}]}\n\n"
+				       : j->api == API_CHAT ? "{\"message\":{\"role\":\"assistant\",\"content\":\"abc\\u0000def\"},"
+							      "\"done\":false}\n"
+				       : "{\"response\":\"abc\\u0000def\",\"done\":false}\n";
+		out_chunk(c, line, strlen(line));
+	}
 	for (size_t at = 0; at < len;) {
 		size_t end = next_piece(a, len, at);
 		if (sse)
@@ -605,6 +619,18 @@ static void write_answer(struct job *j, int64_t now)
 		put_line(c, o, "", "\n");
 	}
 	buf_puts(&c->out, "0\r\n\r\n");
+}
+
+/* More of an endless answer, once what was written has gone out. */
+static void write_more(struct job *j)
+{
+	static const char piece[] = "and so on, and so on, and so on, ";
+	for (int i = 0; i < 512; i++) {
+		if (j->api == API_OPENAI)
+			put_line(j->c, openai_chunk(j, piece, sizeof piece - 1, NULL), "data: ", "\n\n");
+		else
+			put_line(j->c, ollama_chunk(j, piece, sizeof piece - 1), "", "\n");
+	}
 }
 
 /* Scheduling -------------------------------------------------------------- */
@@ -877,7 +903,9 @@ static void generation(struct conn *c, const struct request *rq, enum api api, c
 	j->api = api;
 	j->model = xstrdup(model);
 	j->arrived = now;
-	j->stalled = f == F_STALL;
+	j->stalled = f == F_STALL || f == F_ENDLESS;
+	j->endless = f == F_ENDLESS;
+	j->nul = f == F_NUL;
 	int stream = api != API_OPENAI; /* Ollama streams unless told not to; OpenAI the other way */
 	json_get_bool(req, "stream", &stream);
 	j->stream = stream;
@@ -1044,7 +1072,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: stub-llm [--port N] [--port-file F] [--latency-ms N] [--slots N] [--switch-ms N]\n"
 			"  [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R] [--retry-after S]\n"
-			"  [--fail-400 R] [--stall R] [--malformed R] [--drop R] [--seed N] [--replay-dir DIR]\n"
+			"  [--fail-400 R] [--stall R] [--malformed R] [--drop R] [--endless R] [--nul R] [--seed N]\n"
+			"  [--replay-dir DIR]\n"
 			"  [--answers FILE] [--stats-file F] [--verbose]\n");
 	return 2;
 }
@@ -1076,7 +1105,7 @@ int main(int argc, char **argv)
 			enum fault f;
 		} const knobs[] = { { "--drop", F_DROP }, { "--fail-500", F_500 }, { "--fail-503", F_503 },
 				    { "--fail-429", F_429 }, { "--fail-400", F_400 }, { "--malformed", F_MALFORMED },
-				    { "--stall", F_STALL } };
+				    { "--stall", F_STALL }, { "--endless", F_ENDLESS }, { "--nul", F_NUL } };
 		int done = 0;
 		for (size_t k = 0; k < ARRAY_LEN(knobs); k++)
 			if (!strcmp(a, knobs[k].name)) {
@@ -1176,6 +1205,8 @@ int main(int argc, char **argv)
 				conn_close(i);
 				continue;
 			}
+			if (c->job && c->job->endless && c->job->active && !c->out.len)
+				write_more(c->job);
 			i++;
 		}
 		size_t n = 0;
