@@ -117,6 +117,11 @@ void http_server_key(enum llm_mode backend, const struct wf_actor *a, char *out,
 	free(error);
 }
 
+char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **error)
+{
+	return base_url(backend, a, error);
+}
+
 /* The load options of this call, made equal to the first call's for the model. */
 static void pin_options(struct http *h, const char *origin, const char *model, cJSON *req)
 {
@@ -369,6 +374,8 @@ static void describe_status(struct xfer *x, struct result *res)
 	}
 	if (c == FC_RATE_LIMIT || c == FC_SERVER)
 		res->retry_after_ms = x->retry_after_ms;
+	/* 5xx: the server cannot serve now (409 and a 408 are about the request). */
+	res->server_down = s >= 500 && s <= 599;
 	free(msg);
 }
 
@@ -402,6 +409,9 @@ static void describe_curl_error(struct xfer *x, CURLcode code, struct result *re
 		result_fail(res, FC_CONNECTION, "the connection to %s failed: %s", x->shown, why);
 		break;
 	}
+	/* Unreachable, refused, reset, nothing answered: the server's failure, not
+	 * the request's (a timeout after connecting is the request's). */
+	res->server_down = res->fail == FC_CONNECTION && code != CURLE_WRITE_ERROR && code != CURLE_ABORTED_BY_CALLBACK;
 }
 
 /* Fills the task's result from a finished transfer. */

@@ -23,6 +23,11 @@ struct executor *http_backend_new(enum llm_mode backend, const struct engine_opt
  * OLLAMA_HOST (ollama) or OPENAI_BASE_URL (openai). */
 void http_server_key(enum llm_mode backend, const struct wf_actor *a, char *out, size_t size);
 
+/* The URL actor a's calls go to under backend: Ollama's base URL, or the
+ * OpenAI-compatible chat completions endpoint; NULL with *error (caller frees)
+ * saying why there is none (unset, not an http:// or https:// address). */
+char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **error);
+
 /* libcurl's process-wide set-up and tear-down; main() calls them once. */
 int http_global_init(void);
 void http_global_cleanup(void);
