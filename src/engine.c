@@ -905,6 +905,8 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 				break;
 			/* What is pending waits for its time, or for a server that
 			 * is down (its next probe). */
+			for (size_t i = 0; i < e.nservers; i++)
+				e.servers[i].probe_id = 0; /* nothing is in flight */
 			char due[32];
 			char *down = actors_of(&e, -1);
 			iso_now(now);

@@ -80,6 +80,16 @@ struct http_ex {
 
 static struct http *shared;
 
+/* Like Go's clients (Ollama's own), never send a local server's requests to
+ * an http_proxy; NO_PROXY still adds to the list. Caller frees. */
+static char *no_proxy_list(void)
+{
+	const char *np = getenv("NO_PROXY");
+	if (!np || !*np)
+		np = getenv("no_proxy");
+	return xasprintf("localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
+}
+
 static const char *backend_name(enum llm_mode b)
 {
 	return b == LLM_OPENAI ? "openai" : "ollama";
@@ -640,12 +650,7 @@ struct executor *http_backend_new(enum llm_mode backend, const struct engine_opt
 			abort();
 		}
 		shared = xcalloc(1, sizeof *shared);
-		/* Like Go's clients (Ollama's own), never send a local server's
-		 * requests to an http_proxy; NO_PROXY still adds to the list. */
-		const char *np = getenv("NO_PROXY");
-		if (!np || !*np)
-			np = getenv("no_proxy");
-		shared->no_proxy = xasprintf("localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
+		shared->no_proxy = no_proxy_list();
 		shared->multi = curl_multi_init();
 		if (!shared->multi) {
 			fprintf(stderr, "waverunner: libcurl could not be initialised\n");
@@ -788,6 +793,9 @@ int http_request(struct http_client *c, const struct http_req *req, struct http_
 #endif
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, blocking_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	char *no_proxy = req->model_server ? no_proxy_list() : NULL;
+	if (no_proxy)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy);
 	if (headers)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	if (!strcmp(req->method, "POST")) {
@@ -837,6 +845,9 @@ int http_request(struct http_client *c, const struct http_req *req, struct http_
 	/* The handle outlives this call; it must not keep pointers into our stack. */
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	if (no_proxy)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, NULL);
+	free(no_proxy);
 	http_client_free(own);
 	return rc;
 }

@@ -43,6 +43,7 @@ struct http_req {
 	int64_t timeout_ms;          /* the whole request; > 0 */
 	int64_t connect_timeout_ms;  /* 0: 10 s (bounded by timeout_ms) */
 	size_t max_body;             /* 0: 8 MiB */
+	int model_server;            /* a model server: local addresses never go through a proxy */
 };
 
 struct http_resp {

@@ -143,7 +143,7 @@ static void check_server(struct check *c, const struct server *s)
 		auth = xasprintf("Authorization: Bearer %s", key);
 	const char *headers[] = { "Accept: application/json", auth, NULL };
 	struct http_req req = { .method = "GET", .url = s->list_url, .headers = headers, .timeout_ms = 10000,
-				.connect_timeout_ms = 5000 };
+				.connect_timeout_ms = 5000, .model_server = 1 };
 	struct http_resp resp;
 	char *error = NULL;
 	char *shown = llmreply_url_shown(s->list_url);
@@ -172,8 +172,9 @@ static void check_server(struct check *c, const struct server *s)
 					continue;
 				if (s->backend == LLM_OPENAI && n == 1) {
 					/* llama.cpp's server serves its one model whatever the name asked for. */
+					const char *only = json_str(cJSON_GetArrayItem(list, 0), "id");
 					warn("actor '%s': model '%s' is not the one %s lists (%s); it serves that one", s->actors[i],
-					     s->models[i], shown, json_str(cJSON_GetArrayItem(list, 0), "id"));
+					     s->models[i], shown, only ? only : "?");
 					continue;
 				}
 				problem(c, "actor '%s': unknown model '%s': not among the %d models of %s (%s)%s%s",
@@ -201,10 +202,13 @@ int preflight_check(struct db *db, const struct engine_opts *o)
 	struct check c = { .problems = BUF_INIT };
 	for (size_t w = 0; w < n; w++) {
 		const struct workflow *wf;
-		if (defs_get(&defs, db, ids[w], &wf)) {
-			err_clear(); /* the engine fails its interactions, saying why */
+		if ((rc = defs_get(&defs, db, ids[w], &wf)) == E_INPUT) {
+			err_clear(); /* gone: the engine fails its interactions, saying why */
+			rc = E_OK;
 			continue;
 		}
+		if (rc)
+			break;
 		for (size_t i = 0; i < wf->nactors; i++) {
 			const struct wf_actor *a = &wf->actors[i];
 			if (strcmp(a->type, "ai_model"))
@@ -214,9 +218,9 @@ int preflight_check(struct db *db, const struct engine_opts *o)
 				add_actor(&c, a, b);
 		}
 	}
-	for (size_t i = 0; i < c.nservers; i++)
+	for (size_t i = 0; !rc && i < c.nservers; i++)
 		check_server(&c, &c.servers[i]);
-	if (c.nproblems)
+	if (!rc && c.nproblems)
 		rc = err_set(E_INPUT, "nothing was run: the model servers' configuration has %zu mistake%s:%s",
 			     c.nproblems, c.nproblems == 1 ? "" : "s", buf_str(&c.problems));
 	for (size_t i = 0; i < c.nservers; i++) {
