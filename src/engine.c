@@ -57,6 +57,7 @@
 
 #define WINDOW 256 /* ready interactions looked at per round */
 #define FREE_FAILURES 5 /* server failures of one request that spend no attempt */
+#define PROBE_CAP_MS 15000 /* the longest wait between probes of a down server */
 
 static volatile sig_atomic_t interrupts;
 
@@ -487,8 +488,9 @@ static int note_server(struct engine *e, struct task *t)
 		if (now >= end) {
 			s->gave_up = 1;
 		} else {
-			int64_t at = now + retry_delay_ms(++s->probes, e->policy.base_ms, e->policy.cap_ms,
-							   t->res.retry_after_ms, &e->policy.rng);
+			int64_t cap = e->policy.cap_ms < PROBE_CAP_MS ? e->policy.cap_ms : PROBE_CAP_MS;
+			int64_t at = now + retry_delay_ms(++s->probes, e->policy.base_ms, cap, t->res.retry_after_ms,
+							   &e->policy.rng);
 			s->next_probe = at < end ? at : end; /* the last probe at the end of the patience */
 		}
 	}
