@@ -34,13 +34,14 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "order", required_argument, NULL, 'o' },    { "max-answer", required_argument, NULL, 'A' },
 		{ "grace", required_argument, NULL, 'g' },     { "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, 'x' },
+		{ "patience", required_argument, NULL, 'T' },  { "retry-failed", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct engine_opts o;
 	engine_opts_default(&o);
 	int quiet = 0, strict = 0, rc = E_OK, c;
 	long max = 0;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:qP:L:o:A:", opts, &rc)) > 0 && !rc) {
+	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:qP:L:o:A:T:F", opts, &rc)) > 0 && !rc) {
 		int64_t ms;
 		switch (c) {
 		case 'w': rc = cmd_parse_id(ctx, "--workflow", optarg, &o.scope.workflow_id); break;
@@ -75,6 +76,12 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 			if (parse_size(optarg, &o.max_answer) < 0)
 				rc = cmd_usage_error(ctx, "--max-answer needs a size such as 16M, not '%s'", optarg);
 			break;
+		case 'T':
+			if (parse_duration_ms(optarg, &ms) < 0)
+				rc = cmd_usage_error(ctx, "--patience needs a duration such as 10m, not '%s'", optarg);
+			o.patience_ms = ms;
+			break;
+		case 'F': o.retry_failed = 1; break;
 		case 'q': quiet = 1; break;
 		case 'x': strict = 1; break;
 		}
@@ -91,7 +98,8 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	struct engine_stats st;
 	rc = engine_run(ctx->db, &o, &st);
-	if (rc && rc != E_INTERRUPT)
+	/* E_REMOTE: a server given up on; the summary still says what was done. */
+	if (rc && rc != E_INTERRUPT && rc != E_REMOTE)
 		return rc;
 	struct run_counts rc_counts;
 	int rc2 = db_report_run_counts(ctx->db, &o.scope, &rc_counts);
@@ -112,6 +120,8 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddNumberToObject(j, "created", (double)st.adv.created);
 		cJSON_AddNumberToObject(j, "leases_recovered", (double)st.recovered);
 		cJSON_AddNumberToObject(j, "discarded", (double)st.discarded);
+		cJSON_AddNumberToObject(j, "resumed", (double)st.resumed);
+		cJSON_AddNumberToObject(j, "released", (double)st.released);
 		cJSON_AddNumberToObject(j, "elapsed_ms", (double)st.elapsed_ms);
 		struct rusage ru;
 		if (getrusage(RUSAGE_SELF, &ru) == 0)
@@ -124,6 +134,9 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddNumberToObject(j, "retry_waiting", (double)rc_counts.retry_waiting);
 		json_emit(j);
 	} else {
+		if (st.resumed)
+			printf("resumed %ld failed interaction%s in place (--retry-failed)\n", st.resumed,
+			       st.resumed == 1 ? "" : "s");
 		if (st.recovered)
 			printf("took back %ld interaction%s from a process that had stopped\n", st.recovered,
 			       st.recovered == 1 ? "" : "s");
@@ -139,6 +152,9 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		if (st.discarded)
 			printf("discarded %ld attempt%s that ended after another process had taken its lease\n",
 			       st.discarded, st.discarded == 1 ? "" : "s");
+		if (st.released)
+			printf("gave back %ld interaction%s whose model server failed, no attempt spent\n", st.released,
+			       st.released == 1 ? "" : "s");
 		if (st.interrupted)
 			printf("interrupted: what was not finished is pending; run again to go on\n");
 	}
@@ -154,7 +170,8 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "run [--workflow ID | --run ID] [--max-interactions N] [--llm MODE] [--replay-dir DIR] "
 		 "[--parallel N] [--per-model N] [--per-server N] [--loaded-models N] [--order model|fifo] "
-		 "[--scripts N] [--max-answer SIZE] [--grace DURATION] [--quiet] [--strict]",
+		 "[--scripts N] [--max-answer SIZE] [--grace DURATION] [--patience DURATION] [--retry-failed] "
+		 "[--quiet] [--strict]",
 	.summary = "execute ready interactions until nothing is ready, then print a summary",
 	.options = "  -w, --workflow ID         only runs of this workflow\n"
 		   "  -r, --run ID              only this run\n"
@@ -178,6 +195,11 @@ const struct cmd_entry cmd_run_entry = {
 		   "  -A, --max-answer SIZE     the largest answer a model may give (default 16M); a larger\n"
 		   "                            one fails its step as answer_too_large, not retried\n"
 		   "  -g, --grace DURATION      after Ctrl-C, how long work in flight may finish (default 5s)\n"
+		   "  -T, --patience DURATION   how long a model server that is down is waited for, probing\n"
+		   "                            it, before run gives up on it and exits 5 (default 10m)\n"
+		   "  -F, --retry-failed        first put interactions that failed for a transient reason\n"
+		   "                            (connection, timeout, rate_limit, server_error, lease_expired)\n"
+		   "                            back to pending in place, with fresh attempts\n"
 		   "  -q, --quiet               no progress line on a terminal\n"
 		   "      --strict              exit 1 when a run failed (for scripts and CI)\n",
 	.run = cmd_run,

@@ -18,7 +18,20 @@
  * not start before they ended anyway. The free place goes to the model with the
  * most ready work (then the oldest). Ready rows of models that are not active
  * are read last (db_ready's later_actors), so a window full of them never hides
- * the work of the active model. --order fifo turns all this off, to compare. */
+ * the work of the active model. --order fifo turns all this off, to compare.
+ *
+ * Outages. A model call that fails because of its server (unreachable,
+ * refused, reset, HTTP 5xx: result.server_down) is not the posting's fault:
+ * its interaction is released, pending again without spending an attempt, and
+ * the server is marked down. No work is sent to a down server but one probe
+ * at a time, the next of its requests, with exponential backoff; when a
+ * request to it gets an answer, it is up again. If it has failed for the
+ * patience (--patience) since it last answered, run gives up on it: its
+ * interactions stay pending, the rest of the work goes on, and run ends with
+ * E_REMOTE naming it. An interaction whose request met a server failure
+ * FREE_FAILURES times while its server was taken to be up is counted as
+ * failing itself (it spends attempts), so that a request that breaks a
+ * server cannot keep it busy forever. */
 #include "engine.h"
 
 #include <errno.h>
@@ -31,17 +44,21 @@
 
 #include "builtin.h"
 #include "db.h"
+#include "db-outage.h"
 #include "defs.h"
 #include "err.h"
 #include "exec.h"
 #include "fetch.h"
 #include "http.h"
 #include "json.h"
+#include "preflight.h"
 #include "replay.h"
 #include "script.h"
 #include "util.h"
 
 #define WINDOW 256 /* ready interactions looked at per round */
+#define FREE_FAILURES 5 /* server failures of one request that spend no attempt */
+#define PROBE_CAP_MS 15000 /* the longest wait between probes of a down server */
 
 /* Leases. Work that takes time is claimed under a lease of LEASE_MS; while it
  * is in flight the engine renews every lease it holds once less than
@@ -86,6 +103,23 @@ struct server_load {
 	char *key;
 	int running;
 	int nactive;
+	/* Outages (see the top). */
+	int down;                 /* only a probe is sent */
+	int gave_up;              /* down for the patience: nothing more is sent */
+	int probes;               /* failed probes since it went down */
+	long probe_id;            /* the interaction sent (or about to be) as the probe; 0: none */
+	long last_probe;          /* probes go round the waiting interactions */
+	int wrapped;              /* a waiting interaction was passed over as probed before */
+	long waiting;             /* its ready interactions held back in the last round */
+	int64_t failing_since;    /* when it first failed since it last answered (monotonic); 0: it answers */
+	int64_t next_probe;       /* monotonic */
+	char why[512];            /* its last failure */
+};
+
+/* Server failures of one interaction's requests while its server was up. */
+struct freed {
+	long id;
+	int n;
 };
 
 /* Where an actor's model calls go (computed once per actor). */
@@ -115,6 +149,8 @@ struct engine {
 	size_t nservers;
 	struct actor_route *routes;
 	size_t nroutes;
+	struct freed *freed;
+	size_t nfreed;
 	int64_t last_progress;
 	long crash_after; /* WAVERUNNER_TEST_CRASH_AFTER: SIGKILL after this many (tests) */
 	int64_t lease_ms; /* LEASE_MS, or WAVERUNNER_TEST_LEASE_MS */
@@ -365,8 +401,6 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
  * another model, as a JSON array for db_ready (NULL when none). */
 static char *later_actors(struct engine *e)
 {
-	if (e->o->fifo)
-		return NULL;
 	struct buf b = BUF_INIT;
 	for (size_t w = 0; w < e->defs.n; w++) {
 		const struct workflow *wf = e->defs.wfs[w];
@@ -381,7 +415,9 @@ static char *later_actors(struct engine *e)
 			const struct model_load *m = find_model(e, key);
 			free(key);
 			size_t s = server_index(e, r->server);
-			if ((m && m->active) || e->servers[s].nactive < e->o->loaded_models)
+			/* A down server's work comes after all else, in either order. */
+			if (!e->servers[s].down &&
+			    (e->o->fifo || (m && m->active) || e->servers[s].nactive < e->o->loaded_models))
 				continue;
 			buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
 		}
@@ -390,6 +426,148 @@ static char *later_actors(struct engine *e)
 		return NULL;
 	buf_putc(&b, ']');
 	return buf_detach(&b);
+}
+
+static struct server_load *server_of(struct engine *e, const struct task *t)
+{
+	return t->actor && is_model_call(t) && t->server[0] ? &e->servers[server_index(e, t->server)] : NULL;
+}
+
+/* The actors whose calls go to server (an index), or to any down server when
+ * server < 0, as a JSON array (NULL when none). */
+static char *actors_of(struct engine *e, long server)
+{
+	struct buf b = BUF_INIT;
+	for (size_t w = 0; w < e->defs.n; w++) {
+		const struct workflow *wf = e->defs.wfs[w];
+		for (size_t i = 0; i < wf->nactors; i++) {
+			const struct wf_actor *a = &wf->actors[i];
+			if (strcmp(a->type, "ai_model"))
+				continue;
+			const struct actor_route *r = route_of(e, a);
+			if (r->backend == LLM_REPLAY || !r->server[0])
+				continue;
+			size_t s = server_index(e, r->server);
+			if (server < 0 ? e->servers[s].down : (size_t)server == s)
+				buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
+		}
+	}
+	if (!b.len)
+		return NULL;
+	buf_putc(&b, ']');
+	return buf_detach(&b);
+}
+
+/* Whether t may be sent now: always to a server that is up; to a down one
+ * only as its probe, when that is due. Probes go round the waiting
+ * interactions (ids above the last probe's first), so that one request that
+ * fails by itself does not keep a server taken for down. */
+static int may_send(struct engine *e, struct task *t)
+{
+	struct server_load *s = server_of(e, t);
+	if (!s || !s->down)
+		return 1;
+	s->waiting++;
+	if (s->gave_up || s->probe_id || mono_ms() < s->next_probe)
+		return 0;
+	if (t->r.id <= s->last_probe) {
+		s->wrapped = 1;
+		return 0;
+	}
+	s->probe_id = t->r.id;
+	return 1;
+}
+
+/* Frees a task that was not claimed after all (it stays pending). */
+static void unclaimed(struct engine *e, struct task *t)
+{
+	struct server_load *s = t->actor ? server_of(e, t) : NULL;
+	if (s && s->probe_id == t->r.id)
+		s->probe_id = 0;
+	task_free(t);
+}
+
+static int *freed_count(struct engine *e, long id)
+{
+	for (size_t i = 0; i < e->nfreed; i++)
+		if (e->freed[i].id == id)
+			return &e->freed[i].n;
+	e->freed = xreallocarray(e->freed, e->nfreed + 1, sizeof *e->freed);
+	e->freed[e->nfreed] = (struct freed){ id, 0 };
+	return &e->freed[e->nfreed++].n;
+}
+
+/* A model call ended: its server answered (it is up), or failed (see the top).
+ * Returns 1 when the interaction is to be released, spending no attempt. */
+static int note_server(struct engine *e, struct task *t)
+{
+	struct server_load *s = server_of(e, t);
+	if (!s)
+		return 0;
+	int probe = s->probe_id == t->r.id;
+	if (probe)
+		s->probe_id = 0;
+	if (t->res.ok || !t->res.server_down) {
+		s->down = s->gave_up = s->probes = 0;
+		s->failing_since = 0;
+		return 0;
+	}
+	int64_t now = mono_ms();
+	snprintf(s->why, sizeof s->why, "%s", t->res.error ? t->res.error : "failed");
+	if (!s->down || probe) {
+		if (!s->down)
+			s->failing_since = now;
+		s->down = 1;
+		int64_t end = s->failing_since + e->o->patience_ms;
+		if (now >= end) {
+			s->gave_up = 1;
+		} else {
+			int64_t cap = e->policy.cap_ms < PROBE_CAP_MS ? e->policy.cap_ms : PROBE_CAP_MS;
+			int64_t at = now + retry_delay_ms(++s->probes, e->policy.base_ms, cap, t->res.retry_after_ms,
+							   &e->policy.rng);
+			s->next_probe = at < end ? at : end; /* the last probe at the end of the patience */
+		}
+	}
+	return probe || ++*freed_count(e, t->r.id) <= FREE_FAILURES;
+}
+
+/* The monotonic time of the next probe a down server with waiting work is
+ * due for, or -1 when none. */
+static int64_t next_probe_at(const struct engine *e)
+{
+	int64_t first = -1;
+	for (size_t i = 0; i < e->nservers; i++) {
+		const struct server_load *s = &e->servers[i];
+		if (s->down && !s->gave_up && s->waiting && !s->probe_id && (first < 0 || s->next_probe < first))
+			first = s->next_probe;
+	}
+	return first;
+}
+
+/* After the work ended: E_REMOTE naming each server given up on that has
+ * interactions waiting for it. */
+static int report_given_up(struct engine *e)
+{
+	struct buf b = BUF_INIT;
+	int rc = E_OK;
+	for (size_t i = 0; !rc && i < e->nservers; i++) {
+		const struct server_load *s = &e->servers[i];
+		if (!s->gave_up)
+			continue;
+		char *actors = actors_of(e, (long)i);
+		long waiting = 0;
+		rc = db_count_pending_of(e->db, &e->o->scope, actors, &waiting);
+		free(actors);
+		if (!rc && waiting)
+			buf_printf(&b, "%sthe model server %s did not answer for %.1f s (%s): %ld interaction%s wait%s for it, "
+				       "pending with no attempt spent; run again once it is back",
+				   b.len ? "; " : "", s->key, (double)e->o->patience_ms / 1000.0, s->why, waiting,
+				   waiting == 1 ? "" : "s", waiting == 1 ? "s" : "");
+	}
+	if (!rc && b.len)
+		rc = err_set(E_REMOTE, "%s", buf_str(&b));
+	buf_release(&b);
+	return rc;
 }
 
 static int limit_reached(const struct engine *e)
@@ -479,27 +657,42 @@ static int finish(struct engine *e, struct task *t)
 	return advance_finish(e->db, t, &f, &e->policy, &e->st->adv);
 }
 
-/* Gives t's claim back without counting the attempt (interrupted). */
-static int release(struct engine *e, struct task *t)
+/* Gives t's claim back without counting the attempt: interrupted (data
+ * NULL), or its model server failed (data: the event's JSON). */
+static int release(struct engine *e, struct task *t, const char *data)
 {
 	struct fence f = fence_of(e, t);
 	int held;
 	int rc = check_fence(e, t, &f, "released", &held);
 	if (rc || !held)
 		return rc;
-	return db_interaction_release(e->db, t->r.id, &f);
+	if (data)
+		e->st->released++;
+	return db_interaction_release(e->db, t->r.id, &f, data);
+}
+
+/* The interaction_released event of a task whose model server failed. */
+static char *server_down_event(const struct task *t)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "reason", "server_down");
+	cJSON_AddStringToObject(d, "failure_class", fail_class_name(t->res.fail));
+	cJSON_AddStringToObject(d, "error", t->res.error ? t->res.error : "");
+	char *data = json_print(d);
+	cJSON_Delete(d);
+	return data;
 }
 
 /* What the counters said when a transaction began: one that rolls back
  * takes back what it counted, so the counts are of committed work only. */
 struct counts {
 	struct advance_stats adv;
-	long finished, started;
+	long finished, started, released;
 };
 
 static struct counts counts_save(const struct engine *e)
 {
-	return (struct counts){ e->st->adv, e->st->finished, e->started };
+	return (struct counts){ e->st->adv, e->st->finished, e->started, e->st->released };
 }
 
 static void counts_restore(struct engine *e, const struct counts *c)
@@ -507,6 +700,7 @@ static void counts_restore(struct engine *e, const struct counts *c)
 	e->st->adv = c->adv;
 	e->st->finished = c->finished;
 	e->started = c->started;
+	e->st->released = c->released;
 }
 
 /* Claims t if a limit allows it now, and appends it to the list to start
@@ -514,7 +708,7 @@ static void counts_restore(struct engine *e, const struct counts *c)
 static int claim(struct engine *e, struct task *t, struct executor *ex, struct task ***tail, int *progressed)
 {
 	if (!has_capacity(e, t)) {
-		task_free(t);
+		unclaimed(e, t);
 		return E_OK;
 	}
 	char lease[32];
@@ -524,11 +718,14 @@ static int claim(struct engine *e, struct task *t, struct executor *ex, struct t
 	if (!rc && claimed)
 		rc = db_ready_load(e->db, &t->r);
 	if (rc || !claimed) {
-		task_free(t);
+		unclaimed(e, t);
 		return rc;
 	}
 	if (!e->renew_at) /* later claims expire later: the first one says when to renew */
 		e->renew_at = mono_ms() + e->lease_ms - RENEW_MARGIN(e->lease_ms);
+	struct server_load *s = server_of(e, t);
+	if (s && s->down)
+		s->last_probe = t->r.id;
 	t->claimed = 1;
 	t->priv = ex;
 	account(e, t, +1);
@@ -557,6 +754,8 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 	iso_now(now);
 	char *later = later_actors(e);
 	struct counts before = counts_save(e);
+	for (size_t i = 0; i < e->nservers; i++)
+		e->servers[i].waiting = e->servers[i].wrapped = 0;
 	int rc = db_begin(e->db);
 	if (!rc)
 		rc = db_ready(e->db, &e->o->scope, now, later, WINDOW, ready, &n);
@@ -577,6 +776,10 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 			continue;
 		}
 		struct executor *ex = executor_for(e, t);
+		if (!ex->finishes_inline && !may_send(e, t)) {
+			task_free(t);
+			continue;
+		}
 		if (ex->finishes_inline) {
 			if (quick) {
 				task_free(t);
@@ -607,11 +810,15 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 		struct executor *ex = t->priv;
 		t->priv = NULL;
 		if (rc || limit_reached(e) || !model_load(e, t)->active)
-			task_free(t);
+			unclaimed(e, t);
 		else
 			rc = claim(e, t, ex, &tail, progressed);
 	}
 	free(cands);
+	/* A down server whose waiting work was all probed before starts over. */
+	for (size_t i = 0; i < e->nservers; i++)
+		if (e->servers[i].wrapped && !e->servers[i].probe_id)
+			e->servers[i].last_probe = 0;
 	for (size_t i = 0; i < n; i++)
 		db_ready_release(&ready[i]);
 	free(ready);
@@ -627,7 +834,7 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 		t->next = NULL;
 		if (rc) { /* the claims were rolled back */
 			account(e, t, -1);
-			task_free(t);
+			unclaimed(e, t);
 			continue;
 		}
 		struct executor *ex = t->priv;
@@ -654,8 +861,17 @@ static int finish_batch(struct engine *e, struct task *done, int release_all)
 		return E_OK;
 	struct counts before = counts_save(e);
 	int rc = db_begin(e->db);
-	for (struct task *t = done; !rc && t; t = t->next)
-		rc = release_all ? release(e, t) : finish(e, t);
+	for (struct task *t = done; !rc && t; t = t->next) {
+		if (release_all) {
+			rc = release(e, t, NULL);
+		} else if (note_server(e, t)) {
+			char *data = server_down_event(t);
+			rc = release(e, t, data);
+			free(data);
+		} else {
+			rc = finish(e, t);
+		}
+	}
 	if (!rc)
 		rc = db_commit(e->db);
 	else
@@ -741,6 +957,26 @@ static void wait_for_work(struct engine *e, int timeout_ms)
 		usleep(1000);
 }
 
+/* --retry-failed: the interactions that failed for a class that may succeed
+ * later go back to pending, in place, with a fresh attempt budget. */
+static int retry_failed(struct db *db, const struct scope *scope, long *count)
+{
+	struct buf classes = BUF_INIT;
+	for (int c = FC_NONE + 1; c <= FC_INTERNAL; c++)
+		if (fail_class_retryable((enum fail_class)c))
+			buf_printf(&classes, "%s\"%s\"", classes.len ? "," : "[", fail_class_name((enum fail_class)c));
+	buf_putc(&classes, ']');
+	int rc = db_begin(db);
+	if (!rc)
+		rc = db_retry_failed(db, scope, buf_str(&classes), count);
+	if (!rc)
+		rc = db_commit(db);
+	else
+		db_rollback(db);
+	buf_release(&classes);
+	return rc;
+}
+
 int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *st)
 {
 	struct engine e = { .db = db, .o = o, .st = st };
@@ -755,6 +991,12 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	if (env_long("WAVERUNNER_TEST_LEASE_MS", 1, LONG_MAX, &lease_ms))
 		return E_USAGE;
 	e.lease_ms = lease_ms;
+	/* Configuration mistakes stop the run before anything is claimed. */
+	int rc = preflight_check(db, o);
+	if (!rc && o->retry_failed)
+		rc = retry_failed(db, &o->scope, &st->resumed);
+	if (rc)
+		return rc;
 	e.builtin = remember(&e, builtin_executor_new());
 	e.replay = remember(&e, replay_executor_new(o->replay_dir));
 	if (o->model_executor)
@@ -771,7 +1013,7 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	int64_t t0 = mono_ms();
 	char now[32];
 	iso_now(now);
-	int rc = db_begin(db);
+	rc = db_begin(db);
 	if (!rc)
 		rc = db_recover_leases(db, now, owner_alive, &st->recovered);
 	if (!rc)
@@ -816,19 +1058,25 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 				continue;
 			if (stopping || limit_reached(&e))
 				break;
+			/* What is pending waits for its time, or for a server that
+			 * is down (its next probe). */
+			for (size_t i = 0; i < e.nservers; i++)
+				e.servers[i].probe_id = 0; /* nothing is in flight */
 			char due[32];
-			if ((rc = db_next_due(db, &o->scope, due)))
-				break;
-			if (!due[0])
-				break; /* nothing pending in scope: done */
-			/* Only retries waiting for their time: sleep until the first is due. */
+			char *down = actors_of(&e, -1);
 			iso_now(now);
-			int64_t wait = strcmp(due, now) <= 0 ? 0 : 50;
-			while (wait && !interrupts) {
-				usleep(50000);
+			rc = db_next_due_except(db, &o->scope, down, now, due);
+			free(down);
+			if (rc)
+				break;
+			int64_t probe = next_probe_at(&e);
+			if (!due[0] && probe < 0)
+				break; /* nothing pending in scope, or only for servers given up on: done */
+			while (!interrupts) {
 				iso_now(now);
-				if (strcmp(due, now) <= 0)
+				if ((due[0] && strcmp(due, now) <= 0) || (probe >= 0 && mono_ms() >= probe))
 					break;
+				usleep(probe >= 0 && probe - mono_ms() < 50 ? 5000 : 50000);
 				progress(&e, 0);
 			}
 			continue;
@@ -866,6 +1114,8 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 		if (!rc)
 			rc = early;
 	}
+	if (!rc && !interrupts)
+		rc = report_given_up(&e);
 	st->elapsed_ms = mono_ms() - t0;
 	st->interrupted = interrupts > 0;
 	progress(&e, 1);
@@ -881,6 +1131,7 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	free(e.models);
 	free(e.servers);
 	free(e.routes);
+	free(e.freed);
 	defs_release(&e.defs);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -27,6 +27,8 @@ struct engine_opts {
 	int64_t retry_base_ms;
 	int64_t retry_cap_ms;
 	int64_t grace_ms;         /* after a first Ctrl-C, how long work in flight may finish */
+	int64_t patience_ms;      /* how long a model server may fail before run gives up on it */
+	int retry_failed;         /* --retry-failed: transiently failed interactions go back to pending */
 	int progress;             /* print progress on stderr */
 	size_t max_answer;        /* the cap on a model's answer in bytes; 0: the default (llmreply.h) */
 	/* When set, every model call goes to this executor instead of a backend
@@ -37,7 +39,7 @@ struct engine_opts {
 /* Defaults: all of them, 8 in flight, 1 per model, no limit per server of its
  * own, one model per server at a time, loaded model first, 4 scripts, retries
  * from 1 s up to 60 s (engine_opts_env: WAVERUNNER_RETRY_BASE_MS, _CAP_MS), 5 s of
- * grace. */
+ * grace, 10 minutes of patience with a server that is down. */
 void engine_opts_default(struct engine_opts *o);
 /* Reads WAVERUNNER_RETRY_BASE_MS and WAVERUNNER_RETRY_CAP_MS into o; E_USAGE,
  * naming the variable, when one is set but not a whole number in range. */
@@ -48,12 +50,17 @@ struct engine_stats {
 	long finished;            /* interactions that ended (completed, failed or retried) */
 	long recovered;           /* leases taken back from a process that died */
 	long discarded;           /* attempts that ended after another process took their lease */
+	long resumed;             /* failed interactions put back to pending (--retry-failed) */
+	long released;            /* interactions given back because their server failed */
 	int64_t elapsed_ms;
 	int interrupted;
 };
 
 /* Runs until nothing in scope is ready or due, the limit is reached, or the
- * user interrupts (E_INTERRUPT). E_DB on a database failure. */
+ * user interrupts (E_INTERRUPT). E_DB on a database failure; E_INPUT, before
+ * anything is claimed, when a model server's configuration is wrong (see
+ * preflight.h); E_REMOTE when a model server stayed down for the patience and
+ * interactions are left pending for it (the message names it). */
 int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *st);
 
 #endif

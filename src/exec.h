@@ -22,6 +22,7 @@ struct result {
 	char *error;             /* when !ok: why, in words */
 	int retryable;           /* for FC_STEP_FAILED: the step said it may succeed later */
 	int64_t retry_after_ms;  /* the server's Retry-After, 0 if none */
+	int server_down;         /* the server, not the request, failed: unreachable, refused, reset, 5xx */
 	/* What a model server reported. */
 	char *backend;
 	char *model;

@@ -82,6 +82,16 @@ struct http_ex {
 
 static struct http *shared;
 
+/* Like Go's clients (Ollama's own), never send a local server's requests to
+ * an http_proxy; NO_PROXY still adds to the list. Caller frees. */
+static char *no_proxy_list(void)
+{
+	const char *np = getenv("NO_PROXY");
+	if (!np || !*np)
+		np = getenv("no_proxy");
+	return xasprintf("localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
+}
+
 static const char *backend_name(enum llm_mode b)
 {
 	return b == LLM_OPENAI ? "openai" : "ollama";
@@ -116,6 +126,11 @@ char *http_server_key(enum llm_mode backend, const struct wf_actor *a)
 	free(url);
 	free(error);
 	return origin;
+}
+
+char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **error)
+{
+	return base_url(backend, a, error);
 }
 
 /* The load options of this call, made equal to the first call's for the model. */
@@ -370,6 +385,8 @@ static void describe_status(struct xfer *x, struct result *res)
 	}
 	if (c == FC_RATE_LIMIT || c == FC_SERVER)
 		res->retry_after_ms = x->retry_after_ms;
+	/* 5xx: the server cannot serve now (409 and a 408 are about the request). */
+	res->server_down = s >= 500 && s <= 599;
 	free(msg);
 }
 
@@ -403,6 +420,9 @@ static void describe_curl_error(struct xfer *x, CURLcode code, struct result *re
 		result_fail(res, FC_CONNECTION, "the connection to %s failed: %s", x->shown, why);
 		break;
 	}
+	/* Unreachable, refused, reset, nothing answered: the server's failure, not
+	 * the request's (a timeout after connecting is the request's). */
+	res->server_down = res->fail == FC_CONNECTION && code != CURLE_WRITE_ERROR && code != CURLE_ABORTED_BY_CALLBACK;
 }
 
 /* Fills the task's result from a finished transfer. */
@@ -635,12 +655,7 @@ struct executor *http_backend_new(enum llm_mode backend, const struct engine_opt
 			abort();
 		}
 		shared = xcalloc(1, sizeof *shared);
-		/* Like Go's clients (Ollama's own), never send a local server's
-		 * requests to an http_proxy; NO_PROXY still adds to the list. */
-		const char *np = getenv("NO_PROXY");
-		if (!np || !*np)
-			np = getenv("no_proxy");
-		shared->no_proxy = xasprintf("localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
+		shared->no_proxy = no_proxy_list();
 		shared->multi = curl_multi_init();
 		if (!shared->multi) {
 			fprintf(stderr, "waverunner: libcurl could not be initialised\n");
@@ -785,6 +800,9 @@ int http_request(struct http_client *c, const struct http_req *req, struct http_
 #endif
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, blocking_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	char *no_proxy = req->model_server ? no_proxy_list() : NULL;
+	if (no_proxy)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy);
 	if (headers)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	if (!strcmp(req->method, "POST")) {
@@ -834,6 +852,9 @@ int http_request(struct http_client *c, const struct http_req *req, struct http_
 	/* The handle outlives this call; it must not keep pointers into our stack. */
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	if (no_proxy)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, NULL);
+	free(no_proxy);
 	http_client_free(own);
 	return rc;
 }

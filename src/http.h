@@ -24,6 +24,11 @@ struct executor *http_backend_new(enum llm_mode backend, const struct engine_opt
  * frees. */
 char *http_server_key(enum llm_mode backend, const struct wf_actor *a);
 
+/* The URL actor a's calls go to under backend: Ollama's base URL, or the
+ * OpenAI-compatible chat completions endpoint; NULL with *error (caller frees)
+ * saying why there is none (unset, not an http:// or https:// address). */
+char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **error);
+
 /* libcurl's process-wide set-up and tear-down; main() calls them once. */
 int http_global_init(void);
 void http_global_cleanup(void);
@@ -39,6 +44,7 @@ struct http_req {
 	int64_t timeout_ms;          /* the whole request; > 0 */
 	int64_t connect_timeout_ms;  /* 0: 10 s (bounded by timeout_ms) */
 	size_t max_body;             /* 0: 8 MiB */
+	int model_server;            /* a model server: local addresses never go through a proxy */
 };
 
 struct http_resp {

@@ -26,7 +26,11 @@
  * one posting and conversation gets the Nth string, the last one repeats; "*"
  * matches any); then --replay-dir (fixtures keyed as waverunner keys them);
  * then a rule: a prompt containing "[PASS]" gets "[PASS]", "JSON array" a skill
- * list, "ihl_score" an IHL verdict, anything else a summary-shaped text. */
+ * list, "ihl_score" an IHL verdict, anything else a summary-shaped text.
+ *
+ * GET /api/tags (Ollama) and GET /v1/models (OpenAI-compatible) list the
+ * models of --models; without it the stub serves any model and lists the ones
+ * the tests and the benchmark use (LISTED). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +54,7 @@
 #define MAX_CONNS 1000
 #define MAX_HEADER 65536
 #define MAX_BODY (32u << 20)
+#define LISTED "qwen2.5:7b,mistral:latest,gemma2:latest"
 
 enum api { API_GENERATE, API_CHAT, API_OPENAI };
 enum fault { F_NONE, F_DROP, F_500, F_503, F_429, F_400, F_MALFORMED, F_STALL, F_ENDLESS, F_NUL, F_COUNT };
@@ -955,14 +960,26 @@ static void handle(struct conn *c, const struct request *rq, const char *body, s
 		respond(c, 200, "text/plain; charset=utf-8", "Ollama is running", NULL);
 	else if (get && !strcmp(path, "/api/version"))
 		respond(c, 200, "application/json", "{\"version\":\"0.0.0-stub\"}", NULL);
-	else if (get && !strcmp(path, "/api/tags")) {
+	else if (get && (!strcmp(path, "/api/tags") || !strcmp(path, "/v1/models"))) {
+		int openai = !strcmp(path, "/v1/models");
+		if (openai && opt.api_key) {
+			char *want = xasprintf("Bearer %s", opt.api_key);
+			int good = !strcmp(rq->auth, want);
+			free(want);
+			if (!good) {
+				respond_error(c, API_OPENAI, 401, "Invalid API Key", NULL);
+				return;
+			}
+		}
 		cJSON *j = cJSON_CreateObject();
-		cJSON *models = cJSON_AddArrayToObject(j, "models");
-		char *list = xstrdup(opt.models ? opt.models : ""), *save = NULL;
+		if (openai)
+			cJSON_AddStringToObject(j, "object", "list");
+		cJSON *models = cJSON_AddArrayToObject(j, openai ? "data" : "models");
+		char *list = xstrdup(opt.models ? opt.models : LISTED), *save = NULL;
 		for (char *m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
 			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", m);
-			cJSON_AddStringToObject(o, "model", m);
+			cJSON_AddStringToObject(o, openai ? "id" : "name", m);
+			cJSON_AddStringToObject(o, openai ? "object" : "model", openai ? "model" : m);
 			cJSON_AddItemToArray(models, o);
 		}
 		free(list);
