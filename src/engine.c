@@ -170,6 +170,7 @@ void engine_opts_default(struct engine_opts *o)
 	o->retry_base_ms = 1000;
 	o->retry_cap_ms = 60000;
 	o->grace_ms = 5000;
+	o->patience_ms = 600000; /* 10 minutes */
 }
 
 /* A whole number from the environment (unset or empty: *out stays); E_USAGE

@@ -167,7 +167,7 @@ rm -f "$DB" "$DB-wal" "$DB-shm"
 postings 3
 wr init >/dev/null && wr load "$T/long-a.json" "$T/long-b.json" "$T/postings.json" >/dev/null &&
 	wr start --workflow 8002 --all >/dev/null && wr start --workflow 8003 --all >/dev/null
-start_stub --latency-ms 300 --slots 4
+start_stub --latency-ms 300 --slots 4 --models "${long}:a,${long}:b"
 run_wr_t run --llm ollama --loaded-models 2 --per-model 1
 check_eq "long names: the runs complete" "$(row "SELECT count(*) FROM interactions WHERE status = 'completed'")" 6
 check_eq "long names: each model had one request open at a time (--per-model 1), the two at once" \
