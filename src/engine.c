@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "db-report.h"
 #include "db.h"
 #include "db-outage.h"
 #include "defs.h"
@@ -152,6 +153,8 @@ struct engine {
 	struct freed *freed;
 	size_t nfreed;
 	int64_t last_progress;
+	int64_t t0;           /* monotonic: when the run began */
+	long runs_at_start;   /* runs in scope that were running then (for the progress line) */
 	long crash_after; /* WAVERUNNER_TEST_CRASH_AFTER: SIGKILL after this many (tests) */
 	int64_t lease_ms; /* LEASE_MS, or WAVERUNNER_TEST_LEASE_MS */
 	int64_t renew_at; /* monotonic: when the leases held are next renewed; 0: none held */
@@ -922,8 +925,23 @@ static void progress(struct engine *e, int final)
 		return;
 	e->last_progress = now;
 	const struct advance_stats *a = &e->st->adv;
-	fprintf(stderr, "\r\033[Kwaverunner: run: %ld completed, %ld failed, %ld retried, %zu running%s",
-		a->completed, a->failed, a->retried, e->in_flight, final ? "\n" : "");
+	/* Runs are what a user waits for: done of all (fan-outs add to them), and
+	 * when the rest will be done at the pace so far. */
+	long done = a->runs_completed + a->runs_failed, total = e->runs_at_start + a->runs_created;
+	double secs = (double)(now - e->t0) / 1000.0, rate = secs > 0 ? (double)(a->completed + a->failed) / secs : 0;
+	char eta[32] = "?";
+	if (done && total > done && secs > 0) {
+		long left = (long)((double)(total - done) * secs / (double)done + 0.5);
+		if (left >= 3600)
+			snprintf(eta, sizeof eta, "%ld:%02ld:%02ld", left / 3600, left / 60 % 60, left % 60);
+		else
+			snprintf(eta, sizeof eta, "%ld:%02ld", left / 60, left % 60);
+	} else if (total <= done) {
+		snprintf(eta, sizeof eta, "0:00");
+	}
+	fprintf(stderr, "\r\033[Kwaverunner: run: %ld/%ld runs done, %ld completed, %ld failed, %ld retried, "
+		"%zu running, %.*f/s, ETA %s%s", done, total, a->completed, a->failed, a->retried, e->in_flight,
+		rate < 10 ? 1 : 0, rate, eta, final ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -1012,8 +1030,14 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	sigaction(SIGTERM, &sa, &old_term);
 
 	int64_t t0 = mono_ms();
+	e.t0 = t0;
 	char now[32];
 	iso_now(now);
+	if (o->progress) {
+		struct run_counts counts;
+		if (!db_report_run_counts(db, &o->scope, &counts))
+			e.runs_at_start = counts.running;
+	}
 	rc = db_begin(db);
 	if (!rc)
 		rc = db_recover_leases(db, now, owner_alive, &st->recovered);
