@@ -33,7 +33,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "per-server", required_argument, NULL, 'P' }, { "loaded-models", required_argument, NULL, 'L' },
 		{ "order", required_argument, NULL, 'o' },    { "max-answer", required_argument, NULL, 'A' },
 		{ "grace", required_argument, NULL, 'g' },     { "quiet", no_argument, NULL, 'q' },
-		{ "strict", no_argument, NULL, 'x' },
+		{ "strict", no_argument, NULL, 'x' },         { "backend", required_argument, NULL, 'B' },
 		{ "patience", required_argument, NULL, 'T' },  { "retry-failed", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -41,7 +41,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	engine_opts_default(&o);
 	int quiet = 0, strict = 0, rc = E_OK, c;
 	long max = 0;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:qP:L:o:A:T:F", opts, &rc)) > 0 && !rc) {
+	while ((c = cmd_getopt(ctx, argc, argv, "w:r:n:l:R:j:m:S:g:qP:L:o:A:T:FB:", opts, &rc)) > 0 && !rc) {
 		int64_t ms;
 		switch (c) {
 		case 'w': rc = cmd_parse_id(ctx, "--workflow", optarg, &o.scope.workflow_id); break;
@@ -50,12 +50,18 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'l': {
 			int m = llm_mode_parse(optarg);
 			if (m < 0)
-				rc = cmd_usage_error(ctx, "--llm is replay, ollama, openai or record, not '%s'", optarg);
+				rc = cmd_usage_error(ctx, "--llm is replay, cache, record, ollama or openai, not '%s'", optarg);
 			else
 				o.llm = (enum llm_mode)m;
 			break;
 		}
 		case 'R': o.replay_dir = optarg; break;
+		case 'B':
+			if (!strcmp(optarg, "ollama") || !strcmp(optarg, "openai"))
+				o.live = !strcmp(optarg, "openai") ? LLM_OPENAI : LLM_OLLAMA;
+			else
+				rc = cmd_usage_error(ctx, "--backend is ollama or openai, not '%s'", optarg);
+			break;
 		case 'j': rc = parse_count(ctx, "--parallel", optarg, &o.parallel); break;
 		case 'm': rc = parse_count(ctx, "--per-model", optarg, &o.per_model); break;
 		case 'S': rc = parse_count(ctx, "--scripts", optarg, &o.scripts); break;
@@ -168,7 +174,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "run [--workflow ID | --run ID] [--max-interactions N] [--llm MODE] [--replay-dir DIR] "
+	.usage = "run [--workflow ID | --run ID] [--max-interactions N] [--llm MODE] [--backend B] [--replay-dir DIR] "
 		 "[--parallel N] [--per-model N] [--per-server N] [--loaded-models N] [--order model|fifo] "
 		 "[--scripts N] [--max-answer SIZE] [--grace DURATION] [--patience DURATION] [--retry-failed] "
 		 "[--quiet] [--strict]",
@@ -176,9 +182,13 @@ const struct cmd_entry cmd_run_entry = {
 	.options = "  -w, --workflow ID         only runs of this workflow\n"
 		   "  -r, --run ID              only this run\n"
 		   "  -n, --max-interactions N  stop after starting N interactions\n"
-		   "  -l, --llm MODE            where model calls go: replay, ollama, openai, or record (call\n"
-		   "                            the actor's server and write the replay fixture); default: each\n"
-		   "                            actor's config \"backend\", else ollama\n"
+		   "  -l, --llm MODE            where model calls go: replay (recorded answers only), cache (the\n"
+		   "                            recorded answer of an identical request, else a live call,\n"
+		   "                            recorded), record (every call live, recorded), ollama or openai;\n"
+		   "                            default: each actor's live backend\n"
+		   "  -B, --backend B           the live backend of every actor: ollama or openai (default: the\n"
+		   "                            actor's config \"backend\", else openai when only\n"
+		   "                            OPENAI_BASE_URL is set, else ollama)\n"
 		   "  -R, --replay-dir DIR      recorded responses (default $WAVERUNNER_REPLAY_DIR, else\n"
 		   "                            fixtures/replay)\n"
 		   "  -j, --parallel N          interactions in flight at once (default 8)\n"

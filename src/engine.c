@@ -274,8 +274,8 @@ static struct executor *executor_for(struct engine *e, struct task *t)
 	}
 	if (e->o->model_executor)
 		return e->o->model_executor;
-	enum llm_mode b = llm_backend_for(t->actor, e->o->llm);
-	if (b == LLM_REPLAY)
+	enum llm_mode b = llm_backend_for(t->actor, e->o->llm, e->o->live);
+	if (b == LLM_REPLAY || (e->o->llm == LLM_CACHE && replay_has(e->o->replay_dir, t->r.input)))
 		return e->replay;
 	if (!e->backends[b])
 		e->backends[b] = remember(e, http_backend_new(b, e->o));
@@ -290,7 +290,7 @@ static const struct actor_route *route_of(struct engine *e, const struct wf_acto
 	e->routes = xreallocarray(e->routes, e->nroutes + 1, sizeof *e->routes);
 	struct actor_route *r = &e->routes[e->nroutes++];
 	r->actor = a;
-	r->backend = llm_backend_for(a, e->o->llm);
+	r->backend = llm_backend_for(a, e->o->llm, e->o->live);
 	r->server = r->backend != LLM_REPLAY ? http_server_key(r->backend, a) : xstrdup("");
 	return r;
 }
@@ -640,7 +640,10 @@ static int finish(struct engine *e, struct task *t)
 	int rc = check_fence(e, t, &f, t->res.ok ? "completed" : "failed", &held);
 	if (rc || !held)
 		return rc;
-	if (e->o->llm == LLM_RECORD && t->res.ok && t->actor && !strcmp(t->actor->type, "ai_model")) {
+	/* Record what a live server answered (cache: a replayed answer is recorded already). */
+	int live = t->res.backend && strcmp(t->res.backend, "replay");
+	if ((e->o->llm == LLM_RECORD || (e->o->llm == LLM_CACHE && live)) && t->res.ok && t->actor &&
+	    !strcmp(t->actor->type, "ai_model")) {
 		char *error;
 		int changed;
 		if (replay_write(e->o->replay_dir, t->r.input, &t->res, &changed, &error) < 0) {
@@ -778,6 +781,12 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 			e->started++;
 			*progressed = 1;
 			continue;
+		}
+		/* cache: whether a model call is answered from a recording depends on
+		 * its request, so that is read first. */
+		if (e->o->llm == LLM_CACHE && !strcmp(t->actor->type, "ai_model") && (rc = db_ready_load(e->db, &t->r))) {
+			task_free(t);
+			break;
 		}
 		struct executor *ex = executor_for(e, t);
 		if (!ex->finishes_inline && !may_send(e, t)) {

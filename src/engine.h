@@ -17,6 +17,7 @@ struct engine_opts {
 	struct scope scope;
 	long max_interactions;    /* stop claiming after this many; 0: no limit */
 	enum llm_mode llm;        /* --llm */
+	enum llm_mode live;       /* --backend: the live backend of every actor; LLM_ACTOR: each its own */
 	const char *replay_dir;   /* where replayed and recorded responses live */
 	int parallel;             /* tasks in flight at once, in all */
 	int per_model;            /* requests in flight per model (actor config "parallel" overrides) */

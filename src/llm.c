@@ -129,9 +129,10 @@ int llm_replay_key(const char *request_json, char key[65])
 	return 0;
 }
 
+static const char *const modes[] = { "actor", "replay", "ollama", "openai", "record", "cache" };
+
 int llm_mode_parse(const char *s)
 {
-	static const char *const modes[] = { "actor", "replay", "ollama", "openai", "record" };
 	for (size_t i = 0; i < ARRAY_LEN(modes); i++)
 		if (!strcmp(s, modes[i]))
 			return (int)i;
@@ -140,20 +141,31 @@ int llm_mode_parse(const char *s)
 
 const char *llm_mode_name(enum llm_mode m)
 {
-	static const char *const modes[] = { "actor", "replay", "ollama", "openai", "record" };
 	return (unsigned)m < ARRAY_LEN(modes) ? modes[m] : "?";
 }
 
-enum llm_mode llm_backend_for(const struct wf_actor *a, enum llm_mode m)
+/* The live backend the environment points at when an actor says none: an
+ * OpenAI-compatible server when that is the only one configured. */
+static enum llm_mode live_from_environment(void)
+{
+	const char *openai = getenv("OPENAI_BASE_URL"), *ollama = getenv("OLLAMA_HOST");
+	return openai && *openai && !(ollama && *ollama) ? LLM_OPENAI : LLM_OLLAMA;
+}
+
+enum llm_mode llm_backend_for(const struct wf_actor *a, enum llm_mode m, enum llm_mode live)
 {
 	if (m == LLM_REPLAY || m == LLM_OLLAMA || m == LLM_OPENAI)
 		return m;
+	if (live == LLM_OLLAMA || live == LLM_OPENAI)
+		return live;
 	const char *b = json_str(a->config, "backend");
 	if (b && !strcmp(b, "openai"))
 		return LLM_OPENAI;
+	if (b && !strcmp(b, "ollama"))
+		return LLM_OLLAMA;
 	if (b && !strcmp(b, "replay") && m != LLM_RECORD)
 		return LLM_REPLAY;
-	return LLM_OLLAMA;
+	return live_from_environment();
 }
 
 const char *llm_default_replay_dir(void)

@@ -213,7 +213,7 @@ int preflight_check(struct db *db, const struct engine_opts *o)
 			const struct wf_actor *a = &wf->actors[i];
 			if (strcmp(a->type, "ai_model"))
 				continue;
-			enum llm_mode b = llm_backend_for(a, o->llm);
+			enum llm_mode b = llm_backend_for(a, o->llm, o->live);
 			if (b != LLM_REPLAY)
 				add_actor(&c, a, b);
 		}
