@@ -33,7 +33,7 @@ static int render_input(struct db *db, const struct workflow *wf, const struct s
 		*error = xstrdup("the step has no instruction (prompt template)");
 		return -1;
 	}
-	if (strcmp(a->type, "ai_model")) {
+	if (a->kind != ACTOR_AI_MODEL) {
 		if (template_render_json(c->template, vars_lookup, &env, input, error) < 0)
 			return -1;
 		return 0;

@@ -15,22 +15,31 @@
 #include "json.h"
 #include "util.h"
 
-const char *const builtin_names[] = {
-	"check_description", "save_summary", "save_skills", "save_ihl", "sql_query", "fetch_jobs", NULL,
-};
-
 const char *builtin_of(const struct wf_actor *a)
 {
 	const char *b = json_str(a->config, "builtin");
 	return b ? b : a->name;
 }
 
+const struct builtin *builtin_find(const char *name)
+{
+	for (const struct builtin *b = builtins; b->name; b++)
+		if (!strcmp(b->name, name))
+			return b;
+	return NULL;
+}
+
 int builtin_known(const char *name)
 {
-	for (const char *const *n = builtin_names; *n; n++)
-		if (!strcmp(*n, name))
-			return 1;
-	return 0;
+	return builtin_find(name) != NULL;
+}
+
+char *builtin_list(void)
+{
+	struct buf out = BUF_INIT;
+	for (const struct builtin *b = builtins; b->name; b++)
+		buf_printf(&out, "%s%s", out.len ? ", " : "", b->name);
+	return buf_detach(&out);
 }
 
 /* Ends the step with a status token and an output object (consumed). */
@@ -78,8 +87,9 @@ static int needs_posting(struct task *t, const char *builtin)
 	return 0;
 }
 
-static int check_description(struct task *t, const cJSON *in)
+static int check_description(struct db *db, struct task *t, const cJSON *in)
 {
+	(void)db;
 	const char *d = input_text(&t->res, in, "description", "check_description");
 	if (!d)
 		return E_OK;
@@ -206,6 +216,16 @@ static int sql_query(struct db *db, struct task *t, const cJSON *in)
 	return E_OK;
 }
 
+const struct builtin builtins[] = {
+	{ "check_description", check_description, 1 },
+	{ "save_summary", save_summary, 1 },
+	{ "save_skills", save_skills, 1 },
+	{ "save_ihl", save_ihl, 1 },
+	{ "sql_query", sql_query, 1 },
+	{ "fetch_jobs", NULL, 0 },
+	{ NULL, NULL, 0 },
+};
+
 static int builtin_start(struct executor *ex, struct db *db, struct task *t)
 {
 	(void)ex;
@@ -220,16 +240,9 @@ static int builtin_start(struct executor *ex, struct db *db, struct task *t)
 		return E_OK;
 	}
 	int rc = E_OK;
-	if (!strcmp(name, "check_description"))
-		rc = check_description(t, in);
-	else if (!strcmp(name, "save_summary"))
-		rc = save_summary(db, t, in);
-	else if (!strcmp(name, "save_skills"))
-		rc = save_skills(db, t, in);
-	else if (!strcmp(name, "save_ihl"))
-		rc = save_ihl(db, t, in);
-	else if (!strcmp(name, "sql_query"))
-		rc = sql_query(db, t, in);
+	const struct builtin *b = builtin_find(name);
+	if (b && b->run)
+		rc = b->run(db, t, in);
 	else
 		result_fail(&t->res, FC_INTERNAL, "no built-in actor named '%s'", name);
 	cJSON_Delete(in);

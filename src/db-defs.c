@@ -14,6 +14,7 @@ static int read_actor(struct db *db, sqlite3_stmt *st, struct wf_actor *a)
 	a->id = sqlite3_column_int64(st, 0);
 	a->name = db_col_text(st, 1);
 	a->type = db_col_text(st, 2);
+	a->kind = actor_kind_parse(a->type);
 	a->config = cJSON_Parse(db_col_str(st, 3));
 	if (!cJSON_IsObject(a->config)) {
 		cJSON_Delete(a->config);

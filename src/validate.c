@@ -87,7 +87,9 @@ int workflow_step_is_global(const struct workflow *wf, const struct wf_conv *c)
 	int fans_out = 0;
 	if (json_get_bool(a->config, "fans_out", &fans_out) == 0 && fans_out)
 		return 1;
-	return !strcmp(a->type, "builtin") && !strcmp(builtin_of(a), "fetch_jobs");
+	/* A built-in that does not run inline is the fetch, which fans out. */
+	const struct builtin *b = a->kind == ACTOR_BUILTIN ? builtin_find(builtin_of(a)) : NULL;
+	return b && !b->runs_inline;
 }
 
 const struct wf_conv *workflow_first_step(const struct workflow *wf)
@@ -388,7 +390,7 @@ static void check_config(struct findings *out, const struct wf_actor *a, const s
 				    a->name, it->string);
 		}
 	}
-	if (!strcmp(a->type, "script"))
+	if (a->kind == ACTOR_SCRIPT)
 		check_script_config(out, a, c);
 	const char *backend = json_str(a->config, "backend");
 	if (backend && strcmp(backend, "ollama") && strcmp(backend, "openai") && strcmp(backend, "replay"))
@@ -409,15 +411,13 @@ static void check_actor(struct findings *out, const struct workflow *wf, const s
 	}
 	if (!a->enabled)
 		add(out, SEV_ERROR, c, 0, "actor %ld '%s' is disabled", a->id, a->name);
-	if (!strcmp(a->type, "builtin") && !builtin_known(builtin_of(a))) {
-		struct buf b = BUF_INIT;
-		for (const char *const *n = builtin_names; *n; n++)
-			buf_printf(&b, "%s%s", b.len ? ", " : "", *n);
+	if (a->kind == ACTOR_BUILTIN && !builtin_known(builtin_of(a))) {
+		char *known = builtin_list();
 		add(out, SEV_ERROR, c, 0, "actor %ld '%s': no built-in actor named '%s' (known: %s)", a->id,
-		    a->name, builtin_of(a), buf_str(&b));
-		buf_release(&b);
+		    a->name, builtin_of(a), known);
+		free(known);
 	}
-	if (!strcmp(a->type, "script") && a->script) {
+	if (a->kind == ACTOR_SCRIPT && a->script) {
 		char *path = a->script[0] == '/' || !wf->source_dir ? xstrdup(a->script)
 								    : xasprintf("%s/%s", wf->source_dir, a->script);
 		if ((a->script[0] == '/' || wf->source_dir) && access(path, X_OK) != 0)
@@ -442,7 +442,7 @@ static enum tpl_lookup no_lookup(void *ctx, const char *name, char **value, char
 static void check_sql_query(struct findings *out, const struct workflow *wf, const struct wf_conv *c)
 {
 	const struct wf_actor *a = workflow_actor(wf, c->actor);
-	if (!a || strcmp(a->type, "builtin") || strcmp(builtin_of(a), "sql_query") || !c->has_instruction)
+	if (!a || a->kind != ACTOR_BUILTIN || strcmp(builtin_of(a), "sql_query") || !c->has_instruction)
 		return;
 	cJSON *in = json_parse(c->template, strlen(c->template), NULL);
 	char *rendered = NULL, *error = NULL;
@@ -633,12 +633,12 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 	for (size_t i = 0; i < wf->nactors; i++) {
 		const struct wf_actor *a = &wf->actors[i];
 		double ctx_a;
-		if (strcmp(a->type, "ai_model") || json_get_double(a->config, "num_ctx", &ctx_a))
+		if (a->kind != ACTOR_AI_MODEL || json_get_double(a->config, "num_ctx", &ctx_a))
 			continue;
 		for (size_t k = i + 1; k < wf->nactors; k++) {
 			const struct wf_actor *b = &wf->actors[k];
 			double ctx_b;
-			if (!strcmp(b->type, "ai_model") && !strcmp(wf_actor_model(a), wf_actor_model(b)) &&
+			if (b->kind == ACTOR_AI_MODEL && !strcmp(wf_actor_model(a), wf_actor_model(b)) &&
 			    !json_get_double(b->config, "num_ctx", &ctx_b) && ctx_a != ctx_b)
 				add(out, SEV_WARNING, NULL, 0,
 				    "actors '%s' and '%s' call model '%s' with different num_ctx (%g, %g); "
