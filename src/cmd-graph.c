@@ -83,17 +83,18 @@ static cJSON *graph_json(const struct graph *g)
 	return root;
 }
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "the workflow (default: the only one stored)" },
+	{ "format", 'f', "FMT", "dot (default; render with Graphviz's dot) or mermaid" },
+	{ 0 },
+};
+
 static int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long id = 0;
 	const char *format = "dot";
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:f:", opts, &rc)) > 0) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
 		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
 			return rc;
 		if (c == 'f')
@@ -129,7 +130,6 @@ const struct cmd_entry cmd_graph_entry = {
 	.usage = "graph [--workflow ID] [--format dot|mermaid]",
 	.summary = "write a workflow's graph (steps, actors, rules with conditions and priorities, loop bounds, "
 		   "fan-out, fan-in, END) as Graphviz DOT or Mermaid",
-	.options = "  -w, --workflow ID   the workflow (default: the only one stored)\n"
-		   "  -f, --format FMT    dot (default; render with Graphviz's dot) or mermaid\n",
+	.opts = options,
 	.run = cmd_graph,
 };

@@ -332,19 +332,22 @@ out:
 	return rc;
 }
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID",
+	  "the workflow (default: the only one, or the only one with runs); with\n"
+	  "--posting, only its runs" },
+	{ "run", 'r', "ID", "a page of this run" },
+	{ "posting", 'p', "ID", "a page of this posting: its results and each of its runs" },
+	{ "output", 'o', "FILE", "the HTML file to write (required)" },
+	{ 0 },
+};
+
 static int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ "run", required_argument, NULL, 'r' },
-		{ "posting", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long workflow = 0, run = 0, posting = 0;
 	const char *output = NULL;
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:r:p:o:", opts, &rc)) > 0) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
 		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow)))
 			return rc;
 		if (c == 'r' && (rc = cmd_parse_id(ctx, "--run", optarg, &run)))
@@ -396,10 +399,6 @@ const struct cmd_entry cmd_report_entry = {
 	.usage = "report [--workflow ID] [--run ID | --posting ID] -o FILE.html",
 	.summary = "write one self-contained HTML page: a workflow's graph with the runs' counts, steps, failures and "
 		   "results, or the path a run or posting took with each prompt and answer",
-	.options = "  -w, --workflow ID   the workflow (default: the only one, or the only one with runs); with\n"
-		   "                      --posting, only its runs\n"
-		   "  -r, --run ID        a page of this run\n"
-		   "  -p, --posting ID    a page of this posting: its results and each of its runs\n"
-		   "  -o, --output FILE   the HTML file to write (required)\n",
+	.opts = options,
 	.run = cmd_report,
 };
