@@ -62,31 +62,15 @@ static int store_actor(struct db *db, const struct wf_actor *a)
 		"ON CONFLICT (actor_id) DO UPDATE SET actor_name = excluded.actor_name, "
 		"actor_type = excluded.actor_type, execution_config = excluded.execution_config, "
 		"script_file_path = excluded.script_file_path, enabled = excluded.enabled";
-	sqlite3_stmt *st = db_prepare(db, OWNER);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, a->name);
-	int rc = db_step(db, st);
+	long owner;
+	int rc = db_get(db, OWNER, "T", "L", a->name, &owner);
 	if (rc < 0)
 		return E_DB;
-	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) != a->id) {
-		long owner = (long)sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+	if (rc == SQLITE_ROW && owner != a->id)
 		return err_set(E_INPUT, "actor %ld '%s': the name already belongs to actor %ld", a->id, a->name,
 			       owner);
-	}
-	sqlite3_reset(st);
-	st = db_prepare(db, UPSERT);
-	if (!st)
-		return E_DB;
 	char *config = json_print(a->config);
-	db_bind_int(st, 1, a->id);
-	db_bind_text(st, 2, a->name);
-	db_bind_text(st, 3, a->type);
-	db_bind_text(st, 4, config);
-	db_bind_text(st, 5, a->script);
-	db_bind_int(st, 6, a->enabled);
-	rc = db_run(db, st);
+	rc = db_do(db, UPSERT, "LTTTTi", a->id, a->name, a->type, config, a->script, a->enabled);
 	free(config);
 	return rc ? err_wrap(E_DB, "storing actor %ld '%s'", a->id, a->name) : E_OK;
 }
@@ -99,18 +83,10 @@ static int actor_id_of(struct db *db, const struct workflow *wf, const char *nam
 		*id = a->id;
 		return E_OK;
 	}
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, name);
-	int rc = db_step(db, st);
+	int rc = db_get(db, SQL, "T", "L", name, id);
 	if (rc < 0)
 		return E_DB;
-	if (rc != SQLITE_ROW)
-		return err_set(E_INPUT, "actor '%s' does not exist", name);
-	*id = (long)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return E_OK;
+	return rc == SQLITE_ROW ? E_OK : err_set(E_INPUT, "actor '%s' does not exist", name);
 }
 
 static int store_rules(struct db *db, struct wf_conv *c)
@@ -128,54 +104,25 @@ static int store_rules(struct db *db, struct wf_conv *c)
 		"enabled = excluded.enabled";
 	/* Drop the stored rules the file no longer has (rules without an id in the
 	 * file are always new, so the old copies go). */
-	sqlite3_stmt *st = db_prepare(db, LIST);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, c->instruction_id);
-	long *stale = NULL;
-	size_t nstale = 0;
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		long id = (long)sqlite3_column_int64(st, 0);
+	long *stored = NULL;
+	size_t nstored = 0;
+	int rc = db_ids(db, LIST, &stored, &nstored, "L", c->instruction_id);
+	for (size_t i = 0; !rc && i < nstored; i++) {
 		int keep = 0;
 		for (size_t r = 0; r < c->nrules; r++)
-			if (c->rules[r].id == id)
+			if (c->rules[r].id == stored[i])
 				keep = 1;
-		if (!keep) {
-			stale = xreallocarray(stale, nstale + 1, sizeof *stale);
-			stale[nstale++] = id;
-		}
+		if (!keep)
+			rc = db_do(db, DELETE, "L", stored[i]);
 	}
-	sqlite3_reset(st);
-	rc = rc < 0 ? E_DB : E_OK;
-	for (size_t i = 0; !rc && i < nstale; i++) {
-		st = db_prepare(db, DELETE);
-		if (!st) {
-			rc = E_DB;
-			break;
-		}
-		db_bind_int(st, 1, stale[i]);
-		rc = db_run(db, st);
-	}
-	free(stale);
+	free(stored);
 	for (size_t r = 0; !rc && r < c->nrules; r++) {
 		struct wf_rule *ru = &c->rules[r];
-		st = db_prepare(db, UPSERT);
-		if (!st)
-			return E_DB;
 		char *name = ru->name ? xstrdup(ru->name)
 				      : xasprintf("%ld %s -> %s", c->id, ru->condition,
 						  ru->next ? "next" : "END");
-		db_bind_opt_int(st, 1, ru->id, ru->id != 0);
-		db_bind_text(st, 2, name);
-		db_bind_int(st, 3, c->instruction_id);
-		db_bind_text(st, 4, ru->condition);
-		db_bind_opt_int(st, 5, ru->next, ru->next != 0);
-		db_bind_int(st, 6, ru->priority);
-		db_bind_opt_int(st, 7, ru->max_iterations, ru->max_iterations != 0);
-		db_bind_text(st, 8, ru->description);
-		db_bind_int(st, 9, ru->enabled);
-		rc = db_run(db, st);
+		rc = db_do(db, UPSERT, "lTLTlilTi", ru->id, name, c->instruction_id, ru->condition, ru->next,
+			   ru->priority, (long)ru->max_iterations, ru->description, ru->enabled);
 		if (rc)
 			rc = err_wrap(E_INPUT, "conversation %ld: storing rule '%s'", c->id, ru->condition);
 		else if (!ru->id)
@@ -204,31 +151,10 @@ static int store_conv(struct db *db, const struct workflow *wf, struct wf_conv *
 	int rc = actor_id_of(db, wf, c->actor, &actor_id);
 	if (rc)
 		return err_wrap(rc, "conversation %ld '%s'", c->id, c->name);
-	sqlite3_stmt *st;
-	if (!keep) {
-		if (!(st = db_prepare(db, UPSERT)))
-			return E_DB;
-		db_bind_int(st, 1, c->id);
-		db_bind_text(st, 2, c->name);
-		db_bind_text(st, 3, c->canonical_name);
-		db_bind_text(st, 4, c->description);
-		db_bind_int(st, 5, actor_id);
-		db_bind_int(st, 6, c->timeout_seconds);
-		db_bind_int(st, 7, c->max_attempts);
-		db_bind_int(st, 8, c->terminal);
-		db_bind_int(st, 9, c->enabled);
-		if ((rc = db_run(db, st)))
-			return err_wrap(E_DB, "storing conversation %ld", c->id);
-	}
-	st = db_prepare(db, MEMBER);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, wf->id);
-	db_bind_int(st, 2, c->id);
-	db_bind_int(st, 3, c->order);
-	db_bind_opt_int(st, 4, c->parallel_group, c->parallel_group != 0);
-	db_bind_int(st, 5, c->wait_for_group);
-	if ((rc = db_run(db, st)))
+	if (!keep && db_do(db, UPSERT, "LTTTLiiii", c->id, c->name, c->canonical_name, c->description, actor_id,
+			   c->timeout_seconds, c->max_attempts, c->terminal, c->enabled))
+		return err_wrap(E_DB, "storing conversation %ld", c->id);
+	if (db_do(db, MEMBER, "LLili", wf->id, c->id, c->order, (long)c->parallel_group, c->wait_for_group))
 		return err_wrap(E_DB, "storing conversation %ld in workflow %ld", c->id, wf->id);
 	return E_OK;
 }
@@ -243,68 +169,30 @@ static int store_instruction(struct db *db, struct wf_conv *c)
 		"prompt_template, system_prompt, enabled) VALUES (?1, ?2, ?3, 1, ?4, ?5, 1) "
 		"ON CONFLICT (conversation_id) DO UPDATE SET instruction_name = excluded.instruction_name, "
 		"prompt_template = excluded.prompt_template, system_prompt = excluded.system_prompt";
-	sqlite3_stmt *st;
 	int rc;
-	if (!c->has_instruction) {
-		st = db_prepare(db, DROP);
-		if (!st)
-			return E_DB;
-		db_bind_int(st, 1, c->id);
-		return db_run(db, st);
-	}
-	st = db_prepare(db, FIND);
-	if (!st)
+	if (!c->has_instruction)
+		return db_do(db, DROP, "L", c->id);
+	long existing = 0;
+	if (db_get(db, FIND, "L", "L", c->id, &existing) < 0)
 		return E_DB;
-	db_bind_int(st, 1, c->id);
-	rc = db_step(db, st);
-	if (rc < 0)
-		return E_DB;
-	long existing = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
 	if (existing && c->instruction_id && existing != c->instruction_id) {
 		/* The file gives the instruction another id: replace the row. */
-		st = db_prepare(db, DROP);
-		if (!st)
-			return E_DB;
-		db_bind_int(st, 1, c->id);
-		if ((rc = db_run(db, st)))
+		if ((rc = db_do(db, DROP, "L", c->id)))
 			return rc;
 		existing = 0;
 	}
 	if (!c->instruction_id)
 		c->instruction_id = existing;
-	if (c->instruction_id) {
-		/* An id the file moves here from another conversation. */
-		st = db_prepare(db, DROP_ID);
-		if (!st)
-			return E_DB;
-		db_bind_int(st, 1, c->instruction_id);
-		db_bind_int(st, 2, c->id);
-		if ((rc = db_run(db, st)))
-			return rc;
-	}
-	st = db_prepare(db, UPSERT);
-	if (!st)
-		return E_DB;
+	/* An id the file moves here from another conversation. */
+	if (c->instruction_id && (rc = db_do(db, DROP_ID, "LL", c->instruction_id, c->id)))
+		return rc;
 	char *name = c->instruction_name ? xstrdup(c->instruction_name) : xstrdup(c->name);
-	db_bind_opt_int(st, 1, c->instruction_id, c->instruction_id != 0);
-	db_bind_int(st, 2, c->id);
-	db_bind_text(st, 3, name);
-	db_bind_text(st, 4, c->template);
-	db_bind_text(st, 5, c->system_prompt);
-	rc = db_run(db, st);
+	rc = db_do(db, UPSERT, "lLTTT", c->instruction_id, c->id, name, c->template, c->system_prompt);
 	free(name);
 	if (rc)
 		return err_wrap(E_DB, "storing the instruction of conversation %ld", c->id);
-	if (!c->instruction_id) {
-		st = db_prepare(db, FIND);
-		if (!st)
-			return E_DB;
-		db_bind_int(st, 1, c->id);
-		if (db_step(db, st) == SQLITE_ROW)
-			c->instruction_id = (long)sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
+	if (!c->instruction_id && db_get(db, FIND, "L", "L", c->id, &c->instruction_id) < 0)
+		return E_DB;
 	return store_rules(db, c);
 }
 
