@@ -35,10 +35,9 @@ int db_workflow_complete_actors(struct db *db, struct workflow *wf)
 		const char *name = wf->convs[i].actor;
 		if (workflow_actor(wf, name))
 			continue;
-		sqlite3_stmt *st = db_prepare(db, SQL);
+		sqlite3_stmt *st = db_bound(db, SQL, "T", name);
 		if (!st)
 			return E_DB;
-		db_bind_text(st, 1, name);
 		int rc = db_step(db, st);
 		if (rc < 0)
 			return E_DB;
@@ -260,12 +259,8 @@ static int conv_others(struct db *db, long conv, long wf_id, long **ids, size_t 
 		"SELECT wc.workflow_id, w.workflow_name FROM workflow_conversations wc "
 		"JOIN workflows w ON w.workflow_id = wc.workflow_id "
 		"WHERE wc.conversation_id = ?1 AND wc.workflow_id <> ?2 ORDER BY wc.workflow_id";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, conv);
-	db_bind_int(st, 2, wf_id);
-	return collect_others(db, st, ids, n, label);
+	sqlite3_stmt *st = db_bound(db, SQL, "LL", conv, wf_id);
+	return st ? collect_others(db, st, ids, n, label) : E_DB;
 }
 
 static void add_clash(struct defs_clashes *out, long *others, size_t nothers, char *message)
@@ -291,10 +286,9 @@ static int actor_clash(struct db *db, const struct workflow *wf, const struct wf
 		"FROM conversations c JOIN workflow_conversations wc ON wc.conversation_id = c.conversation_id "
 		"JOIN workflows w ON w.workflow_id = wc.workflow_id "
 		"WHERE c.actor_id = ?1 AND wc.workflow_id <> ?2 ORDER BY wc.workflow_id, c.conversation_id";
-	sqlite3_stmt *st = db_prepare(db, ROW);
+	sqlite3_stmt *st = db_bound(db, ROW, "L", a->id);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, a->id);
 	int rc = db_step(db, st);
 	if (rc < 0)
 		return E_DB;
@@ -327,12 +321,10 @@ static int actor_clash(struct db *db, const struct workflow *wf, const struct wf
 	long *others;
 	size_t n;
 	char *label;
-	if (!(st = db_prepare(db, USERS))) {
+	if (!(st = db_bound(db, USERS, "LL", a->id, wf->id))) {
 		buf_release(&diff);
 		return E_DB;
 	}
-	db_bind_int(st, 1, a->id);
-	db_bind_int(st, 2, wf->id);
 	rc = collect_others(db, st, &others, &n, &label);
 	if (!rc && n)
 		add_clash(out, others, n, xasprintf("actor %ld '%s' is used by %s; workflow %ld defines it "
@@ -352,10 +344,9 @@ static int same_rules(struct db *db, long iid, const struct wf_conv *c, int *sam
 		"SELECT instruction_step_id, branch_condition, next_conversation_id, branch_priority, "
 		"max_iterations, enabled, branch_description, instruction_step_name "
 		"FROM instruction_steps WHERE instruction_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	sqlite3_stmt *st = db_bound(db, SQL, "L", iid);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, iid);
 	char *used = xcalloc(c->nrules + 1, 1);
 	size_t stored = 0;
 	int rc;
@@ -395,10 +386,9 @@ static int conv_diff(struct db *db, const struct wf_conv *c, char **diff)
 		"i.system_prompt FROM conversations c JOIN actors a ON a.actor_id = c.actor_id "
 		"LEFT JOIN instructions i ON i.conversation_id = c.conversation_id WHERE c.conversation_id = ?1";
 	*diff = NULL;
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	sqlite3_stmt *st = db_bound(db, SQL, "L", c->id);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, c->id);
 	int rc = db_step(db, st);
 	if (rc < 0)
 		return E_DB;
@@ -454,15 +444,10 @@ static int conv_diff(struct db *db, const struct wf_conv *c, char **diff)
 static int id_clash(struct db *db, const struct workflow *wf, const struct wf_conv *c, const char *sql,
 		    const char *what, long id, struct defs_clashes *out)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
-	if (!st)
+	long owner = 0;
+	int rc;
+	if (db_get(db, sql, "L", "L", id, &owner) < 0)
 		return E_DB;
-	db_bind_int(st, 1, id);
-	int rc = db_step(db, st);
-	if (rc < 0)
-		return E_DB;
-	long owner = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
 	if (!owner || owner == c->id)
 		return E_OK;
 	long *others;
@@ -565,32 +550,16 @@ int db_workflow_store(struct db *db, struct workflow *wf, int replace_shared)
 			return rc;
 		}
 	}
-	sqlite3_stmt *st = db_prepare(db, UPSERT);
-	if (!st) {
-		free(keep);
-		return E_DB;
-	}
 	char *params = json_print(wf->parameters);
-	db_bind_int(st, 1, wf->id);
-	db_bind_text(st, 2, wf->name);
-	db_bind_text(st, 3, wf->description);
-	db_bind_int(st, 4, wf->version);
-	db_bind_int(st, 5, wf->enabled);
-	db_bind_text(st, 6, params);
-	db_bind_text(st, 7, wf->source_dir);
-	db_bind_text(st, 8, now);
-	int rc = db_run(db, st);
+	int rc = db_do(db, UPSERT, "LTTiiTTT", wf->id, wf->name, wf->description, wf->version, wf->enabled, params,
+		       wf->source_dir, now);
 	free(params);
 	if (rc)
 		rc = err_wrap(E_DB, "storing workflow %ld", wf->id);
 	for (size_t i = 0; !rc && i < wf->nactors; i++)
 		rc = store_actor(db, &wf->actors[i]);
-	if (!rc && !(st = db_prepare(db, CLEAR_MEMBERS)))
-		rc = E_DB;
-	if (!rc) {
-		db_bind_int(st, 1, wf->id);
-		rc = db_run(db, st);
-	}
+	if (!rc)
+		rc = db_do(db, CLEAR_MEMBERS, "L", wf->id);
 	/* Conversations first, then instructions and rules, so that rules may lead
 	 * to any conversation of the file. */
 	for (size_t i = 0; !rc && i < wf->nconvs; i++)
@@ -602,11 +571,27 @@ int db_workflow_store(struct db *db, struct workflow *wf, int replace_shared)
 	return rc;
 }
 
-int db_workflow_read(struct db *db, long id, struct workflow *wf)
+static int read_actors(struct db *db, long id, struct workflow *wf)
 {
-	static const char WF[] =
-		"SELECT workflow_name, workflow_description, workflow_version, enabled, parameters, source_dir "
-		"FROM workflows WHERE workflow_id = ?1";
+	static const char ACTORS[] =
+		"SELECT DISTINCT a.actor_id, a.actor_name, a.actor_type, a.execution_config, a.script_file_path, "
+		"a.enabled FROM workflow_conversations wc JOIN conversations c USING (conversation_id) "
+		"JOIN actors a ON a.actor_id = c.actor_id WHERE wc.workflow_id = ?1 ORDER BY a.actor_id";
+	sqlite3_stmt *st = db_bound(db, ACTORS, "L", id);
+	if (!st)
+		return E_DB;
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		wf->actors = xreallocarray(wf->actors, wf->nactors + 1, sizeof *wf->actors);
+		memset(&wf->actors[wf->nactors], 0, sizeof *wf->actors);
+		read_actor(db, st, &wf->actors[wf->nactors++]);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+static int read_convs(struct db *db, long id, struct workflow *wf)
+{
 	static const char CONVS[] =
 		"SELECT c.conversation_id, c.conversation_name, c.canonical_name, c.conversation_description, "
 		"a.actor_name, wc.execution_order, c.timeout_seconds, c.max_attempts, c.is_terminal, "
@@ -616,54 +601,10 @@ int db_workflow_read(struct db *db, long id, struct workflow *wf)
 		"JOIN actors a ON a.actor_id = c.actor_id "
 		"LEFT JOIN instructions i ON i.conversation_id = c.conversation_id AND i.enabled "
 		"WHERE wc.workflow_id = ?1 ORDER BY wc.execution_order, c.conversation_id";
-	static const char RULES[] =
-		"SELECT instruction_step_id, instruction_step_name, branch_condition, next_conversation_id, "
-		"branch_priority, max_iterations, branch_description, enabled FROM instruction_steps "
-		"WHERE instruction_id = ?1 ORDER BY branch_priority DESC, instruction_step_id";
-	static const char ACTORS[] =
-		"SELECT DISTINCT a.actor_id, a.actor_name, a.actor_type, a.execution_config, a.script_file_path, "
-		"a.enabled FROM workflow_conversations wc JOIN conversations c USING (conversation_id) "
-		"JOIN actors a ON a.actor_id = c.actor_id WHERE wc.workflow_id = ?1 ORDER BY a.actor_id";
-	memset(wf, 0, sizeof *wf);
-	sqlite3_stmt *st = db_prepare(db, WF);
+	sqlite3_stmt *st = db_bound(db, CONVS, "L", id);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, id);
-	int rc = db_step(db, st);
-	if (rc < 0)
-		return E_DB;
-	if (rc != SQLITE_ROW)
-		return err_set(E_INPUT, "there is no workflow %ld", id);
-	wf->id = id;
-	wf->name = db_col_text(st, 0);
-	wf->description = db_col_text(st, 1);
-	wf->version = sqlite3_column_int(st, 2);
-	wf->enabled = sqlite3_column_int(st, 3);
-	wf->parameters = cJSON_Parse(db_col_str(st, 4));
-	if (!cJSON_IsObject(wf->parameters)) {
-		cJSON_Delete(wf->parameters);
-		wf->parameters = cJSON_CreateObject();
-	}
-	wf->source_dir = db_col_text(st, 5);
-	sqlite3_reset(st);
-
-	st = db_prepare(db, ACTORS);
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, id);
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		wf->actors = xreallocarray(wf->actors, wf->nactors + 1, sizeof *wf->actors);
-		memset(&wf->actors[wf->nactors], 0, sizeof *wf->actors);
-		read_actor(db, st, &wf->actors[wf->nactors++]);
-	}
-	sqlite3_reset(st);
-	if (rc < 0)
-		goto fail;
-
-	st = db_prepare(db, CONVS);
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, id);
+	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		wf->convs = xreallocarray(wf->convs, wf->nconvs + 1, sizeof *wf->convs);
 		struct wf_conv *c = &wf->convs[wf->nconvs++];
@@ -689,49 +630,73 @@ int db_workflow_read(struct db *db, long id, struct workflow *wf)
 		}
 	}
 	sqlite3_reset(st);
-	if (rc < 0)
-		goto fail;
+	return rc < 0 ? E_DB : E_OK;
+}
 
-	for (size_t i = 0; i < wf->nconvs; i++) {
-		struct wf_conv *c = &wf->convs[i];
-		if (!c->has_instruction)
-			continue;
-		st = db_prepare(db, RULES);
-		if (!st)
-			goto fail;
-		db_bind_int(st, 1, c->instruction_id);
-		while ((rc = db_step(db, st)) == SQLITE_ROW) {
-			c->rules = xreallocarray(c->rules, c->nrules + 1, sizeof *c->rules);
-			struct wf_rule *r = &c->rules[c->nrules];
-			memset(r, 0, sizeof *r);
-			r->seq = (int)c->nrules++;
-			r->id = (long)sqlite3_column_int64(st, 0);
-			r->name = db_col_text(st, 1);
-			r->condition = db_col_text(st, 2);
-			r->next = (long)sqlite3_column_int64(st, 3);
-			r->priority = sqlite3_column_int(st, 4);
-			r->max_iterations = sqlite3_column_int(st, 5);
-			r->description = db_col_text(st, 6);
-			r->enabled = sqlite3_column_int(st, 7);
-		}
-		sqlite3_reset(st);
-		if (rc < 0)
-			goto fail;
+static int read_rules(struct db *db, struct wf_conv *c)
+{
+	static const char RULES[] =
+		"SELECT instruction_step_id, instruction_step_name, branch_condition, next_conversation_id, "
+		"branch_priority, max_iterations, branch_description, enabled FROM instruction_steps "
+		"WHERE instruction_id = ?1 ORDER BY branch_priority DESC, instruction_step_id";
+	sqlite3_stmt *st = db_bound(db, RULES, "L", c->instruction_id);
+	if (!st)
+		return E_DB;
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		c->rules = xreallocarray(c->rules, c->nrules + 1, sizeof *c->rules);
+		struct wf_rule *r = &c->rules[c->nrules];
+		memset(r, 0, sizeof *r);
+		r->seq = (int)c->nrules++;
+		r->id = (long)sqlite3_column_int64(st, 0);
+		r->name = db_col_text(st, 1);
+		r->condition = db_col_text(st, 2);
+		r->next = (long)sqlite3_column_int64(st, 3);
+		r->priority = sqlite3_column_int(st, 4);
+		r->max_iterations = sqlite3_column_int(st, 5);
+		r->description = db_col_text(st, 6);
+		r->enabled = sqlite3_column_int(st, 7);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_workflow_read(struct db *db, long id, struct workflow *wf)
+{
+	static const char WF[] =
+		"SELECT workflow_name, workflow_description, workflow_version, enabled, parameters, source_dir "
+		"FROM workflows WHERE workflow_id = ?1";
+	memset(wf, 0, sizeof *wf);
+	char *params = NULL;
+	int rc = db_get(db, WF, "L", "TTiiTT", id, &wf->name, &wf->description, &wf->version, &wf->enabled, &params,
+			&wf->source_dir);
+	if (rc < 0)
+		return E_DB;
+	if (rc != SQLITE_ROW)
+		return err_set(E_INPUT, "there is no workflow %ld", id);
+	wf->id = id;
+	wf->parameters = cJSON_Parse(params ? params : "");
+	free(params);
+	if (!cJSON_IsObject(wf->parameters)) {
+		cJSON_Delete(wf->parameters);
+		wf->parameters = cJSON_CreateObject();
+	}
+	rc = read_actors(db, id, wf);
+	if (!rc)
+		rc = read_convs(db, id, wf);
+	for (size_t i = 0; !rc && i < wf->nconvs; i++)
+		if (wf->convs[i].has_instruction)
+			rc = read_rules(db, &wf->convs[i]);
+	if (rc) {
+		workflow_release(wf);
+		return E_DB;
 	}
 	workflow_sort(wf);
 	return E_OK;
-fail:
-	workflow_release(wf);
-	return E_DB;
 }
 
 int db_workflow_ids(struct db *db, long **ids, size_t *n)
 {
 	static const char SQL[] = "SELECT workflow_id FROM workflows ORDER BY workflow_id";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	*ids = NULL;
-	*n = 0;
-	if (!st)
-		return E_DB;
-	return db_collect_ids(db, st, ids, n);
+	return db_ids(db, SQL, ids, n, "");
 }
