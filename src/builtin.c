@@ -42,6 +42,13 @@ char *builtin_list(void)
 	return buf_detach(&out);
 }
 
+/* check_description: a description shorter than this is [TOO_SHORT]. */
+#define DESCRIPTION_MIN_CHARS 100
+/* save_summary: a shorter summary is not saved. */
+#define SUMMARY_MIN_CHARS 50
+/* save_ihl: the scale of the IHL score. */
+#define IHL_SCALE 10
+
 /* Ends the step with a status token and an output object (consumed). */
 static void succeed(struct result *res, const char *status, cJSON *out)
 {
@@ -97,7 +104,7 @@ static int check_description(struct db *db, struct task *t, const cJSON *in)
 	size_t len = utf8_length(text);
 	cJSON *out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "length", (double)len);
-	succeed(&t->res, !len ? "[NO_DESCRIPTION]" : len < 100 ? "[TOO_SHORT]" : "[VALID]", out);
+	succeed(&t->res, !len ? "[NO_DESCRIPTION]" : len < DESCRIPTION_MIN_CHARS ? "[TOO_SHORT]" : "[VALID]", out);
 	free(text);
 	return E_OK;
 }
@@ -109,8 +116,9 @@ static int save_summary(struct db *db, struct task *t, const cJSON *in)
 		return E_OK;
 	char *summary = str_trim(xstrdup(s));
 	size_t len = utf8_length(summary);
-	if (len < 50) {
-		char *why = len ? xasprintf("the summary is too short to save (%zu characters; at least 50)", len)
+	if (len < SUMMARY_MIN_CHARS) {
+		char *why = len ? xasprintf("the summary is too short to save (%zu characters; at least %d)", len,
+					    SUMMARY_MIN_CHARS)
 				: xstrdup("the summary is empty");
 		fail_step(&t->res, why);
 		free(why);
@@ -166,12 +174,12 @@ static int save_ihl(struct db *db, struct task *t, const cJSON *in)
 		free(why);
 		return E_OK;
 	}
-	int rc = db_posting_set_ihl(db, t->r.posting_id, score, 10, verdict, t->r.id);
+	int rc = db_posting_set_ihl(db, t->r.posting_id, score, IHL_SCALE, verdict, t->r.id);
 	if (!rc) {
 		cJSON *out = cJSON_CreateObject();
 		cJSON_AddNumberToObject(out, "posting_id", (double)t->r.posting_id);
 		cJSON_AddNumberToObject(out, "ihl_score", score);
-		cJSON_AddNumberToObject(out, "ihl_scale", 10);
+		cJSON_AddNumberToObject(out, "ihl_scale", IHL_SCALE);
 		cJSON_AddStringToObject(out, "verdict", verdict);
 		if (derived)
 			cJSON_AddStringToObject(out, "note", "the answer had no verdict; it was derived from the score");

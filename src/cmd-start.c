@@ -260,7 +260,7 @@ static int cmd_start(struct cmd_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 		struct buf needs = BUF_INIT;
-		if (workflow_start_needs(from, &needs)) {
+		if (validate_start_needs(from, &needs)) {
 			rc = err_set(E_INPUT, "a run cannot start at conversation %ld '%s': it needs %s, which only earlier "
 				     "steps fill (waverunner rerun --from %ld reuses them from a posting's latest run)",
 				     from->id, from->name, buf_str(&needs), from->id);

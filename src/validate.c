@@ -79,35 +79,6 @@ cJSON *findings_json(const struct findings *f)
 	return arr;
 }
 
-int workflow_step_is_global(const struct workflow *wf, const struct wf_conv *c)
-{
-	const struct wf_actor *a = workflow_actor(wf, c->actor);
-	if (!a)
-		return 0;
-	int fans_out = 0;
-	if (json_get_bool(a->config, "fans_out", &fans_out) == 0 && fans_out)
-		return 1;
-	/* A built-in that does not run inline is the fetch, which fans out. */
-	const struct builtin *b = a->kind == ACTOR_BUILTIN ? builtin_find(builtin_of(a)) : NULL;
-	return b && !b->runs_inline;
-}
-
-const struct wf_conv *workflow_first_step(const struct workflow *wf)
-{
-	for (size_t i = 0; i < wf->nconvs; i++) /* sorted by order */
-		if (wf->convs[i].enabled)
-			return &wf->convs[i];
-	return NULL;
-}
-
-const struct wf_conv *workflow_posting_entry(const struct workflow *wf)
-{
-	for (size_t i = 0; i < wf->nconvs; i++)
-		if (wf->convs[i].enabled && !workflow_step_is_global(wf, &wf->convs[i]))
-			return &wf->convs[i];
-	return NULL;
-}
-
 /* The graph of enabled steps and rules, by index into wf->convs. */
 struct graph {
 	const struct workflow *wf;
@@ -578,8 +549,8 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 				add(out, SEV_ERROR, c, ru->id, "rule '%s' leads to disabled conversation %ld '%s'",
 				    ru->condition, t->id, t->name);
 		}
-		if (c->nrules > 64)
-			add(out, SEV_ERROR, c, 0, "has %zu rules; at most 64 are allowed", c->nrules);
+		if (c->nrules > BRANCH_MAX_RULES)
+			add(out, SEV_ERROR, c, 0, "has %zu rules; at most %d are allowed", c->nrules, BRANCH_MAX_RULES);
 		if (!c->nrules && !c->terminal)
 			add(out, SEV_WARNING, c, 0,
 			    "has no rules and is not marked terminal: every path through it ends here");
@@ -671,7 +642,7 @@ static void needs_visit(void *ctx, const char *text, char *const *alts, size_t n
 	buf_printf(sn->names, "%s%s", sn->n++ ? ", " : "", text);
 }
 
-size_t workflow_start_needs(const struct wf_conv *c, struct buf *names)
+size_t validate_start_needs(const struct wf_conv *c, struct buf *names)
 {
 	struct start_needs sn = { names, 0 };
 	if (c->has_instruction) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtin.h"
 #include "err.h"
 #include "json.h"
 #include "util.h"
@@ -608,4 +609,33 @@ const char *wf_actor_model(const struct wf_actor *a)
 {
 	const char *m = json_str(a->config, "model");
 	return m ? m : a->name;
+}
+
+int workflow_step_is_global(const struct workflow *wf, const struct wf_conv *c)
+{
+	const struct wf_actor *a = workflow_actor(wf, c->actor);
+	if (!a)
+		return 0;
+	int fans_out = 0;
+	if (json_get_bool(a->config, "fans_out", &fans_out) == 0 && fans_out)
+		return 1;
+	/* A built-in that does not run inline is the fetch, which fans out. */
+	const struct builtin *b = a->kind == ACTOR_BUILTIN ? builtin_find(builtin_of(a)) : NULL;
+	return b && !b->runs_inline;
+}
+
+const struct wf_conv *workflow_first_step(const struct workflow *wf)
+{
+	for (size_t i = 0; i < wf->nconvs; i++) /* sorted by order */
+		if (wf->convs[i].enabled)
+			return &wf->convs[i];
+	return NULL;
+}
+
+const struct wf_conv *workflow_posting_entry(const struct workflow *wf)
+{
+	for (size_t i = 0; i < wf->nconvs; i++)
+		if (wf->convs[i].enabled && !workflow_step_is_global(wf, &wf->convs[i]))
+			return &wf->convs[i];
+	return NULL;
 }
