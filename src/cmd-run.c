@@ -72,6 +72,64 @@ static const struct cmd_option options[] = {
 	{ 0 },
 };
 
+/* What run did: interactions, attempts, runs by state, what waits. */
+static void print_summary(const struct cmd_ctx *ctx, const struct engine_stats *st, const struct run_counts *c)
+{
+	double secs = (double)st->elapsed_ms / 1000.0;
+	long ended = st->adv.completed + st->adv.failed; /* interactions that ended for good */
+	double rate = secs > 0 ? (double)ended / secs : 0;
+	char rate_text[32];
+	snprintf(rate_text, sizeof rate_text, rate >= 10 || rate == 0 ? "%.0f" : "%.2g", rate);
+	if (ctx->json) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddNumberToObject(j, "interactions", (double)ended);
+		cJSON_AddNumberToObject(j, "attempts", (double)st->finished);
+		cJSON_AddNumberToObject(j, "completed", (double)st->adv.completed);
+		cJSON_AddNumberToObject(j, "failed", (double)st->adv.failed);
+		cJSON_AddNumberToObject(j, "retried", (double)st->adv.retried);
+		cJSON_AddNumberToObject(j, "created", (double)st->adv.created);
+		cJSON_AddNumberToObject(j, "leases_recovered", (double)st->recovered);
+		cJSON_AddNumberToObject(j, "discarded", (double)st->discarded);
+		cJSON_AddNumberToObject(j, "resumed", (double)st->resumed);
+		cJSON_AddNumberToObject(j, "released", (double)st->released);
+		cJSON_AddNumberToObject(j, "elapsed_ms", (double)st->elapsed_ms);
+		struct rusage ru;
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			cJSON_AddNumberToObject(j, "max_rss_kb", (double)ru.ru_maxrss);
+		cJSON_AddBoolToObject(j, "interrupted", st->interrupted);
+		cJSON *runs = cJSON_AddObjectToObject(j, "runs");
+		cJSON_AddNumberToObject(runs, "completed", (double)c->completed);
+		cJSON_AddNumberToObject(runs, "failed", (double)c->failed);
+		cJSON_AddNumberToObject(runs, "running", (double)c->running);
+		cJSON_AddNumberToObject(j, "retry_waiting", (double)c->retry_waiting);
+		json_emit(j);
+	} else {
+		if (st->resumed)
+			printf("resumed %ld failed interaction%s in place (--retry-failed)\n", st->resumed,
+			       st->resumed == 1 ? "" : "s");
+		if (st->recovered)
+			printf("took back %ld interaction%s from a process that had stopped\n", st->recovered,
+			       st->recovered == 1 ? "" : "s");
+		printf("ran %ld interaction%s in %.2f s (%s/s): %ld completed, %ld failed (%ld attempt%s, %ld retried)\n",
+		       ended, ended == 1 ? "" : "s", secs, rate_text, st->adv.completed, st->adv.failed, st->finished,
+		       st->finished == 1 ? "" : "s", st->adv.retried);
+		printf("runs: %ld completed, %ld failed, %ld running\n", c->completed, c->failed,
+		       c->running);
+		if (c->retry_waiting)
+			printf("%ld interaction%s wait%s to be retried (waverunner status says why); run again to go on\n",
+			       c->retry_waiting, c->retry_waiting == 1 ? "" : "s",
+			       c->retry_waiting == 1 ? "s" : "");
+		if (st->discarded)
+			printf("discarded %ld attempt%s that ended after another process had taken its lease\n",
+			       st->discarded, st->discarded == 1 ? "" : "s");
+		if (st->released)
+			printf("gave back %ld interaction%s whose model server failed, no attempt spent\n", st->released,
+			       st->released == 1 ? "" : "s");
+		if (st->interrupted)
+			printf("interrupted: what was not finished is pending; run again to go on\n");
+	}
+}
+
 static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct engine_opts o;
@@ -148,59 +206,7 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	int rc2 = db_report_run_counts(ctx->db, &o.scope, &rc_counts);
 	if (rc2)
 		return rc2;
-	double secs = (double)st.elapsed_ms / 1000.0;
-	long ended = st.adv.completed + st.adv.failed; /* interactions that ended for good */
-	double rate = secs > 0 ? (double)ended / secs : 0;
-	char rate_text[32];
-	snprintf(rate_text, sizeof rate_text, rate >= 10 || rate == 0 ? "%.0f" : "%.2g", rate);
-	if (ctx->json) {
-		cJSON *j = cJSON_CreateObject();
-		cJSON_AddNumberToObject(j, "interactions", (double)ended);
-		cJSON_AddNumberToObject(j, "attempts", (double)st.finished);
-		cJSON_AddNumberToObject(j, "completed", (double)st.adv.completed);
-		cJSON_AddNumberToObject(j, "failed", (double)st.adv.failed);
-		cJSON_AddNumberToObject(j, "retried", (double)st.adv.retried);
-		cJSON_AddNumberToObject(j, "created", (double)st.adv.created);
-		cJSON_AddNumberToObject(j, "leases_recovered", (double)st.recovered);
-		cJSON_AddNumberToObject(j, "discarded", (double)st.discarded);
-		cJSON_AddNumberToObject(j, "resumed", (double)st.resumed);
-		cJSON_AddNumberToObject(j, "released", (double)st.released);
-		cJSON_AddNumberToObject(j, "elapsed_ms", (double)st.elapsed_ms);
-		struct rusage ru;
-		if (getrusage(RUSAGE_SELF, &ru) == 0)
-			cJSON_AddNumberToObject(j, "max_rss_kb", (double)ru.ru_maxrss);
-		cJSON_AddBoolToObject(j, "interrupted", st.interrupted);
-		cJSON *runs = cJSON_AddObjectToObject(j, "runs");
-		cJSON_AddNumberToObject(runs, "completed", (double)rc_counts.completed);
-		cJSON_AddNumberToObject(runs, "failed", (double)rc_counts.failed);
-		cJSON_AddNumberToObject(runs, "running", (double)rc_counts.running);
-		cJSON_AddNumberToObject(j, "retry_waiting", (double)rc_counts.retry_waiting);
-		json_emit(j);
-	} else {
-		if (st.resumed)
-			printf("resumed %ld failed interaction%s in place (--retry-failed)\n", st.resumed,
-			       st.resumed == 1 ? "" : "s");
-		if (st.recovered)
-			printf("took back %ld interaction%s from a process that had stopped\n", st.recovered,
-			       st.recovered == 1 ? "" : "s");
-		printf("ran %ld interaction%s in %.2f s (%s/s): %ld completed, %ld failed (%ld attempt%s, %ld retried)\n",
-		       ended, ended == 1 ? "" : "s", secs, rate_text, st.adv.completed, st.adv.failed, st.finished,
-		       st.finished == 1 ? "" : "s", st.adv.retried);
-		printf("runs: %ld completed, %ld failed, %ld running\n", rc_counts.completed, rc_counts.failed,
-		       rc_counts.running);
-		if (rc_counts.retry_waiting)
-			printf("%ld interaction%s wait%s to be retried (waverunner status says why); run again to go on\n",
-			       rc_counts.retry_waiting, rc_counts.retry_waiting == 1 ? "" : "s",
-			       rc_counts.retry_waiting == 1 ? "s" : "");
-		if (st.discarded)
-			printf("discarded %ld attempt%s that ended after another process had taken its lease\n",
-			       st.discarded, st.discarded == 1 ? "" : "s");
-		if (st.released)
-			printf("gave back %ld interaction%s whose model server failed, no attempt spent\n", st.released,
-			       st.released == 1 ? "" : "s");
-		if (st.interrupted)
-			printf("interrupted: what was not finished is pending; run again to go on\n");
-	}
+	print_summary(ctx, &st, &rc_counts);
 	/* --strict: for scripts and CI, a run that failed here fails the command. */
 	if (!rc && strict && st.adv.runs_failed) {
 		warn("%ld run%s failed (--strict)", st.adv.runs_failed, st.adv.runs_failed == 1 ? "" : "s");

@@ -47,43 +47,45 @@ static void read_sig(sqlite3_stmt *st, const char *sig, va_list *ap)
 	}
 }
 
-sqlite3_stmt *db_bound(struct db *db, const char *sql, const char *in, ...)
+/* The cached statement for sql with the parameters of in bound from ap, or
+ * NULL with err set. */
+static sqlite3_stmt *prepare_bound(struct db *db, const char *sql, const char *in, va_list *ap)
 {
 	sqlite3_stmt *st = db_prepare(db, sql);
-	if (!st)
-		return NULL;
+	if (st)
+		bind_sig(st, in, ap);
+	return st;
+}
+
+sqlite3_stmt *db_bound(struct db *db, const char *sql, const char *in, ...)
+{
 	va_list ap;
 	va_start(ap, in);
-	bind_sig(st, in, &ap);
+	sqlite3_stmt *st = prepare_bound(db, sql, in, &ap);
 	va_end(ap);
 	return st;
 }
 
 int db_do(struct db *db, const char *sql, const char *in, ...)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
-	if (!st)
-		return E_DB;
 	va_list ap;
 	va_start(ap, in);
-	bind_sig(st, in, &ap);
+	sqlite3_stmt *st = prepare_bound(db, sql, in, &ap);
 	va_end(ap);
-	return db_run(db, st);
+	return st ? db_run(db, st) : E_DB;
 }
 
 int db_get(struct db *db, const char *sql, const char *in, const char *out, ...)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
-	if (!st)
-		return -1;
 	va_list ap;
 	va_start(ap, out);
-	bind_sig(st, in, &ap);
-	int rc = db_step(db, st);
+	sqlite3_stmt *st = prepare_bound(db, sql, in, &ap);
+	int rc = st ? db_step(db, st) : -1;
 	if (rc == SQLITE_ROW)
 		read_sig(st, out, &ap);
 	va_end(ap);
-	sqlite3_reset(st);
+	if (st)
+		sqlite3_reset(st);
 	return rc;
 }
 
@@ -91,12 +93,9 @@ int db_ids(struct db *db, const char *sql, long **ids, size_t *n, const char *in
 {
 	*ids = NULL;
 	*n = 0;
-	sqlite3_stmt *st = db_prepare(db, sql);
-	if (!st)
-		return E_DB;
 	va_list ap;
 	va_start(ap, in);
-	bind_sig(st, in, &ap);
+	sqlite3_stmt *st = prepare_bound(db, sql, in, &ap);
 	va_end(ap);
-	return db_collect_ids(db, st, ids, n);
+	return st ? db_collect_ids(db, st, ids, n) : E_DB;
 }

@@ -491,15 +491,10 @@ static void strong(struct tarjan *t, size_t v)
 	buf_release(&b);
 }
 
-void validate_workflow(const struct workflow *wf, struct findings *out)
+/* A parameter named like a posting column or a run id could never be read:
+ * those names come first. */
+static void check_params(const struct workflow *wf, struct findings *out)
 {
-	struct graph g;
-	graph_build(&g, wf);
-	if (!wf->enabled)
-		add(out, SEV_WARNING, NULL, 0, "workflow %ld is disabled", wf->id);
-
-	/* A parameter named like a posting column or a run id could never be read:
-	 * those names come first. */
 	const cJSON *param;
 	cJSON_ArrayForEach(param, wf->parameters) {
 		long conv;
@@ -509,6 +504,102 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 			    "workflow %ld: parameter '%s' has the name of a built-in variable; rename it", wf->id,
 			    param->string);
 	}
+}
+
+/* Each enabled rule of c: its condition parses, its target is an enabled
+ * step of wf; and c has not too many rules, or none without being terminal. */
+static void check_rules(struct findings *out, const struct workflow *wf, const struct wf_conv *c)
+{
+	for (size_t r = 0; r < c->nrules; r++) {
+		const struct wf_rule *ru = &c->rules[r];
+		if (!ru->enabled)
+			continue;
+		enum cond_kind kind;
+		char *arg, *error;
+		if (branch_parse(ru->condition, &kind, &arg, &error) < 0)
+			add(out, SEV_ERROR, c, ru->id, "rule '%s': %s", ru->condition, error);
+		free(arg);
+		free(error);
+		if (!ru->next)
+			continue;
+		const struct wf_conv *t = workflow_conv(wf, ru->next);
+		if (!t)
+			add(out, SEV_ERROR, c, ru->id,
+			    "rule '%s' leads to conversation %ld, which is not part of workflow %ld",
+			    ru->condition, ru->next, wf->id);
+		else if (!t->enabled)
+			add(out, SEV_ERROR, c, ru->id, "rule '%s' leads to disabled conversation %ld '%s'",
+			    ru->condition, t->id, t->name);
+	}
+	if (c->nrules > BRANCH_MAX_RULES)
+		add(out, SEV_ERROR, c, 0, "has %zu rules; at most %d are allowed", c->nrules, BRANCH_MAX_RULES);
+	if (!c->nrules && !c->terminal)
+		add(out, SEV_WARNING, c, 0,
+		    "has no rules and is not marked terminal: every path through it ends here");
+}
+
+/* c's fan-in: it waits for a group that has other members. */
+static void check_group(struct findings *out, const struct workflow *wf, const struct wf_conv *c)
+{
+	if (c->wait_for_group && !c->parallel_group)
+		add(out, SEV_ERROR, c, 0, "waits for a group but names none (set parallel_group)");
+	if (c->wait_for_group && c->parallel_group) {
+		size_t members = 0;
+		for (size_t k = 0; k < wf->nconvs; k++)
+			if (&wf->convs[k] != c && wf->convs[k].enabled &&
+			    wf->convs[k].parallel_group == c->parallel_group && !wf->convs[k].wait_for_group)
+				members++;
+		if (!members)
+			add(out, SEV_ERROR, c, 0, "waits for group %d, which has no other member",
+			    c->parallel_group);
+	}
+}
+
+/* Loops: every cycle needs a bounded rule. */
+static void check_loops(struct findings *out, const struct workflow *wf, struct graph *g)
+{
+	struct tarjan t = { g, xcalloc(g->n, sizeof(long)), xcalloc(g->n, sizeof(long)),
+			    xcalloc(g->n, sizeof(int)), xcalloc(g->n + 1, sizeof(size_t)), 0, 0, out };
+	for (size_t i = 0; i < g->n; i++)
+		t.index[i] = -1;
+	for (size_t i = 0; i < g->n; i++)
+		if (t.index[i] < 0 && wf->convs[i].enabled)
+			strong(&t, i);
+	free(t.index);
+	free(t.low);
+	free(t.on_stack);
+	free(t.stack);
+}
+
+/* Models that would reload: one model, two different load settings. */
+static void check_num_ctx(struct findings *out, const struct workflow *wf)
+{
+	for (size_t i = 0; i < wf->nactors; i++) {
+		const struct wf_actor *a = &wf->actors[i];
+		double ctx_a;
+		if (a->kind != ACTOR_AI_MODEL || json_get_double(a->config, "num_ctx", &ctx_a))
+			continue;
+		for (size_t k = i + 1; k < wf->nactors; k++) {
+			const struct wf_actor *b = &wf->actors[k];
+			double ctx_b;
+			if (b->kind == ACTOR_AI_MODEL && !strcmp(wf_actor_model(a), wf_actor_model(b)) &&
+			    !json_get_double(b->config, "num_ctx", &ctx_b) && ctx_a != ctx_b)
+				add(out, SEV_WARNING, NULL, 0,
+				    "actors '%s' and '%s' call model '%s' with different num_ctx (%g, %g); "
+				    "waverunner sends the first for both, since a change reloads the model",
+				    a->name, b->name, wf_actor_model(a), ctx_a, ctx_b);
+		}
+	}
+}
+
+void validate_workflow(const struct workflow *wf, struct findings *out)
+{
+	struct graph g;
+	graph_build(&g, wf);
+	if (!wf->enabled)
+		add(out, SEV_WARNING, NULL, 0, "workflow %ld is disabled", wf->id);
+
+	check_params(wf, out);
 
 	size_t entries[2], nentries = 0;
 	const struct wf_conv *first = workflow_first_step(wf);
@@ -528,44 +619,8 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 		check_sql_query(out, wf, c);
 		if (!c->has_instruction)
 			add(out, SEV_ERROR, c, 0, "has no instruction (prompt template)");
-		for (size_t r = 0; r < c->nrules; r++) {
-			const struct wf_rule *ru = &c->rules[r];
-			if (!ru->enabled)
-				continue;
-			enum cond_kind kind;
-			char *arg, *error;
-			if (branch_parse(ru->condition, &kind, &arg, &error) < 0)
-				add(out, SEV_ERROR, c, ru->id, "rule '%s': %s", ru->condition, error);
-			free(arg);
-			free(error);
-			if (!ru->next)
-				continue;
-			const struct wf_conv *t = workflow_conv(wf, ru->next);
-			if (!t)
-				add(out, SEV_ERROR, c, ru->id,
-				    "rule '%s' leads to conversation %ld, which is not part of workflow %ld",
-				    ru->condition, ru->next, wf->id);
-			else if (!t->enabled)
-				add(out, SEV_ERROR, c, ru->id, "rule '%s' leads to disabled conversation %ld '%s'",
-				    ru->condition, t->id, t->name);
-		}
-		if (c->nrules > BRANCH_MAX_RULES)
-			add(out, SEV_ERROR, c, 0, "has %zu rules; at most %d are allowed", c->nrules, BRANCH_MAX_RULES);
-		if (!c->nrules && !c->terminal)
-			add(out, SEV_WARNING, c, 0,
-			    "has no rules and is not marked terminal: every path through it ends here");
-		if (c->wait_for_group && !c->parallel_group)
-			add(out, SEV_ERROR, c, 0, "waits for a group but names none (set parallel_group)");
-		if (c->wait_for_group && c->parallel_group) {
-			size_t members = 0;
-			for (size_t k = 0; k < wf->nconvs; k++)
-				if (&wf->convs[k] != c && wf->convs[k].enabled &&
-				    wf->convs[k].parallel_group == c->parallel_group && !wf->convs[k].wait_for_group)
-					members++;
-			if (!members)
-				add(out, SEV_ERROR, c, 0, "waits for group %d, which has no other member",
-				    c->parallel_group);
-		}
+		check_rules(out, wf, c);
+		check_group(out, wf, c);
 
 		struct check_ctx cx = { wf, &g, entries, nentries, i, 0, out, "template" };
 		for (size_t e = 0; e < nentries; e++)
@@ -587,36 +642,9 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 			add(out, SEV_ERROR, &wf->convs[i], 0, "is unreachable: no rule leads to it from the start");
 	free(seen);
 
-	/* Loops: every cycle needs a bounded rule. */
-	struct tarjan t = { &g, xcalloc(g.n, sizeof(long)), xcalloc(g.n, sizeof(long)),
-			    xcalloc(g.n, sizeof(int)), xcalloc(g.n + 1, sizeof(size_t)), 0, 0, out };
-	for (size_t i = 0; i < g.n; i++)
-		t.index[i] = -1;
-	for (size_t i = 0; i < g.n; i++)
-		if (t.index[i] < 0 && wf->convs[i].enabled)
-			strong(&t, i);
-	free(t.index);
-	free(t.low);
-	free(t.on_stack);
-	free(t.stack);
+	check_loops(out, wf, &g);
 
-	/* Models that would reload: one model, two different load settings. */
-	for (size_t i = 0; i < wf->nactors; i++) {
-		const struct wf_actor *a = &wf->actors[i];
-		double ctx_a;
-		if (a->kind != ACTOR_AI_MODEL || json_get_double(a->config, "num_ctx", &ctx_a))
-			continue;
-		for (size_t k = i + 1; k < wf->nactors; k++) {
-			const struct wf_actor *b = &wf->actors[k];
-			double ctx_b;
-			if (b->kind == ACTOR_AI_MODEL && !strcmp(wf_actor_model(a), wf_actor_model(b)) &&
-			    !json_get_double(b->config, "num_ctx", &ctx_b) && ctx_a != ctx_b)
-				add(out, SEV_WARNING, NULL, 0,
-				    "actors '%s' and '%s' call model '%s' with different num_ctx (%g, %g); "
-				    "waverunner sends the first for both, since a change reloads the model",
-				    a->name, b->name, wf_actor_model(a), ctx_a, ctx_b);
-		}
-	}
+	check_num_ctx(out, wf);
 	graph_release(&g);
 }
 
