@@ -11,26 +11,6 @@
 #include "util.h"
 #include "workflow.h"
 
-/* The workflow to draw: the one given, else the only one stored. */
-static int pick_workflow(struct cmd_ctx *ctx, long *id)
-{
-	if (*id)
-		return E_OK;
-	long *ids;
-	size_t n;
-	int rc = db_workflow_ids(ctx->db, &ids, &n);
-	if (rc)
-		return rc;
-	if (n == 1)
-		*id = ids[0];
-	free(ids);
-	if (!n)
-		return err_set(E_INPUT, "there are no workflows (load one first)");
-	if (n > 1)
-		return cmd_usage_error(ctx, "there are %zu workflows: say which, --workflow ID", n);
-	return E_OK;
-}
-
 static cJSON *graph_json(const struct graph *g)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -106,7 +86,7 @@ static int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if (strcmp(format, "dot") && strcmp(format, "mermaid"))
 		return cmd_usage_error(ctx, "--format is dot or mermaid, not '%s'", format);
-	if ((rc = cmd_open_db(ctx, 0)) || (rc = pick_workflow(ctx, &id)))
+	if ((rc = cmd_open_db(ctx, 0)) || (rc = cmd_pick_workflow(ctx, &id, 0)))
 		return rc;
 	struct workflow wf;
 	if ((rc = db_workflow_read(ctx->db, id, &wf)))

@@ -30,42 +30,6 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* The workflow: the one given, else the only one stored, else the only one
- * that has runs. */
-static int pick_workflow(struct cmd_ctx *ctx, long *id)
-{
-	if (*id)
-		return E_OK;
-	long *ids;
-	size_t n;
-	int rc = db_workflow_ids(ctx->db, &ids, &n);
-	if (rc)
-		return rc;
-	if (n > 1) {
-		long *with_runs;
-		size_t nruns;
-		if ((rc = db_graph_workflows_run(ctx->db, &with_runs, &nruns))) {
-			free(ids);
-			return rc;
-		}
-		if (nruns == 1) {
-			free(ids);
-			ids = with_runs;
-			n = 1;
-		} else {
-			free(with_runs);
-		}
-	}
-	if (n == 1)
-		*id = ids[0];
-	free(ids);
-	if (!n)
-		return err_set(E_INPUT, "there are no workflows (load one first)");
-	if (n > 1)
-		return cmd_usage_error(ctx, "there are %zu workflows: say which, --workflow ID", n);
-	return E_OK;
-}
-
 /* The SVG of g, its ids prefixed. */
 static int draw(struct graph *g, const char *prefix, char **svg)
 {
@@ -373,7 +337,7 @@ static int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	char *html = NULL;
 	if (run || posting)
 		rc = runs_page(ctx, workflow, run, posting, &html);
-	else if (!(rc = pick_workflow(ctx, &workflow)))
+	else if (!(rc = cmd_pick_workflow(ctx, &workflow, 1)))
 		rc = workflow_page(ctx, workflow, &html);
 	if (rc)
 		return rc;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db-defs.h"
+#include "db-graph.h"
 #include "db.h"
 #include "err.h"
 #include "util.h"
@@ -268,4 +269,38 @@ int cmd_read_runnable_workflow(struct cmd_ctx *ctx, long id, struct workflow *wf
 	}
 	findings_release(&f);
 	return rc;
+}
+
+int cmd_pick_workflow(struct cmd_ctx *ctx, long *id, int by_runs)
+{
+	if (*id)
+		return E_OK;
+	long *ids;
+	size_t n;
+	int rc = db_workflow_ids(ctx->db, &ids, &n);
+	if (rc)
+		return rc;
+	if (n > 1 && by_runs) {
+		long *with_runs;
+		size_t nruns;
+		if ((rc = db_graph_workflows_run(ctx->db, &with_runs, &nruns))) {
+			free(ids);
+			return rc;
+		}
+		if (nruns == 1) {
+			free(ids);
+			ids = with_runs;
+			n = 1;
+		} else {
+			free(with_runs);
+		}
+	}
+	if (n == 1)
+		*id = ids[0];
+	free(ids);
+	if (!n)
+		return err_set(E_INPUT, "there are no workflows (load one first)");
+	if (n > 1)
+		return cmd_usage_error(ctx, "there are %zu workflows: say which, --workflow ID", n);
+	return E_OK;
 }

@@ -69,6 +69,10 @@ int cmd_open_db(struct cmd_ctx *ctx, int flags);
  * (printed). */
 struct workflow;
 int cmd_read_runnable_workflow(struct cmd_ctx *ctx, long id, struct workflow *wf);
+/* The workflow a command is about: *id when given (not 0), else the only one
+ * stored, else (by_runs) the only one that has runs; E_INPUT when there are
+ * none, E_USAGE when it cannot tell. */
+int cmd_pick_workflow(struct cmd_ctx *ctx, long *id, int by_runs);
 /* Parses a positive id argument; E_USAGE with a message naming the option. */
 int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, long *out);
 

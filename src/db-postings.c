@@ -224,14 +224,21 @@ int db_posting_ids(struct db *db, const char *status, long **ids, size_t *n)
 	return status ? db_ids(db, BY_STATUS, ids, n, "T", status) : db_ids(db, ALL, ids, n, "");
 }
 
+/* Runs sql, an UPDATE of one text result: ?1 the posting, ?2 the value, ?3
+ * the interaction that made it, ?4 now. */
+static int set_result(struct db *db, const char *sql, long posting_id, const char *value, long interaction_id)
+{
+	char now[32];
+	iso_now(now);
+	return db_do(db, sql, "LTLT", posting_id, value, interaction_id, now);
+}
+
 int db_posting_set_summary(struct db *db, long posting_id, const char *summary, long interaction_id)
 {
 	static const char SQL[] =
 		"UPDATE postings SET extracted_summary = ?2, summary_interaction_id = ?3, "
 		"updated_by_interaction_id = ?3, results_updated_at = ?4, updated_at = ?4 WHERE posting_id = ?1";
-	char now[32];
-	iso_now(now);
-	return db_do(db, SQL, "LTLT", posting_id, summary, interaction_id, now);
+	return set_result(db, SQL, posting_id, summary, interaction_id);
 }
 
 int db_posting_set_skills(struct db *db, long posting_id, const char *skills_json, long interaction_id)
@@ -239,9 +246,7 @@ int db_posting_set_skills(struct db *db, long posting_id, const char *skills_jso
 	static const char SQL[] =
 		"UPDATE postings SET skill_keywords = ?2, skills_interaction_id = ?3, "
 		"updated_by_interaction_id = ?3, results_updated_at = ?4, updated_at = ?4 WHERE posting_id = ?1";
-	char now[32];
-	iso_now(now);
-	return db_do(db, SQL, "LTLT", posting_id, skills_json, interaction_id, now);
+	return set_result(db, SQL, posting_id, skills_json, interaction_id);
 }
 
 int db_posting_set_ihl(struct db *db, long posting_id, int score, int scale, const char *verdict,
