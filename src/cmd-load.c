@@ -260,15 +260,19 @@ static int load_file(struct cmd_ctx *ctx, const char *path, struct load_report *
 	return rc;
 }
 
+enum { OPT_REPLACE_SHARED = CMD_OPT_LONG_ONLY + 1 };
+
+static const struct cmd_option options[] = {
+	{ "replace-shared", OPT_REPLACE_SHARED, NULL,
+	  "replace actors and conversations other workflows use (checking them)" },
+	{ 0 },
+};
+
 static int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "replace-shared", no_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int rc = E_OK, c, replace = 0;
-	while ((c = cmd_getopt(ctx, argc, argv, "", opts, &rc)) > 0)
-		if (c == 'R')
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
+		if (c == OPT_REPLACE_SHARED)
 			replace = 1;
 	if (c < 0)
 		return rc;
@@ -305,6 +309,6 @@ const struct cmd_entry cmd_load_entry = {
 	.name = "load",
 	.usage = "load [--replace-shared] FILE...",
 	.summary = "import workflow files and posting files; loading a file again updates what it loaded",
-	.options = "  --replace-shared    replace actors and conversations other workflows use (checking them)\n",
+	.opts = options,
 	.run = cmd_load,
 };

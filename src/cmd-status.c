@@ -66,15 +66,17 @@ static void print_models(const cJSON *models)
 	}
 }
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "only this workflow" },
+	{ NULL, 0, "RUN", "one run: its state, the reason it failed, and its steps" },
+	{ 0 },
+};
+
 static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long workflow = 0, run = 0;
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:", opts, &rc)) > 0)
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
 		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow)))
 			return rc;
 	if (c < 0)
@@ -152,7 +154,6 @@ const struct cmd_entry cmd_status_entry = {
 	.usage = "status [--workflow ID] [RUN]",
 	.summary = "show runs by state and, per step, interactions by status with attempts, retries, dead "
 		   "ends, errors and model usage",
-	.options = "  -w, --workflow ID   only this workflow\n"
-		   "  RUN                 one run: its state, the reason it failed, and its steps\n",
+	.opts = options,
 	.run = cmd_status,
 };

@@ -18,18 +18,11 @@ int db_next_due_except(struct db *db, const struct scope *scope, const char *exc
 		"WHERE i.status = 'pending' AND r.status = 'running' "
 		"AND (?1 = 0 OR r.workflow_id = ?1) AND (?2 = 0 OR i.workflow_run_id = ?2) "
 		"AND NOT (i.not_before <= ?4 AND i.actor_id IN (SELECT value FROM json_each(?3)))";
-	out[0] = '\0';
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, scope ? scope->workflow_id : 0);
-	db_bind_int(st, 2, scope ? scope->run_id : 0);
-	db_bind_text(st, 3, except_actors ? except_actors : "[]");
-	db_bind_text(st, 4, now);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW && !db_col_is_null(st, 0))
-		snprintf(out, 32, "%s", db_col_str(st, 0));
-	sqlite3_reset(st);
+	char *due = NULL;
+	int rc = db_get(db, SQL, "LLTT", "T", scope ? scope->workflow_id : 0, scope ? scope->run_id : 0,
+			except_actors ? except_actors : "[]", now, &due);
+	snprintf(out, 32, "%s", due ? due : "");
+	free(due);
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -41,17 +34,8 @@ int db_count_pending_of(struct db *db, const struct scope *scope, const char *ac
 		"AND (?1 = 0 OR r.workflow_id = ?1) AND (?2 = 0 OR i.workflow_run_id = ?2) "
 		"AND i.actor_id IN (SELECT value FROM json_each(?3))";
 	*count = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, scope ? scope->workflow_id : 0);
-	db_bind_int(st, 2, scope ? scope->run_id : 0);
-	db_bind_text(st, 3, actors ? actors : "[]");
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		*count = (long)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_get(db, SQL, "LLT", "L", scope ? scope->workflow_id : 0, scope ? scope->run_id : 0,
+		      actors ? actors : "[]", count) < 0 ? E_DB : E_OK;
 }
 
 int db_scope_workflows(struct db *db, const struct scope *scope, int include_failed, long **ids, size_t *n)
@@ -59,15 +43,8 @@ int db_scope_workflows(struct db *db, const struct scope *scope, int include_fai
 	static const char SQL[] =
 		"SELECT DISTINCT workflow_id FROM workflow_runs WHERE (status = 'running' OR (?3 AND status = 'failed')) "
 		"AND (?1 = 0 OR workflow_id = ?1) AND (?2 = 0 OR workflow_run_id = ?2) ORDER BY workflow_id";
-	*ids = NULL;
-	*n = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, scope ? scope->workflow_id : 0);
-	db_bind_int(st, 2, scope ? scope->run_id : 0);
-	db_bind_int(st, 3, include_failed != 0);
-	return db_collect_ids(db, st, ids, n);
+	return db_ids(db, SQL, ids, n, "LLi", scope ? scope->workflow_id : 0, scope ? scope->run_id : 0,
+		      include_failed != 0);
 }
 
 struct failed_row {
@@ -88,12 +65,10 @@ int db_retry_failed(struct db *db, const struct scope *scope, const char *classe
 		"failure_class = NULL, output = NULL, branch_text = NULL, completed_at = NULL, lease_owner = NULL, "
 		"lease_expires_at = NULL WHERE interaction_id = ?1 AND status = 'failed'";
 	*count = 0;
-	sqlite3_stmt *st = db_prepare(db, LIST);
+	sqlite3_stmt *st = db_bound(db, LIST, "LLT", scope ? scope->workflow_id : 0, scope ? scope->run_id : 0,
+				    classes);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, scope ? scope->workflow_id : 0);
-	db_bind_int(st, 2, scope ? scope->run_id : 0);
-	db_bind_text(st, 3, classes);
 	struct failed_row *rows = NULL;
 	size_t n = 0;
 	int rc;
@@ -111,13 +86,7 @@ int db_retry_failed(struct db *db, const struct scope *scope, const char *classe
 	char now[32];
 	iso_now(now);
 	for (size_t i = 0; !rc && i < n; i++) {
-		if (!(st = db_prepare(db, RESET))) {
-			rc = E_DB;
-			break;
-		}
-		db_bind_int(st, 1, rows[i].id);
-		db_bind_text(st, 2, now);
-		if ((rc = db_run(db, st)))
+		if ((rc = db_do(db, RESET, "LT", rows[i].id, now)))
 			break;
 		cJSON *d = cJSON_CreateObject();
 		cJSON_AddStringToObject(d, "reason", "retry_failed");

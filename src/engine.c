@@ -259,15 +259,15 @@ static struct executor *remember(struct engine *e, struct executor *ex)
 
 static struct executor *executor_for(struct engine *e, struct task *t)
 {
-	const char *type = t->actor->type;
-	if (!strcmp(type, "builtin")) {
-		if (strcmp(builtin_of(t->actor), "fetch_jobs"))
+	if (t->actor->kind == ACTOR_BUILTIN) {
+		const struct builtin *b = builtin_find(builtin_of(t->actor));
+		if (!b || b->runs_inline)
 			return e->builtin;
 		if (!e->fetch)
 			e->fetch = remember(e, fetch_executor_new(db_path(e->db)));
 		return e->fetch;
 	}
-	if (!strcmp(type, "script")) {
+	if (t->actor->kind == ACTOR_SCRIPT) {
 		if (!e->scripts)
 			e->scripts = remember(e, script_executor_new(db_path(e->db)));
 		return e->scripts;
@@ -335,7 +335,7 @@ static struct model_load *model_load(struct engine *e, const struct task *t)
 
 static int is_model_call(const struct task *t)
 {
-	return !strcmp(t->actor->type, "ai_model");
+	return t->actor->kind == ACTOR_AI_MODEL;
 }
 
 /* Whether t may start now without exceeding a limit. */
@@ -410,7 +410,7 @@ static char *later_actors(struct engine *e)
 		const struct workflow *wf = e->defs.wfs[w];
 		for (size_t i = 0; i < wf->nactors; i++) {
 			const struct wf_actor *a = &wf->actors[i];
-			if (strcmp(a->type, "ai_model"))
+			if (a->kind != ACTOR_AI_MODEL)
 				continue;
 			const struct actor_route *r = route_of(e, a);
 			if (r->backend == LLM_REPLAY)
@@ -446,7 +446,7 @@ static char *actors_of(struct engine *e, long server)
 		const struct workflow *wf = e->defs.wfs[w];
 		for (size_t i = 0; i < wf->nactors; i++) {
 			const struct wf_actor *a = &wf->actors[i];
-			if (strcmp(a->type, "ai_model"))
+			if (a->kind != ACTOR_AI_MODEL)
 				continue;
 			const struct actor_route *r = route_of(e, a);
 			if (r->backend == LLM_REPLAY || !r->server[0])
@@ -643,7 +643,7 @@ static int finish(struct engine *e, struct task *t)
 	/* Record what a live server answered (cache: a replayed answer is recorded already). */
 	int live = t->res.backend && strcmp(t->res.backend, "replay");
 	if ((e->o->llm == LLM_RECORD || (e->o->llm == LLM_CACHE && live)) && t->res.ok && t->actor &&
-	    !strcmp(t->actor->type, "ai_model")) {
+	    t->actor->kind == ACTOR_AI_MODEL) {
 		char *error;
 		int changed;
 		if (replay_write(e->o->replay_dir, t->r.input, &t->res, &changed, &error) < 0) {
@@ -784,7 +784,7 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 		}
 		/* cache: whether a model call is answered from a recording depends on
 		 * its request, so that is read first. */
-		if (e->o->llm == LLM_CACHE && !strcmp(t->actor->type, "ai_model") && (rc = db_ready_load(e->db, &t->r))) {
+		if (e->o->llm == LLM_CACHE && t->actor->kind == ACTOR_AI_MODEL && (rc = db_ready_load(e->db, &t->r))) {
 			task_free(t);
 			break;
 		}

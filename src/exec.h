@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "db-runs.h"
-#include "retry.h"
+#include "retry.h" /* failure.h, and the retry policy its users apply */
 #include "workflow.h"
 
 struct result {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "retry.h"
+#include "failure.h"
 #include "util.h"
 
 /* The default cap on a model's answer (run --max-answer): its text, and any

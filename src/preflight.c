@@ -211,7 +211,7 @@ int preflight_check(struct db *db, const struct engine_opts *o)
 			break;
 		for (size_t i = 0; i < wf->nactors; i++) {
 			const struct wf_actor *a = &wf->actors[i];
-			if (strcmp(a->type, "ai_model"))
+			if (a->kind != ACTOR_AI_MODEL)
 				continue;
 			enum llm_mode b = llm_backend_for(a, o->llm, o->live);
 			if (b != LLM_REPLAY)

@@ -10,13 +10,6 @@
 #include "json.h"
 #include "util.h"
 
-const char *const vars_posting_columns[] = {
-	"posting_id", "posting_name", "job_title", "job_description", "location_city", "location_country",
-	"source", "external_job_id", "external_id", "external_url", "posting_status", "first_seen_at",
-	"last_seen_at", "updated_at", "source_metadata", "extracted_summary", "skill_keywords", "ihl_score",
-	"ihl_scale", "ihl_verdict", NULL,
-};
-
 const char *vars_posting_column(const char *name)
 {
 	if (!strcmp(name, "variations_param_1"))
@@ -25,9 +18,9 @@ const char *vars_posting_column(const char *name)
 		return "job_title";
 	if (!strcmp(name, "variations_param_3"))
 		return "location_city";
-	for (const char *const *c = vars_posting_columns; *c; c++)
-		if (!strcmp(*c, name))
-			return *c;
+	for (size_t c = 0; c < NPOSTING_COLUMNS; c++)
+		if (posting_columns[c].var && !strcmp(posting_columns[c].name, name))
+			return posting_columns[c].name;
 	return NULL;
 }
 
