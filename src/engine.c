@@ -31,7 +31,24 @@
  * E_REMOTE naming it. An interaction whose request met a server failure
  * FREE_FAILURES times while its server was taken to be up is counted as
  * failing itself (it spends attempts), so that a request that breaks a
- * server cannot keep it busy forever. */
+ * server cannot keep it busy forever.
+ *
+ * Limits. How many requests a server takes at once is learned, not asked of
+ * the user: a server that reports its slots (llama.cpp's /props total_slots)
+ * gets that many; any other starts at one and is adjusted from what is
+ * measured, a Vegas-style limiter: each model call's time less its load time
+ * is compared with the shortest seen for its step (at a limit of one the
+ * latest is taken as that, so a server that became slower is relearned); over
+ * a window of about a limit's worth of answers, the requests queued at the
+ * server are estimated as limit * (1 - shortest / average). Fewer than half a
+ * request queued while the limit was reached: the limit doubles, or rises by
+ * one once it has fallen; more than one and a half: it falls to what the
+ * server served (limit * shortest / average) and one more. A limit one over the slots keeps a request waiting at the
+ * server, so a slot that comes free is used at once. A model's limit is its
+ * server's (a server holding one model at a time still runs only that one's
+ * work); never above --parallel. --per-server, --per-model or an actor's
+ * "parallel" fix the limits instead; nothing is learned then. Learned limits
+ * are stored (db_server_limit_set) for status. */
 #include "engine.h"
 
 #include <errno.h>
@@ -46,6 +63,7 @@
 #include "db-report.h"
 #include "db.h"
 #include "db-outage.h"
+#include "db-limits.h"
 #include "defs.h"
 #include "err.h"
 #include "exec.h"
@@ -60,6 +78,8 @@
 #define WINDOW 256 /* ready interactions looked at per round */
 #define FREE_FAILURES 5 /* server failures of one request that spend no attempt */
 #define PROBE_CAP_MS 15000 /* the longest wait between probes of a down server */
+#define QUEUE_LOW 0.5  /* requests queued at a server below which its limit rises */
+#define QUEUE_HIGH 1.5 /* above which it falls */
 
 /* Leases. Work that takes time is claimed under a lease of LEASE_MS; while it
  * is in flight the engine renews every lease it holds once less than
@@ -94,7 +114,7 @@ struct model_load {
 	char *key;                /* the server, a space, the model */
 	size_t server;            /* index in engine.servers */
 	int running;
-	int limit;
+	int limit;                /* fixed (actor "parallel", --per-model), or 0: its server's */
 	int active;               /* in its server's set of active models */
 	int ready;                /* ready requests in this round's window */
 	size_t first;             /* the window position of the first of them */
@@ -104,6 +124,15 @@ struct server_load {
 	char *key;
 	int running;
 	int nactive;
+	/* Its limit (see Limits at the top). */
+	int limit;                /* learned: requests in flight it takes */
+	int reported;             /* the slots it reports; 0: none (limit is measured) */
+	int saturated;            /* work waited for its limit in this window */
+	int samples;              /* answers in this window */
+	double ratio_sum;         /* of shortest / measured time, over them */
+	int store;                /* limit changed since stored */
+	int asked;                /* for its slots */
+	int settled;              /* the limit fell once: it rises by one, no longer doubles */
 	/* Outages (see the top). */
 	int down;                 /* only a probe is sent */
 	int gave_up;              /* down for the patience: nothing more is sent */
@@ -121,6 +150,13 @@ struct server_load {
 struct freed {
 	long id;
 	int n;
+};
+
+/* The shortest time (ms, less loading) a model call of one step took. */
+struct step_time {
+	long conversation;
+	size_t server;
+	double min_ms;
 };
 
 /* Where an actor's model calls go (computed once per actor). */
@@ -152,6 +188,8 @@ struct engine {
 	size_t nroutes;
 	struct freed *freed;
 	size_t nfreed;
+	struct step_time *steps;
+	size_t nsteps;
 	int64_t last_progress;
 	int64_t t0;           /* monotonic: when the run began */
 	long runs_at_start;   /* runs in scope that were running then (for the progress line) */
@@ -166,7 +204,7 @@ void engine_opts_default(struct engine_opts *o)
 	o->llm = LLM_ACTOR;
 	o->replay_dir = llm_default_replay_dir();
 	o->parallel = 8;
-	o->per_model = 1;
+	o->per_model = 0; /* learned: see Limits at the top */
 	o->per_server = 0;
 	o->loaded_models = 1;
 	o->scripts = 4;
@@ -295,6 +333,32 @@ static const struct actor_route *route_of(struct engine *e, const struct wf_acto
 	return r;
 }
 
+static int learning(const struct engine *e)
+{
+	return !e->o->per_server && !e->o->per_model;
+}
+
+static size_t server_index(struct engine *e, const char *key);
+
+/* Asks the server of actor a's calls for its slots once, when limits are learned. */
+static void ask_slots(struct engine *e, const struct wf_actor *a, const char *key)
+{
+	size_t i = server_index(e, key);
+	struct server_load *s = &e->servers[i];
+	if (s->asked || !learning(e) || e->o->model_executor)
+		return;
+	s->asked = 1;
+	enum llm_mode b = llm_backend_for(a, e->o->llm, e->o->live);
+	if (b == LLM_REPLAY || !key[0])
+		return;
+	int slots = http_server_slots(b, a);
+	if (slots > 0) {
+		s->reported = slots;
+		s->limit = slots < e->o->parallel ? slots : e->o->parallel;
+	}
+	s->store = 1;
+}
+
 static size_t server_index(struct engine *e, const char *key)
 {
 	for (size_t i = 0; i < e->nservers; i++)
@@ -304,6 +368,7 @@ static size_t server_index(struct engine *e, const char *key)
 	struct server_load *s = &e->servers[e->nservers];
 	memset(s, 0, sizeof *s);
 	s->key = xstrdup(key);
+	s->limit = 1;
 	return e->nservers++;
 }
 
@@ -330,7 +395,22 @@ static struct model_load *model_load(struct engine *e, const struct task *t)
 	m->limit = json_get_long(t->actor->config, "parallel", &limit) == 0 && limit > 0
 			   ? (limit < INT_MAX ? (int)limit : INT_MAX) /* 2^32 must not become 0 */
 			   : e->o->per_model;
+	ask_slots(e, t->actor, t->server);
 	return m;
+}
+
+/* The requests server s takes at once: --per-server, else what was learned
+ * (nothing when only --per-model is given: INT_MAX). */
+static int server_limit(const struct engine *e, const struct server_load *s)
+{
+	if (e->o->per_server > 0)
+		return e->o->per_server;
+	return learning(e) ? s->limit : INT_MAX;
+}
+
+static int model_limit(const struct engine *e, const struct model_load *m)
+{
+	return m->limit > 0 ? m->limit : server_limit(e, &e->servers[m->server]);
 }
 
 static int is_model_call(const struct task *t)
@@ -346,9 +426,77 @@ static int has_capacity(struct engine *e, struct task *t)
 	if (!is_model_call(t))
 		return e->scripts_running < (size_t)e->o->scripts;
 	struct model_load *m = model_load(e, t);
-	if (e->o->per_server > 0 && e->servers[m->server].running >= e->o->per_server)
+	struct server_load *s = &e->servers[m->server];
+	if (s->running >= server_limit(e, s) || m->running >= model_limit(e, m)) {
+		s->saturated = 1;
 		return 0;
-	return m->running < m->limit;
+	}
+	return 1;
+}
+
+static struct step_time *step_time(struct engine *e, long conversation, size_t server)
+{
+	for (size_t i = 0; i < e->nsteps; i++)
+		if (e->steps[i].conversation == conversation && e->steps[i].server == server)
+			return &e->steps[i];
+	e->steps = xreallocarray(e->steps, e->nsteps + 1, sizeof *e->steps);
+	e->steps[e->nsteps] = (struct step_time){ conversation, server, 0 };
+	return &e->steps[e->nsteps++];
+}
+
+/* A model call answered: its time goes into its server's limiter (see Limits
+ * at the top). */
+static void measure(struct engine *e, const struct task *t)
+{
+	if (!learning(e) || !t->res.ok || !t->actor || !is_model_call(t) || !t->server || !t->server[0])
+		return;
+	struct model_load *m = model_load(e, t);
+	struct server_load *s = &e->servers[m->server];
+	if (s->reported)
+		return;
+	double ms = (double)(mono_ms() - t->started_ms) - (t->res.load_ms > 0 ? t->res.load_ms : 0);
+	if (ms < 1)
+		ms = 1;
+	struct step_time *st = step_time(e, t->r.conversation_id, m->server);
+	if (!st->min_ms || ms < st->min_ms || s->limit == 1)
+		st->min_ms = ms;
+	s->ratio_sum += st->min_ms / ms;
+	if (++s->samples < (s->limit > 2 ? s->limit : 2))
+		return;
+	double ratio = s->ratio_sum / s->samples, queued = s->limit * (1 - ratio);
+	int was = s->limit;
+	if (queued < QUEUE_LOW && s->saturated && s->limit < e->o->parallel) {
+		s->limit = s->settled ? s->limit + 1 : s->limit * 2;
+	} else if (queued > QUEUE_HIGH && s->limit > 1) {
+		/* What the server served of the limit, and one waiting. */
+		int fit = (int)(s->limit * ratio + 0.5) + 1;
+		s->limit = fit < s->limit ? fit : s->limit - 1;
+		s->settled = 1;
+	}
+	if (s->limit > e->o->parallel)
+		s->limit = e->o->parallel;
+	if (s->limit < 1)
+		s->limit = 1;
+	if (s->limit != was)
+		s->store = 1;
+	s->samples = 0;
+	s->ratio_sum = 0;
+	s->saturated = 0;
+}
+
+/* Stores the learned limits that changed, inside the current transaction. */
+static int store_limits(struct engine *e)
+{
+	int rc = E_OK;
+	for (size_t i = 0; !rc && i < e->nservers; i++) {
+		struct server_load *s = &e->servers[i];
+		if (!s->store || !s->key[0] || !learning(e))
+			continue;
+		rc = db_server_limit_set(e->db, s->key, s->limit, s->reported ? "reported" : "measured");
+		if (!rc)
+			s->store = 0;
+	}
+	return rc;
 }
 
 static void account(struct engine *e, struct task *t, int delta)
@@ -882,9 +1030,12 @@ static int finish_batch(struct engine *e, struct task *done, int release_all)
 			rc = release(e, t, data);
 			free(data);
 		} else {
+			measure(e, t);
 			rc = finish(e, t);
 		}
 	}
+	if (!rc && !release_all)
+		rc = store_limits(e);
 	if (!rc)
 		rc = db_commit(e->db);
 	else
@@ -948,9 +1099,18 @@ static void progress(struct engine *e, int final)
 	} else if (total <= done) {
 		snprintf(eta, sizeof eta, "0:00");
 	}
+	/* The learned limit of each server in use ("limit 4", "limits 4+2"). */
+	char limits[64] = "";
+	int nlim = 0;
+	for (size_t i = 0; learning(e) && i < e->nservers; i++) {
+		size_t len = strlen(limits);
+		if (e->servers[i].key[0] && len + 12 < sizeof limits)
+			snprintf(limits + len, sizeof limits - len, "%s%d", nlim++ ? "+" : "", e->servers[i].limit);
+	}
 	fprintf(stderr, "\r\033[Kwaverunner: run: %ld/%ld runs done, %ld completed, %ld failed, %ld retried, "
-		"%zu running, %.*f/s, ETA %s%s", done, total, a->completed, a->failed, a->retried, e->in_flight,
-		rate < 10 ? 1 : 0, rate, eta, final ? "\n" : "");
+		"%zu running%s%s%s%s, %.*f/s, ETA %s%s", done, total, a->completed, a->failed, a->retried, e->in_flight,
+		nlim ? " (limit" : "", nlim > 1 ? "s " : nlim ? " " : "", limits, nlim ? ")" : "", rate < 10 ? 1 : 0, rate, eta,
+		final ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -1166,6 +1326,7 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	free(e.servers);
 	free(e.routes);
 	free(e.freed);
+	free(e.steps);
 	defs_release(&e.defs);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -122,6 +122,36 @@ char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **err
 	return base_url(llm_protocol_of(backend), a, error);
 }
 
+int http_server_slots(enum llm_mode backend, const struct wf_actor *a)
+{
+	const struct llm_protocol *p = llm_protocol_of(backend);
+	if (!p || !p->slots_url)
+		return 0;
+	char *error = NULL;
+	char *ep = base_url(p, a, &error);
+	free(error);
+	if (!ep)
+		return 0;
+	char *url = p->slots_url(ep);
+	free(ep);
+	char *auth = p->auth();
+	const char *headers[] = { "Accept: application/json", auth, NULL };
+	struct http_req req = { .method = "GET", .url = url, .headers = headers, .timeout_ms = 3000,
+				.connect_timeout_ms = 2000, .max_body = 1 << 20, .model_server = 1 };
+	struct http_resp resp;
+	int slots = 0;
+	if (http_request(NULL, &req, &resp, &error) == 0 && resp.status == 200) {
+		cJSON *doc = cJSON_ParseWithLength(resp.body ? resp.body : "", resp.body_len);
+		slots = p->slots_of(doc);
+		cJSON_Delete(doc);
+	}
+	free(error);
+	http_resp_release(&resp);
+	free(auth);
+	free(url);
+	return slots;
+}
+
 /* The load options of this call, made equal to the first call's for the model. */
 static void pin_options(struct http *h, const struct llm_protocol *proto, const char *origin, const char *model,
 			cJSON *req)

@@ -67,7 +67,7 @@ static void add_actor(struct check *c, const struct wf_actor *a, enum llm_mode b
 	char *url = http_actor_url(backend, a, &error);
 	char *setting = setting_of(p, a);
 	if (!url) {
-		if (strstr(error, "OPENAI_BASE_URL")) /* unset: the message names both settings */
+		if (strstr(error, p->env)) /* unset: the message names both settings */
 			problem(c, "actor '%s': %s", a->name, error);
 		else
 			problem(c, "actor '%s': %s: %s", a->name, setting, error);

@@ -11,7 +11,7 @@
  *   stub-llm [--port N] [--port-file F] [--latency-ms N] [--slots N] [--switch-ms N]
  *            [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R]
  *            [--retry-after S] [--fail-400 R] [--stall R] [--malformed R] [--drop R]
- *            [--endless R] [--nul R]
+ *            [--endless R] [--nul R] [--no-props]
  *            [--seed N] [--replay-dir DIR] [--answers FILE] [--stats-file F] [--verbose]
  *
  * Rates R are fractions of generation requests (0..1). Without --seed they are
@@ -30,7 +30,9 @@
  *
  * GET /api/tags (Ollama) and GET /v1/models (OpenAI-compatible) list the
  * models of --models; without it the stub serves any model and lists the ones
- * the tests and the benchmark use (LISTED). */
+ * the tests and the benchmark use (LISTED). GET /props reports the slots as
+ * llama.cpp's server does ({"total_slots": N}); --no-props answers it 404,
+ * like a server that does not say. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +105,7 @@ struct model_stat {
 
 static struct {
 	int latency_ms, slots, switch_ms, retry_after, verbose;
+	int no_props; /* --no-props: no GET /props (a server that does not report its slots) */
 	int seeded;
 	uint64_t rng;
 	const char *models, *api_key, *replay_dir, *stats_file;
@@ -987,6 +990,11 @@ static void handle(struct conn *c, const struct request *rq, const char *body, s
 		respond(c, 200, "application/json", s, NULL);
 		free(s);
 		cJSON_Delete(j);
+	} else if (get && !strcmp(path, "/props") && !opt.no_props) {
+		/* llama.cpp's server reports its slots here. */
+		char *s = xasprintf("{\"total_slots\":%d,\"model_path\":\"stub\"}", opt.slots);
+		respond(c, 200, "application/json", s, NULL);
+		free(s);
 	} else if (get && !strcmp(path, "/stats")) {
 		char *s = stats_json();
 		respond(c, 200, "application/json", s, NULL);
@@ -1091,7 +1099,7 @@ static int usage(void)
 			"  [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R] [--retry-after S]\n"
 			"  [--fail-400 R] [--stall R] [--malformed R] [--drop R] [--endless R] [--nul R] [--seed N]\n"
 			"  [--replay-dir DIR]\n"
-			"  [--answers FILE] [--stats-file F] [--verbose]\n");
+			"  [--answers FILE] [--stats-file F] [--verbose] [--no-props]\n");
 	return 2;
 }
 
@@ -1110,6 +1118,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "--verbose")) {
 			opt.verbose = 1;
+			continue;
+		}
+		if (!strcmp(a, "--no-props")) {
+			opt.no_props = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
