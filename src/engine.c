@@ -10,9 +10,13 @@
  * most machines) pays seconds to switch models, and it only switches once the
  * requests for the loaded model have drained; requests for another model sent
  * meanwhile wait in its queue and force the switch as soon as they can. So each
- * server has a set of active models (--loaded-models, default 1): only requests
- * for those are sent, and a model leaves the set only when none of its requests
- * is ready or in flight. A request that completes usually makes the next step
+ * server has a set of active models: only requests for those are sent, and a
+ * model leaves the set only when none of its requests is ready or in flight.
+ * The set holds --loaded-models, else as many models as the server was seen to
+ * keep loaded at once: a server that lists what it keeps loaded (Ollama's
+ * /api/ps) is asked at the start and after each switch, once it has answered
+ * the new model; one that still holds the model before gets work for both from
+ * then on (OLLAMA_MAX_LOADED_MODELS). A request that completes usually makes the next step
  * of the same posting ready, often for the same model, so holding on while
  * requests are in flight costs nothing on such a server: the other model could
  * not start before they ended anyway. The free place goes to the model with the
@@ -133,6 +137,12 @@ struct server_load {
 	int store;                /* limit changed since stored */
 	int asked;                /* for its slots */
 	int settled;              /* the limit fell once: it rises by one, no longer doubles */
+	/* Models it keeps loaded (see the top). */
+	int loaded_max;           /* learned: models it is sent work for at once */
+	int activations;          /* models that became active on it */
+	int ask_loaded;           /* 1: ask it what it keeps loaded after its next answer; 2: now */
+	enum llm_mode backend;    /* how to ask it, and for whom (NULL: it is not asked) */
+	const struct wf_actor *asker;
 	/* Outages (see the top). */
 	int down;                 /* only a probe is sent */
 	int gave_up;              /* down for the patience: nothing more is sent */
@@ -206,7 +216,7 @@ void engine_opts_default(struct engine_opts *o)
 	o->parallel = 8;
 	o->per_model = 0; /* learned: see Limits at the top */
 	o->per_server = 0;
-	o->loaded_models = 1;
+	o->loaded_models = 0; /* learned: see the top */
 	o->scripts = 4;
 	o->retry_base_ms = 1000;
 	o->retry_cap_ms = 60000;
@@ -339,17 +349,23 @@ static int learning(const struct engine *e)
 }
 
 static size_t server_index(struct engine *e, const char *key);
+static void ask_loaded(struct engine *e, struct server_load *s);
 
 /* Asks the server of actor a's calls for its slots once, when limits are learned. */
 static void ask_slots(struct engine *e, const struct wf_actor *a, const char *key)
 {
 	size_t i = server_index(e, key);
 	struct server_load *s = &e->servers[i];
-	if (s->asked || !learning(e) || e->o->model_executor)
+	if (s->asked || e->o->model_executor)
 		return;
 	s->asked = 1;
 	enum llm_mode b = llm_backend_for(a, e->o->llm, e->o->live);
 	if (b == LLM_REPLAY || !key[0])
+		return;
+	s->backend = b;
+	s->asker = a;
+	ask_loaded(e, s);
+	if (!learning(e))
 		return;
 	int slots = http_server_slots(b, a);
 	if (slots > 0) {
@@ -357,6 +373,25 @@ static void ask_slots(struct engine *e, const struct wf_actor *a, const char *ke
 		s->limit = slots < e->o->parallel ? slots : e->o->parallel;
 	}
 	s->store = 1;
+}
+
+/* How many models server s is sent work for at once: --loaded-models, else
+ * as many as it was seen to keep loaded together (at least one). */
+static int loaded_limit(const struct engine *e, const struct server_load *s)
+{
+	return e->o->loaded_models > 0 ? e->o->loaded_models : s->loaded_max;
+}
+
+/* Asks server s what it keeps loaded: a server seen holding several models at
+ * once gets work for that many. */
+static void ask_loaded(struct engine *e, struct server_load *s)
+{
+	s->ask_loaded = 0;
+	if (e->o->loaded_models > 0 || !s->asker)
+		return;
+	int n = http_server_loaded(s->backend, s->asker);
+	if (n > s->loaded_max)
+		s->loaded_max = n;
 }
 
 static size_t server_index(struct engine *e, const char *key)
@@ -369,6 +404,7 @@ static size_t server_index(struct engine *e, const char *key)
 	memset(s, 0, sizeof *s);
 	s->key = xstrdup(key);
 	s->limit = 1;
+	s->loaded_max = 1;
 	return e->nservers++;
 }
 
@@ -532,7 +568,7 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 		}
 	}
 	for (size_t s = 0; s < e->nservers; s++) {
-		while (e->servers[s].nactive < e->o->loaded_models) {
+		while (e->servers[s].nactive < loaded_limit(e, &e->servers[s])) {
 			struct model_load *best = NULL;
 			for (size_t i = 0; i < e->nmodels; i++) {
 				struct model_load *m = &e->models[i];
@@ -545,6 +581,8 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 				break;
 			best->active = 1;
 			e->servers[s].nactive++;
+			if (e->servers[s].activations++) /* a switch: does it keep the other loaded? */
+				e->servers[s].ask_loaded = 1;
 		}
 	}
 }
@@ -569,7 +607,7 @@ static char *later_actors(struct engine *e)
 			size_t s = server_index(e, r->server);
 			/* A down server's work comes after all else, in either order. */
 			if (!e->servers[s].down &&
-			    (e->o->fifo || (m && m->active) || e->servers[s].nactive < e->o->loaded_models))
+			    (e->o->fifo || (m && m->active) || e->servers[s].nactive < loaded_limit(e, &e->servers[s])))
 				continue;
 			buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
 		}
@@ -1031,6 +1069,9 @@ static int finish_batch(struct engine *e, struct task *done, int release_all)
 			free(data);
 		} else {
 			measure(e, t);
+			struct server_load *s = t->res.ok ? server_of(e, t) : NULL;
+			if (s && s->ask_loaded)
+				s->ask_loaded = 2; /* answered since the switch: asked after the commit */
 			rc = finish(e, t);
 		}
 	}
@@ -1040,6 +1081,9 @@ static int finish_batch(struct engine *e, struct task *done, int release_all)
 		rc = db_commit(e->db);
 	else
 		db_rollback(e->db);
+	for (size_t i = 0; i < e->nservers; i++)
+		if (e->servers[i].ask_loaded == 2)
+			ask_loaded(e, &e->servers[i]);
 	if (rc)
 		counts_restore(e, &before);
 	while (done) {

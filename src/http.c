@@ -122,34 +122,47 @@ char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **err
 	return base_url(llm_protocol_of(backend), a, error);
 }
 
-int http_server_slots(enum llm_mode backend, const struct wf_actor *a)
+/* Asks actor a's server one short question at the URL url_of gives for its
+ * endpoint; the figure count gives from the JSON answer, or 0. */
+static int ask_server(enum llm_mode backend, const struct wf_actor *a, char *(*url_of)(const char *),
+		      int (*count)(const cJSON *))
 {
 	const struct llm_protocol *p = llm_protocol_of(backend);
-	if (!p || !p->slots_url)
-		return 0;
 	char *error = NULL;
-	char *ep = base_url(p, a, &error);
+	char *ep = p ? base_url(p, a, &error) : NULL;
 	free(error);
 	if (!ep)
 		return 0;
-	char *url = p->slots_url(ep);
+	char *url = url_of(ep);
 	free(ep);
 	char *auth = p->auth();
 	const char *headers[] = { "Accept: application/json", auth, NULL };
 	struct http_req req = { .method = "GET", .url = url, .headers = headers, .timeout_ms = 3000,
 				.connect_timeout_ms = 2000, .max_body = 1 << 20, .model_server = 1 };
 	struct http_resp resp;
-	int slots = 0;
+	int n = 0;
 	if (http_request(NULL, &req, &resp, &error) == 0 && resp.status == 200) {
 		cJSON *doc = cJSON_ParseWithLength(resp.body ? resp.body : "", resp.body_len);
-		slots = p->slots_of(doc);
+		n = count(doc);
 		cJSON_Delete(doc);
 	}
 	free(error);
 	http_resp_release(&resp);
 	free(auth);
 	free(url);
-	return slots;
+	return n;
+}
+
+int http_server_slots(enum llm_mode backend, const struct wf_actor *a)
+{
+	const struct llm_protocol *p = llm_protocol_of(backend);
+	return p && p->slots_url ? ask_server(backend, a, p->slots_url, p->slots_of) : 0;
+}
+
+int http_server_loaded(enum llm_mode backend, const struct wf_actor *a)
+{
+	const struct llm_protocol *p = llm_protocol_of(backend);
+	return p && p->loaded_url ? ask_server(backend, a, p->loaded_url, p->loaded_of) : 0;
 }
 
 /* The load options of this call, made equal to the first call's for the model. */

@@ -34,6 +34,10 @@ char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **err
  * 0 when its protocol has no such report or it does not answer one. */
 int http_server_slots(enum llm_mode backend, const struct wf_actor *a);
 
+/* How many models that server keeps loaded now, as it lists them (Ollama's
+ * /api/ps); 0 when its protocol has no such list or it does not answer. */
+int http_server_loaded(enum llm_mode backend, const struct wf_actor *a);
+
 /* libcurl's process-wide set-up and tear-down; main() calls them once. */
 int http_global_init(void);
 void http_global_cleanup(void);

@@ -318,6 +318,16 @@ static int listed(const cJSON *list, const char *model)
 	return 0;
 }
 
+static char *loaded_url(const char *base)
+{
+	return xasprintf("%s/api/ps", base);
+}
+
+static int loaded_of(const cJSON *doc)
+{
+	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "models"));
+}
+
 const struct llm_protocol ollama_protocol = {
 	.name = "ollama",
 	.mode = LLM_OLLAMA,
@@ -337,4 +347,6 @@ const struct llm_protocol ollama_protocol = {
 	.list_url = list_url,
 	.list_of = list_of,
 	.listed = listed,
+	.loaded_url = loaded_url,
+	.loaded_of = loaded_of,
 };

@@ -52,6 +52,10 @@ struct llm_protocol {
 	 * it does not), and that number from the parsed answer (0: unknown). */
 	char *(*slots_url)(const char *endpoint);
 	int (*slots_of)(const cJSON *doc);
+	/* Where the server lists the models it keeps loaded now (NULL: it does
+	 * not), and how many the parsed answer lists. */
+	char *(*loaded_url)(const char *endpoint);
+	int (*loaded_of)(const cJSON *doc);
 };
 
 extern const struct llm_protocol ollama_protocol, openai_protocol;

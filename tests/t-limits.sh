@@ -44,6 +44,22 @@ run_wr_t() {
 	ERR=$(cat "$T/err")
 }
 
+# Four steps that alternate between two models.
+cat >"$T/alternate.json" <<'EOF2'
+{"workflow_id": 7202, "name": "Alternating models",
+ "actors": [
+  {"actor_id": 723, "name": "qwen2.5:7b", "type": "ai_model", "config": {"temperature": 0}},
+  {"actor_id": 724, "name": "mistral:latest", "type": "ai_model", "config": {"temperature": 0}}],
+ "conversations": [
+  {"conversation_id": 731, "name": "A", "actor": "qwen2.5:7b", "order": 1, "instruction": {"template": "A {job_title}"},
+   "rules": [{"id": 7311, "condition": "*", "next": 732, "priority": 1}]},
+  {"conversation_id": 732, "name": "B", "actor": "mistral:latest", "order": 2, "instruction": {"template": "B {job_title}"},
+   "rules": [{"id": 7321, "condition": "*", "next": 733, "priority": 1}]},
+  {"conversation_id": 733, "name": "C", "actor": "qwen2.5:7b", "order": 3, "instruction": {"template": "C {job_title}"},
+   "rules": [{"id": 7331, "condition": "*", "next": 734, "priority": 1}]},
+  {"conversation_id": 734, "name": "D", "actor": "mistral:latest", "order": 4, "terminal": true,
+   "instruction": {"template": "D {job_title}"}}]}
+EOF2
 # Two steps on two models; every posting can run at once.
 cat >"$T/two.json" <<'EOF2'
 {"workflow_id": 7201, "name": "Two models",
@@ -63,11 +79,12 @@ postings() {
 	    'job_description', 'We are hiring data engineer number ' || i || '.',
 	    'external_job_id', 'L' || i, 'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
 }
+# fresh N [WORKFLOW_FILE WORKFLOW_ID]: a new database with N postings started.
 fresh() {
 	rm -f "$DB" "$DB-wal" "$DB-shm"
 	postings "$1"
-	wr init >/dev/null && wr load "$T/two.json" "$T/postings.json" >/dev/null &&
-		wr start --workflow 7201 --all >/dev/null
+	wr init >/dev/null && wr load "${2:-$T/two.json}" "$T/postings.json" >/dev/null &&
+		wr start --workflow "${3:-7201}" --all >/dev/null
 }
 completed() { sql "SELECT count(*) FROM interactions WHERE status = 'completed'"; }
 limits() { sql "SELECT max_in_flight || ' ' || source FROM model_servers"; }
@@ -119,6 +136,24 @@ l=$(sql "SELECT max_in_flight FROM model_servers")
 check_true "measured, 1 slot: the limit stays near the slot (at most one or two waiting): $l" \
 	test "${l:-0}" -ge 1 -a "${l:-0}" -le 3
 check_eq "measured, 1 slot: all 20 calls completed" "$(completed)" 20
+
+# --- Models kept loaded (Ollama's /api/ps) ------------------------------------------
+fresh 6 "$T/alternate.json" 7202
+start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props
+OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
+check_eq "one model at a time, no options: all 24 calls, 3 switches (loaded model first still holds)" \
+	"$(completed) $(stat model_switches) $(stat peak_models)" "24 3 1"
+
+fresh 6 "$T/alternate.json" 7202
+start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props --max-loaded 2
+OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
+check_eq "a server that keeps 2 loaded (/api/ps) gets work for both at once: no switch, 2 loads" \
+	"$(completed) $(stat model_switches) $(stat model_loads) $(stat peak_models)" "24 0 2 2"
+
+fresh 6 "$T/alternate.json" 7202
+start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props --max-loaded 2
+OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama --loaded-models 1
+check_eq "--loaded-models 1 overrides what the server keeps loaded" "$(completed) $(stat peak_models)" "24 1"
 
 stop_stub
 finish
