@@ -22,7 +22,13 @@
  * not start before they ended anyway. The free place goes to the model with the
  * most ready work (then the oldest). Ready rows of models that are not active
  * are read last (db_ready's later_actors), so a window full of them never hides
- * the work of the active model. --order fifo turns all this off, to compare.
+ * the work of the active model. No starvation: a model that has held its
+ * place for TURN_MS while the set is full and other models of its server have
+ * work pending gets no more requests; once drained it leaves the set, and the
+ * place goes to a model whose turn was not ended more recently (then the one
+ * with the most ready work). So the oldest work of any model waits at most
+ * about a turn per model and a drain. --order fifo turns all this off, to
+ * compare.
  *
  * Outages. A model call that fails because of its server (unreachable,
  * refused, reset, HTTP 5xx: result.server_down) is not the posting's fault:
@@ -84,6 +90,7 @@
 #define PROBE_CAP_MS 15000 /* the longest wait between probes of a down server */
 #define QUEUE_LOW 0.5  /* requests queued at a server below which its limit rises */
 #define QUEUE_HIGH 1.5 /* above which it falls */
+#define TURN_MS 60000  /* how long one model may keep a full server from other models' work */
 
 /* Leases. Work that takes time is claimed under a lease of LEASE_MS; while it
  * is in flight the engine renews every lease it holds once less than
@@ -122,6 +129,9 @@ struct model_load {
 	int active;               /* in its server's set of active models */
 	int ready;                /* ready requests in this round's window */
 	size_t first;             /* the window position of the first of them */
+	int64_t active_since;     /* monotonic: when its turn began */
+	int closing;              /* its turn is over: nothing more is sent; it leaves once drained */
+	int64_t passed;           /* monotonic: when its turn was last ended for others; 0: never */
 };
 
 struct server_load {
@@ -206,6 +216,7 @@ struct engine {
 	long crash_after; /* WAVERUNNER_TEST_CRASH_AFTER: SIGKILL after this many (tests) */
 	int64_t lease_ms; /* LEASE_MS, or WAVERUNNER_TEST_LEASE_MS */
 	int64_t renew_at; /* monotonic: when the leases held are next renewed; 0: none held */
+	int64_t turn_ms;  /* TURN_MS, or WAVERUNNER_TEST_TURN_MS */
 };
 
 void engine_opts_default(struct engine_opts *o)
@@ -463,6 +474,8 @@ static int has_capacity(struct engine *e, struct task *t)
 		return e->scripts_running < (size_t)e->o->scripts;
 	struct model_load *m = model_load(e, t);
 	struct server_load *s = &e->servers[m->server];
+	if (m->closing)
+		return 0;
 	if (s->running >= server_limit(e, s) || m->running >= model_limit(e, m)) {
 		s->saturated = 1;
 		return 0;
@@ -547,6 +560,56 @@ static void account(struct engine *e, struct task *t, int delta)
 	}
 }
 
+/* The actors whose calls go to server (an index) for another model than m's,
+ * as a JSON array (NULL when none). */
+static char *other_actors(struct engine *e, size_t server, const struct model_load *m)
+{
+	struct buf b = BUF_INIT;
+	for (size_t w = 0; w < e->defs.n; w++) {
+		const struct workflow *wf = e->defs.wfs[w];
+		for (size_t i = 0; i < wf->nactors; i++) {
+			const struct wf_actor *a = &wf->actors[i];
+			if (strcmp(a->type, "ai_model"))
+				continue;
+			const struct actor_route *r = route_of(e, a);
+			if (r->backend == LLM_REPLAY || !r->server[0] || server_index(e, r->server) != server)
+				continue;
+			char *key = xasprintf("%s %s", r->server, wf_actor_model(a));
+			if (strcmp(key, m->key))
+				buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
+			free(key);
+		}
+	}
+	if (!b.len)
+		return NULL;
+	buf_putc(&b, ']');
+	return buf_detach(&b);
+}
+
+/* Ends the turn of an active model that has held a full server's place for
+ * turn_ms while other models' work is pending there (see the top). */
+static void end_long_turns(struct engine *e)
+{
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < e->nmodels; i++) {
+		struct model_load *m = &e->models[i];
+		struct server_load *s = &e->servers[m->server];
+		if (!m->active || m->closing || s->nactive < loaded_limit(e, s) || now - m->active_since < e->turn_ms)
+			continue;
+		char *others = other_actors(e, m->server, m);
+		long waiting = 0;
+		if (others && db_count_pending_of(e->db, &e->o->scope, others, &waiting))
+			err_clear(); /* not known: the turn goes on */
+		free(others);
+		if (waiting > 0) {
+			m->closing = 1;
+			m->passed = now;
+		} else {
+			m->active_since = now; /* no one waits: a new turn */
+		}
+	}
+}
+
 /* Updates each server's set of active models from the model calls that are
  * ready (cands, in window order); see the comment at the top. A model leaves
  * the set only if may_drop: not when steps that finished inline in this round
@@ -562,11 +625,12 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 	}
 	for (size_t i = 0; i < e->nmodels; i++) {
 		struct model_load *m = &e->models[i];
-		if (may_drop && m->active && !m->running && !m->ready) {
-			m->active = 0;
+		if (may_drop && m->active && !m->running && (!m->ready || m->closing)) {
+			m->active = m->closing = 0;
 			e->servers[m->server].nactive--;
 		}
 	}
+	end_long_turns(e);
 	for (size_t s = 0; s < e->nservers; s++) {
 		while (e->servers[s].nactive < loaded_limit(e, &e->servers[s])) {
 			struct model_load *best = NULL;
@@ -574,12 +638,15 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 				struct model_load *m = &e->models[i];
 				if (m->server != s || m->active || !m->ready)
 					continue;
-				if (!best || m->ready > best->ready || (m->ready == best->ready && m->first < best->first))
+				if (!best || m->passed < best->passed ||
+				    (m->passed == best->passed &&
+				     (m->ready > best->ready || (m->ready == best->ready && m->first < best->first))))
 					best = m;
 			}
 			if (!best)
 				break;
 			best->active = 1;
+			best->active_since = mono_ms();
 			e->servers[s].nactive++;
 			if (e->servers[s].activations++) /* a switch: does it keep the other loaded? */
 				e->servers[s].ask_loaded = 1;
@@ -1223,6 +1290,10 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	if (env_long("WAVERUNNER_TEST_LEASE_MS", 1, LONG_MAX, &lease_ms))
 		return E_USAGE;
 	e.lease_ms = lease_ms;
+	long turn_ms = TURN_MS;
+	if (env_long("WAVERUNNER_TEST_TURN_MS", 1, LONG_MAX, &turn_ms))
+		return E_USAGE;
+	e.turn_ms = turn_ms;
 	/* Configuration mistakes stop the run before anything is claimed. */
 	int rc = preflight_check(db, o);
 	if (!rc && o->retry_failed)

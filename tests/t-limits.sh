@@ -155,5 +155,17 @@ start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props --max-loaded 2
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama --loaded-models 1
 check_eq "--loaded-models 1 overrides what the server keeps loaded" "$(completed) $(stat peak_models)" "24 1"
 
+# --- No starvation: a model's turn on a full server is bounded --------------------
+# 40 postings: 40 qwen calls ready at once, each making a mistral call ready.
+# Loaded model first alone would run every qwen call before any mistral one.
+fresh 40
+start_stub --latency-ms 20 --slots 1 --switch-ms 20 --no-props
+OLLAMA_HOST="127.0.0.1:$PORT" WAVERUNNER_TEST_TURN_MS=200 run_wr_t run --llm ollama
+check_eq "turns: all 80 calls completed" "$STATUS $(completed)" "0 80"
+check_eq "turns: mistral's work did not wait for all of qwen's" \
+	"$(sql "SELECT (SELECT min(completed_at) FROM interactions WHERE conversation_id = 722) <
+	               (SELECT max(completed_at) FROM interactions WHERE conversation_id = 721)")" 1
+check_true "turns: still few switches (each turn is long): $(stat model_switches)" [ "$(stat model_switches)" -le 20 ]
+
 stop_stub
 finish
