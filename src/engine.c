@@ -510,7 +510,9 @@ static void measure(struct engine *e, const struct task *t)
 	if (!st->min_ms || ms < st->min_ms || s->limit == 1)
 		st->min_ms = ms;
 	s->ratio_sum += st->min_ms / ms;
-	if (++s->samples < (s->limit > 2 ? s->limit : 2))
+	/* A window of limit answers (at a limit of one, the answer is its own
+	 * shortest: one tells as much as more). */
+	if (++s->samples < s->limit)
 		return;
 	double ratio = s->ratio_sum / s->samples, queued = s->limit * (1 - ratio);
 	int was = s->limit;

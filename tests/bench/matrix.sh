@@ -10,15 +10,15 @@
 # can avoid), defaults as a share of hand-tuned throughput, and the model
 # switches of both.
 # Postings per cell are chosen so that the ideal is about BENCH_CELL_S seconds
-# (at least 6 postings): a cell of 1 slot and 200 ms would take minutes with
-# 200. Environment: BENCH_CELL_S (3), BENCH_SWITCH_MS (300), BENCH_SLOTS
+# (at least 3 per slot, so that there is work for every slot): a cell of 1
+# slot and 200 ms would take minutes with 200. Environment: BENCH_CELL_S (4), BENCH_SWITCH_MS (300), BENCH_SLOTS
 # ("1 2 4 8"), BENCH_LATENCIES ("50 200"), BENCH_MODELS ("1 3"),
 # BENCH_SERVERS ("1"), BENCH_PROTOCOL (ollama; openai: the stub reports its
 # slots at /props as llama.cpp does).
 set -u
 : "${WAVERUNNER:?}" "${TOOLS:?}"
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-CELL_S=${BENCH_CELL_S:-3}
+CELL_S=${BENCH_CELL_S:-4}
 SWITCH=${BENCH_SWITCH_MS:-300}
 SLOTS_LIST=${BENCH_SLOTS:-1 2 4 8}
 LATS=${BENCH_LATENCIES:-50 200}
@@ -116,7 +116,8 @@ for ns in $SERVERS_LIST; do
 			for slots in $SLOTS_LIST; do
 				# About 11 calls per posting.
 				n=$((CELL_S * 1000 * slots * ns / (lat * 11)))
-				[ $n -lt 6 ] && n=6
+				# at least 3 postings per slot: enough work to fill them
+				[ $n -lt $((3 * slots * ns)) ] && n=$((3 * slots * ns))
 				[ $n -gt 200 ] && n=200
 				postings "$n"
 				d=$(one "$T/wf-$nm.json" "$ns" "$slots" "$lat") || { echo "matrix: a default run failed" >&2; exit 1; }
