@@ -16,8 +16,8 @@
  * keep loaded at once: a server that lists what it keeps loaded (Ollama's
  * /api/ps) is asked at the start and after each switch, once it has answered
  * the new model; one that still holds the model before gets work for both from
- * then on (OLLAMA_MAX_LOADED_MODELS). A request that completes usually makes the next step
- * of the same posting ready, often for the same model, so holding on while
+ * then on (OLLAMA_MAX_LOADED_MODELS). A request that completes usually makes
+ * the next step of the same posting ready, often for the same model, so holding on while
  * requests are in flight costs nothing on such a server: the other model could
  * not start before they ended anyway. The free place goes to the model with the
  * most ready work (then the oldest). Ready rows of models that are not active
@@ -53,8 +53,9 @@
  * server are estimated as limit * (1 - shortest / average). Fewer than half a
  * request queued while the limit was reached: the limit doubles, or rises by
  * one once it has fallen; more than one and a half: it falls to what the
- * server served (limit * shortest / average) and one more. A limit one over the slots keeps a request waiting at the
- * server, so a slot that comes free is used at once. A model's limit is its
+ * server served (limit * shortest / average) and one more. A limit one over
+ * the slots keeps a request waiting at the server, so a slot that comes free
+ * is used at once. A model's limit is its
  * server's (a server holding one model at a time still runs only that one's
  * work); never above --parallel. --per-server, --per-model or an actor's
  * "parallel" fix the limits instead; nothing is learned then. Learned limits
@@ -151,8 +152,8 @@ struct server_load {
 	int loaded_max;           /* learned: models it is sent work for at once */
 	int activations;          /* models that became active on it */
 	int ask_loaded;           /* 1: ask it what it keeps loaded after its next answer; 2: now */
-	enum llm_mode backend;    /* how to ask it, and for whom (NULL: it is not asked) */
-	const struct wf_actor *asker;
+	enum llm_mode backend;    /* how to ask it */
+	const struct wf_actor *asker; /* an actor whose calls go to it; NULL: it is not asked */
 	/* Outages (see the top). */
 	int down;                 /* only a probe is sent */
 	int gave_up;              /* down for the patience: nothing more is sent */
