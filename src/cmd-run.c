@@ -43,15 +43,16 @@ static const struct cmd_option options[] = {
 	  "fixtures/replay)" },
 	{ "parallel", 'j', "N", "interactions in flight at once (default 8)" },
 	{ "per-model", 'm', "N",
-	  "requests in flight per model (default 1, like Ollama's\n"
-	  "OLLAMA_NUM_PARALLEL; an actor's config \"parallel\" overrides)" },
+	  "requests in flight per model (default: its server's limit;\n"
+	  "an actor's config \"parallel\" overrides)" },
 	{ "per-server", 'P', "N",
-	  "requests in flight per model server (default: no limit but\n"
-	  "--parallel); set it to the server's slots" },
+	  "requests in flight per model server (default: learned: the\n"
+	  "slots it reports, else measured; see Scheduling)" },
 	{ "loaded-models", 'L', "N",
 	  "different models one server gets requests for at a time\n"
-	  "(default 1: a server switches models only when the loaded\n"
-	  "one has no work left; raise it if it keeps several loaded)" },
+	  "(default: as many as it lists loaded at once in /api/ps,\n"
+	  "else 1: it switches models only when the loaded one has\n"
+	  "no work left)" },
 	{ "order", 'o', "ORDER",
 	  "model: requests for the model a server has loaded go first\n"
 	  "(default); fifo: oldest run first, whatever the model" },

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "db-limits.h"
 #include "db-report.h"
 #include "err.h"
 #include "json.h"
@@ -66,6 +67,19 @@ static void print_models(const cJSON *models)
 	}
 }
 
+/* The limits run learned of each model server (engine.c: Limits). */
+static void print_servers(const cJSON *servers)
+{
+	const cJSON *s;
+	int header = 0;
+	cJSON_ArrayForEach(s, servers) {
+		if (!header++)
+			printf("\nmodel servers:\n");
+		printf("  %s: %.0f request%s at once (%s, %s)\n", json_text(s, "server"), json_num(s, "max_in_flight"),
+		       json_num(s, "max_in_flight") == 1 ? "" : "s", json_text(s, "source"), json_text(s, "updated_at"));
+	}
+}
+
 static const struct cmd_option options[] = {
 	{ "workflow", 'w', "ID", "only this workflow" },
 	{ NULL, 0, "RUN", "one run: its state, the reason it failed, and its steps" },
@@ -92,6 +106,13 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	cJSON *rep;
 	if ((rc = run ? db_report_run(ctx->db, run, &rep) : db_report_status(ctx->db, workflow, &rep)))
 		return rc;
+	cJSON *servers = NULL;
+	if (!run && (rc = db_server_limits(ctx->db, &servers))) {
+		cJSON_Delete(rep);
+		return rc;
+	}
+	if (servers)
+		cJSON_AddItemToObject(rep, "model_servers", servers);
 	if (ctx->json) {
 		json_emit(rep);
 		return E_OK;
@@ -144,6 +165,7 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		if (first)
 			printf("no workflows (load one with: waverunner load FILE)\n");
+		print_servers(servers);
 	}
 	cJSON_Delete(rep);
 	return E_OK;

@@ -10,15 +10,25 @@
  * most machines) pays seconds to switch models, and it only switches once the
  * requests for the loaded model have drained; requests for another model sent
  * meanwhile wait in its queue and force the switch as soon as they can. So each
- * server has a set of active models (--loaded-models, default 1): only requests
- * for those are sent, and a model leaves the set only when none of its requests
- * is ready or in flight. A request that completes usually makes the next step
- * of the same posting ready, often for the same model, so holding on while
+ * server has a set of active models: only requests for those are sent, and a
+ * model leaves the set only when none of its requests is ready or in flight.
+ * The set holds --loaded-models, else as many models as the server was seen to
+ * keep loaded at once: a server that lists what it keeps loaded (Ollama's
+ * /api/ps) is asked at the start and after each switch, once it has answered
+ * the new model; one that still holds the model before gets work for both from
+ * then on (OLLAMA_MAX_LOADED_MODELS). A request that completes usually makes
+ * the next step of the same posting ready, often for the same model, so holding on while
  * requests are in flight costs nothing on such a server: the other model could
  * not start before they ended anyway. The free place goes to the model with the
  * most ready work (then the oldest). Ready rows of models that are not active
  * are read last (db_ready's later_actors), so a window full of them never hides
- * the work of the active model. --order fifo turns all this off, to compare.
+ * the work of the active model. No starvation: a model that has held its
+ * place for TURN_MS while the set is full and other models of its server have
+ * work pending gets no more requests; once drained it leaves the set, and the
+ * place goes to a model whose turn was not ended more recently (then the one
+ * with the most ready work). So the oldest work of any model waits at most
+ * about a turn per model and a drain. --order fifo turns all this off, to
+ * compare.
  *
  * Outages. A model call that fails because of its server (unreachable,
  * refused, reset, HTTP 5xx: result.server_down) is not the posting's fault:
@@ -31,7 +41,25 @@
  * E_REMOTE naming it. An interaction whose request met a server failure
  * FREE_FAILURES times while its server was taken to be up is counted as
  * failing itself (it spends attempts), so that a request that breaks a
- * server cannot keep it busy forever. */
+ * server cannot keep it busy forever.
+ *
+ * Limits. How many requests a server takes at once is learned, not asked of
+ * the user: a server that reports its slots (llama.cpp's /props total_slots)
+ * gets that many; any other starts at one and is adjusted from what is
+ * measured, a Vegas-style limiter: each model call's time less its load time
+ * is compared with the shortest seen for its step (at a limit of one the
+ * latest is taken as that, so a server that became slower is relearned); over
+ * a window of about a limit's worth of answers, the requests queued at the
+ * server are estimated as limit * (1 - shortest / average). Fewer than half a
+ * request queued while the limit was reached: the limit doubles, or rises by
+ * one once it has fallen; more than one and a half: it falls to what the
+ * server served (limit * shortest / average) and one more. A limit one over
+ * the slots keeps a request waiting at the server, so a slot that comes free
+ * is used at once. A model's limit is its
+ * server's (a server holding one model at a time still runs only that one's
+ * work); never above --parallel. --per-server, --per-model or an actor's
+ * "parallel" fix the limits instead; nothing is learned then. Learned limits
+ * are stored (db_server_limit_set) for status. */
 #include "engine.h"
 
 #include <errno.h>
@@ -46,6 +74,7 @@
 #include "db-report.h"
 #include "db.h"
 #include "db-outage.h"
+#include "db-limits.h"
 #include "defs.h"
 #include "err.h"
 #include "exec.h"
@@ -60,6 +89,9 @@
 #define WINDOW 256 /* ready interactions looked at per round */
 #define FREE_FAILURES 5 /* server failures of one request that spend no attempt */
 #define PROBE_CAP_MS 15000 /* the longest wait between probes of a down server */
+#define QUEUE_LOW 0.5  /* requests queued at a server below which its limit rises */
+#define QUEUE_HIGH 1.5 /* above which it falls */
+#define TURN_MS 60000  /* how long one model may keep a full server from other models' work */
 
 /* Leases. Work that takes time is claimed under a lease of LEASE_MS; while it
  * is in flight the engine renews every lease it holds once less than
@@ -94,16 +126,34 @@ struct model_load {
 	char *key;                /* the server, a space, the model */
 	size_t server;            /* index in engine.servers */
 	int running;
-	int limit;
+	int limit;                /* fixed (actor "parallel", --per-model), or 0: its server's */
 	int active;               /* in its server's set of active models */
 	int ready;                /* ready requests in this round's window */
 	size_t first;             /* the window position of the first of them */
+	int64_t active_since;     /* monotonic: when its turn began */
+	int closing;              /* its turn is over: nothing more is sent; it leaves once drained */
+	int64_t passed;           /* monotonic: when its turn was last ended for others; 0: never */
 };
 
 struct server_load {
 	char *key;
 	int running;
 	int nactive;
+	/* Its limit (see Limits at the top). */
+	int limit;                /* learned: requests in flight it takes */
+	int reported;             /* the slots it reports; 0: none (limit is measured) */
+	int saturated;            /* work waited for its limit in this window */
+	int samples;              /* answers in this window */
+	double ratio_sum;         /* of shortest / measured time, over them */
+	int store;                /* limit changed since stored */
+	int asked;                /* for its slots */
+	int settled;              /* the limit fell once: it rises by one, no longer doubles */
+	/* Models it keeps loaded (see the top). */
+	int loaded_max;           /* learned: models it is sent work for at once */
+	int activations;          /* models that became active on it */
+	int ask_loaded;           /* 1: ask it what it keeps loaded after its next answer; 2: now */
+	enum llm_mode backend;    /* how to ask it */
+	const struct wf_actor *asker; /* an actor whose calls go to it; NULL: it is not asked */
 	/* Outages (see the top). */
 	int down;                 /* only a probe is sent */
 	int gave_up;              /* down for the patience: nothing more is sent */
@@ -121,6 +171,13 @@ struct server_load {
 struct freed {
 	long id;
 	int n;
+};
+
+/* The shortest time (ms, less loading) a model call of one step took. */
+struct step_time {
+	long conversation;
+	size_t server;
+	double min_ms;
 };
 
 /* Where an actor's model calls go (computed once per actor). */
@@ -152,12 +209,15 @@ struct engine {
 	size_t nroutes;
 	struct freed *freed;
 	size_t nfreed;
+	struct step_time *steps;
+	size_t nsteps;
 	int64_t last_progress;
 	int64_t t0;           /* monotonic: when the run began */
 	long runs_at_start;   /* runs in scope that were running then (for the progress line) */
 	long crash_after; /* WAVERUNNER_TEST_CRASH_AFTER: SIGKILL after this many (tests) */
 	int64_t lease_ms; /* LEASE_MS, or WAVERUNNER_TEST_LEASE_MS */
 	int64_t renew_at; /* monotonic: when the leases held are next renewed; 0: none held */
+	int64_t turn_ms;  /* TURN_MS, or WAVERUNNER_TEST_TURN_MS */
 };
 
 void engine_opts_default(struct engine_opts *o)
@@ -166,9 +226,9 @@ void engine_opts_default(struct engine_opts *o)
 	o->llm = LLM_ACTOR;
 	o->replay_dir = llm_default_replay_dir();
 	o->parallel = 8;
-	o->per_model = 1;
+	o->per_model = 0; /* learned: see Limits at the top */
 	o->per_server = 0;
-	o->loaded_models = 1;
+	o->loaded_models = 0; /* learned: see the top */
 	o->scripts = 4;
 	o->retry_base_ms = 1000;
 	o->retry_cap_ms = 60000;
@@ -295,6 +355,57 @@ static const struct actor_route *route_of(struct engine *e, const struct wf_acto
 	return r;
 }
 
+static int learning(const struct engine *e)
+{
+	return !e->o->per_server && !e->o->per_model;
+}
+
+static size_t server_index(struct engine *e, const char *key);
+static void ask_loaded(struct engine *e, struct server_load *s);
+
+/* Asks the server of actor a's calls for its slots once, when limits are learned. */
+static void ask_slots(struct engine *e, const struct wf_actor *a, const char *key)
+{
+	size_t i = server_index(e, key);
+	struct server_load *s = &e->servers[i];
+	if (s->asked || e->o->model_executor)
+		return;
+	s->asked = 1;
+	enum llm_mode b = llm_backend_for(a, e->o->llm, e->o->live);
+	if (b == LLM_REPLAY || !key[0])
+		return;
+	s->backend = b;
+	s->asker = a;
+	ask_loaded(e, s);
+	if (!learning(e))
+		return;
+	int slots = http_server_slots(b, a);
+	if (slots > 0) {
+		s->reported = slots;
+		s->limit = slots < e->o->parallel ? slots : e->o->parallel;
+	}
+	s->store = 1;
+}
+
+/* How many models server s is sent work for at once: --loaded-models, else
+ * as many as it was seen to keep loaded together (at least one). */
+static int loaded_limit(const struct engine *e, const struct server_load *s)
+{
+	return e->o->loaded_models > 0 ? e->o->loaded_models : s->loaded_max;
+}
+
+/* Asks server s what it keeps loaded: a server seen holding several models at
+ * once gets work for that many. */
+static void ask_loaded(struct engine *e, struct server_load *s)
+{
+	s->ask_loaded = 0;
+	if (e->o->loaded_models > 0 || !s->asker)
+		return;
+	int n = http_server_loaded(s->backend, s->asker);
+	if (n > s->loaded_max)
+		s->loaded_max = n;
+}
+
 static size_t server_index(struct engine *e, const char *key)
 {
 	for (size_t i = 0; i < e->nservers; i++)
@@ -304,6 +415,8 @@ static size_t server_index(struct engine *e, const char *key)
 	struct server_load *s = &e->servers[e->nservers];
 	memset(s, 0, sizeof *s);
 	s->key = xstrdup(key);
+	s->limit = 1;
+	s->loaded_max = 1;
 	return e->nservers++;
 }
 
@@ -330,7 +443,22 @@ static struct model_load *model_load(struct engine *e, const struct task *t)
 	m->limit = json_get_long(t->actor->config, "parallel", &limit) == 0 && limit > 0
 			   ? (limit < INT_MAX ? (int)limit : INT_MAX) /* 2^32 must not become 0 */
 			   : e->o->per_model;
+	ask_slots(e, t->actor, t->server);
 	return m;
+}
+
+/* The requests server s takes at once: --per-server, else what was learned
+ * (nothing when only --per-model is given: INT_MAX). */
+static int server_limit(const struct engine *e, const struct server_load *s)
+{
+	if (e->o->per_server > 0)
+		return e->o->per_server;
+	return learning(e) ? s->limit : INT_MAX;
+}
+
+static int model_limit(const struct engine *e, const struct model_load *m)
+{
+	return m->limit > 0 ? m->limit : server_limit(e, &e->servers[m->server]);
 }
 
 static int is_model_call(const struct task *t)
@@ -346,9 +474,81 @@ static int has_capacity(struct engine *e, struct task *t)
 	if (!is_model_call(t))
 		return e->scripts_running < (size_t)e->o->scripts;
 	struct model_load *m = model_load(e, t);
-	if (e->o->per_server > 0 && e->servers[m->server].running >= e->o->per_server)
+	struct server_load *s = &e->servers[m->server];
+	if (m->closing)
 		return 0;
-	return m->running < m->limit;
+	if (s->running >= server_limit(e, s) || m->running >= model_limit(e, m)) {
+		s->saturated = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static struct step_time *step_time(struct engine *e, long conversation, size_t server)
+{
+	for (size_t i = 0; i < e->nsteps; i++)
+		if (e->steps[i].conversation == conversation && e->steps[i].server == server)
+			return &e->steps[i];
+	e->steps = xreallocarray(e->steps, e->nsteps + 1, sizeof *e->steps);
+	e->steps[e->nsteps] = (struct step_time){ conversation, server, 0 };
+	return &e->steps[e->nsteps++];
+}
+
+/* A model call answered: its time goes into its server's limiter (see Limits
+ * at the top). */
+static void measure(struct engine *e, const struct task *t)
+{
+	if (!learning(e) || !t->res.ok || !t->actor || !is_model_call(t) || !t->server || !t->server[0])
+		return;
+	struct model_load *m = model_load(e, t);
+	struct server_load *s = &e->servers[m->server];
+	if (s->reported)
+		return;
+	double ms = (double)(mono_ms() - t->started_ms) - (t->res.load_ms > 0 ? t->res.load_ms : 0);
+	if (ms < 1)
+		ms = 1;
+	struct step_time *st = step_time(e, t->r.conversation_id, m->server);
+	if (!st->min_ms || ms < st->min_ms || s->limit == 1)
+		st->min_ms = ms;
+	s->ratio_sum += st->min_ms / ms;
+	/* A window of limit answers (at a limit of one, the answer is its own
+	 * shortest: one tells as much as more). */
+	if (++s->samples < s->limit)
+		return;
+	double ratio = s->ratio_sum / s->samples, queued = s->limit * (1 - ratio);
+	int was = s->limit;
+	if (queued < QUEUE_LOW && s->saturated && s->limit < e->o->parallel) {
+		s->limit = s->settled ? s->limit + 1 : s->limit * 2;
+	} else if (queued > QUEUE_HIGH && s->limit > 1) {
+		/* What the server served of the limit, and one waiting. */
+		int fit = (int)(s->limit * ratio + 0.5) + 1;
+		s->limit = fit < s->limit ? fit : s->limit - 1;
+		s->settled = 1;
+	}
+	if (s->limit > e->o->parallel)
+		s->limit = e->o->parallel;
+	if (s->limit < 1)
+		s->limit = 1;
+	if (s->limit != was)
+		s->store = 1;
+	s->samples = 0;
+	s->ratio_sum = 0;
+	s->saturated = 0;
+}
+
+/* Stores the learned limits that changed, inside the current transaction. */
+static int store_limits(struct engine *e)
+{
+	int rc = E_OK;
+	for (size_t i = 0; !rc && i < e->nservers; i++) {
+		struct server_load *s = &e->servers[i];
+		if (!s->store || !s->key[0] || !learning(e))
+			continue;
+		rc = db_server_limit_set(e->db, s->key, s->limit, s->reported ? "reported" : "measured");
+		if (!rc)
+			s->store = 0;
+	}
+	return rc;
 }
 
 static void account(struct engine *e, struct task *t, int delta)
@@ -360,6 +560,56 @@ static void account(struct engine *e, struct task *t, int delta)
 		struct model_load *m = model_load(e, t);
 		m->running += delta;
 		e->servers[m->server].running += delta;
+	}
+}
+
+/* The actors whose calls go to server (an index) for another model than m's,
+ * as a JSON array (NULL when none). */
+static char *other_actors(struct engine *e, size_t server, const struct model_load *m)
+{
+	struct buf b = BUF_INIT;
+	for (size_t w = 0; w < e->defs.n; w++) {
+		const struct workflow *wf = e->defs.wfs[w];
+		for (size_t i = 0; i < wf->nactors; i++) {
+			const struct wf_actor *a = &wf->actors[i];
+			if (strcmp(a->type, "ai_model"))
+				continue;
+			const struct actor_route *r = route_of(e, a);
+			if (r->backend == LLM_REPLAY || !r->server[0] || server_index(e, r->server) != server)
+				continue;
+			char *key = xasprintf("%s %s", r->server, wf_actor_model(a));
+			if (strcmp(key, m->key))
+				buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
+			free(key);
+		}
+	}
+	if (!b.len)
+		return NULL;
+	buf_putc(&b, ']');
+	return buf_detach(&b);
+}
+
+/* Ends the turn of an active model that has held a full server's place for
+ * turn_ms while other models' work is pending there (see the top). */
+static void end_long_turns(struct engine *e)
+{
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < e->nmodels; i++) {
+		struct model_load *m = &e->models[i];
+		struct server_load *s = &e->servers[m->server];
+		if (!m->active || m->closing || s->nactive < loaded_limit(e, s) || now - m->active_since < e->turn_ms)
+			continue;
+		char *others = other_actors(e, m->server, m);
+		long waiting = 0;
+		if (others && db_count_pending_of(e->db, &e->o->scope, others, &waiting))
+			err_clear(); /* not known: the turn goes on */
+		free(others);
+		if (waiting > 0) {
+			m->closing = 1;
+			m->passed = now;
+		} else {
+			m->active_since = now; /* no one waits: a new turn */
+		}
 	}
 }
 
@@ -378,25 +628,31 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 	}
 	for (size_t i = 0; i < e->nmodels; i++) {
 		struct model_load *m = &e->models[i];
-		if (may_drop && m->active && !m->running && !m->ready) {
-			m->active = 0;
+		if (may_drop && m->active && !m->running && (!m->ready || m->closing)) {
+			m->active = m->closing = 0;
 			e->servers[m->server].nactive--;
 		}
 	}
+	end_long_turns(e);
 	for (size_t s = 0; s < e->nservers; s++) {
-		while (e->servers[s].nactive < e->o->loaded_models) {
+		while (e->servers[s].nactive < loaded_limit(e, &e->servers[s])) {
 			struct model_load *best = NULL;
 			for (size_t i = 0; i < e->nmodels; i++) {
 				struct model_load *m = &e->models[i];
 				if (m->server != s || m->active || !m->ready)
 					continue;
-				if (!best || m->ready > best->ready || (m->ready == best->ready && m->first < best->first))
+				if (!best || m->passed < best->passed ||
+				    (m->passed == best->passed &&
+				     (m->ready > best->ready || (m->ready == best->ready && m->first < best->first))))
 					best = m;
 			}
 			if (!best)
 				break;
 			best->active = 1;
+			best->active_since = mono_ms();
 			e->servers[s].nactive++;
+			if (e->servers[s].activations++) /* a switch: does it keep the other loaded? */
+				e->servers[s].ask_loaded = 1;
 		}
 	}
 }
@@ -421,7 +677,7 @@ static char *later_actors(struct engine *e)
 			size_t s = server_index(e, r->server);
 			/* A down server's work comes after all else, in either order. */
 			if (!e->servers[s].down &&
-			    (e->o->fifo || (m && m->active) || e->servers[s].nactive < e->o->loaded_models))
+			    (e->o->fifo || (m && m->active) || e->servers[s].nactive < loaded_limit(e, &e->servers[s])))
 				continue;
 			buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
 		}
@@ -882,13 +1138,22 @@ static int finish_batch(struct engine *e, struct task *done, int release_all)
 			rc = release(e, t, data);
 			free(data);
 		} else {
+			measure(e, t);
+			struct server_load *s = t->res.ok ? server_of(e, t) : NULL;
+			if (s && s->ask_loaded)
+				s->ask_loaded = 2; /* answered since the switch: asked after the commit */
 			rc = finish(e, t);
 		}
 	}
+	if (!rc && !release_all)
+		rc = store_limits(e);
 	if (!rc)
 		rc = db_commit(e->db);
 	else
 		db_rollback(e->db);
+	for (size_t i = 0; i < e->nservers; i++)
+		if (e->servers[i].ask_loaded == 2)
+			ask_loaded(e, &e->servers[i]);
 	if (rc)
 		counts_restore(e, &before);
 	while (done) {
@@ -948,9 +1213,18 @@ static void progress(struct engine *e, int final)
 	} else if (total <= done) {
 		snprintf(eta, sizeof eta, "0:00");
 	}
+	/* The learned limit of each server in use ("limit 4", "limits 4+2"). */
+	char limits[64] = "";
+	int nlim = 0;
+	for (size_t i = 0; learning(e) && i < e->nservers; i++) {
+		size_t len = strlen(limits);
+		if (e->servers[i].key[0] && len + 12 < sizeof limits)
+			snprintf(limits + len, sizeof limits - len, "%s%d", nlim++ ? "+" : "", e->servers[i].limit);
+	}
 	fprintf(stderr, "\r\033[Kwaverunner: run: %ld/%ld runs done, %ld completed, %ld failed, %ld retried, "
-		"%zu running, %.*f/s, ETA %s%s", done, total, a->completed, a->failed, a->retried, e->in_flight,
-		rate < 10 ? 1 : 0, rate, eta, final ? "\n" : "");
+		"%zu running%s%s%s%s, %.*f/s, ETA %s%s", done, total, a->completed, a->failed, a->retried, e->in_flight,
+		nlim ? " (limit" : "", nlim > 1 ? "s " : nlim ? " " : "", limits, nlim ? ")" : "", rate < 10 ? 1 : 0, rate, eta,
+		final ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -1019,6 +1293,10 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	if (env_long("WAVERUNNER_TEST_LEASE_MS", 1, LONG_MAX, &lease_ms))
 		return E_USAGE;
 	e.lease_ms = lease_ms;
+	long turn_ms = TURN_MS;
+	if (env_long("WAVERUNNER_TEST_TURN_MS", 1, LONG_MAX, &turn_ms))
+		return E_USAGE;
+	e.turn_ms = turn_ms;
 	/* Configuration mistakes stop the run before anything is claimed. */
 	int rc = preflight_check(db, o);
 	if (!rc && o->retry_failed)
@@ -1166,6 +1444,7 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	free(e.servers);
 	free(e.routes);
 	free(e.freed);
+	free(e.steps);
 	defs_release(&e.defs);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

@@ -29,6 +29,15 @@ char *http_server_key(enum llm_mode backend, const struct wf_actor *a);
  * saying why there is none (unset, not an http:// or https:// address). */
 char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **error);
 
+/* How many requests the server of actor a's calls serves at once, as it
+ * reports it (llama.cpp's /props total_slots), asked with one short request;
+ * 0 when its protocol has no such report or it does not answer one. */
+int http_server_slots(enum llm_mode backend, const struct wf_actor *a);
+
+/* How many models that server keeps loaded now, as it lists them (Ollama's
+ * /api/ps); 0 when its protocol has no such list or it does not answer. */
+int http_server_loaded(enum llm_mode backend, const struct wf_actor *a);
+
 /* libcurl's process-wide set-up and tear-down; main() calls them once. */
 int http_global_init(void);
 void http_global_cleanup(void);

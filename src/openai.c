@@ -8,6 +8,7 @@
 
 #include "json.h"
 #include "llm.h"
+#include "protocol.h"
 #include "util.h"
 
 static int ends_with(const char *s, const char *suffix)
@@ -260,3 +261,120 @@ void openai_finish(struct llm_reply *r)
 	if (!llmreply_stopped(r))
 		dispatch(r);
 }
+
+/* ==== The protocol's entry in the table (protocol.h) ===================== */
+
+static char *endpoint(const char *configured, char **error)
+{
+	const char *base = configured ? configured : getenv("OPENAI_BASE_URL");
+	if (!base || !*base) {
+		/* There is no sensible default: llama.cpp's port varies, and a
+		 * hosted API would be a surprise for a local tool. */
+		*error = xstrdup("no OpenAI-compatible server is set: give the actor a \"base_url\" in its "
+				 "config or set OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)");
+		return NULL;
+	}
+	return openai_endpoint(base, error);
+}
+
+static int request(const char *ep, const cJSON *req, const cJSON *keep_alive, char **url, char **body,
+		   char **error)
+{
+	(void)keep_alive;
+	*url = NULL;
+	if (openai_request(req, body, error) < 0)
+		return -1;
+	*url = xstrdup(ep);
+	return 0;
+}
+
+/* A key of only blanks is no key. */
+static char *auth(void)
+{
+	const char *key = getenv("OPENAI_API_KEY");
+	if (key && *key && strspn(key, " \t") != strlen(key))
+		return xasprintf("Authorization: Bearer %s", key);
+	return NULL;
+}
+
+static char *not_found_hint(const char *model)
+{
+	(void)model;
+	return xstrdup("");
+}
+
+/* The endpoint without /chat/completions (and without /v1 for root). */
+static char *strip(const char *ep, const char *tail)
+{
+	size_t n = strlen(ep), t = strlen(tail);
+	return n >= t && !strcmp(ep + n - t, tail) ? xasprintf("%.*s", (int)(n - t), ep) : xstrdup(ep);
+}
+
+static char *list_url(const char *ep)
+{
+	char *base = strip(ep, "/chat/completions");
+	char *url = xasprintf("%s/models", base);
+	free(base);
+	return url;
+}
+
+static const cJSON *list_of(const cJSON *doc)
+{
+	return cJSON_GetObjectItemCaseSensitive(doc, "data");
+}
+
+static int listed(const cJSON *list, const char *model)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, list) {
+		const char *n = json_str(it, "id");
+		if (n && !strcmp(n, model))
+			return 1;
+	}
+	return 0;
+}
+
+static const char *only_model(const cJSON *list)
+{
+	return cJSON_GetArraySize(list) == 1 ? json_str(cJSON_GetArrayItem(list, 0), "id") : NULL;
+}
+
+/* llama.cpp's server reports its slots at /props, beside /v1. */
+static char *slots_url(const char *ep)
+{
+	char *base = strip(ep, "/v1/chat/completions");
+	char *url = xasprintf("%s/props", base);
+	free(base);
+	return url;
+}
+
+static int slots_of(const cJSON *doc)
+{
+	long n = 0;
+	if (json_get_long(doc, "total_slots", &n) < 0 || n < 1 || n > 4096)
+		return 0;
+	return (int)n;
+}
+
+const struct llm_protocol openai_protocol = {
+	.name = "openai",
+	.mode = LLM_OPENAI,
+	.env = "OPENAI_BASE_URL",
+	.kind = "an OpenAI-compatible",
+	.accept = "text/event-stream",
+	.stream_name = "server-sent events",
+	.endpoint = endpoint,
+	.request = request,
+	.feed = openai_feed,
+	.finish = openai_finish,
+	.auth = auth,
+	.not_found_hint = not_found_hint,
+	.auth_hint = "check OPENAI_API_KEY",
+	.server_word = "model",
+	.list_url = list_url,
+	.list_of = list_of,
+	.listed = listed,
+	.only_model = only_model,
+	.slots_url = slots_url,
+	.slots_of = slots_of,
+};

@@ -17,10 +17,11 @@
 #include "json.h"
 #include "llm.h"
 #include "llmreply.h"
+#include "protocol.h"
 #include "util.h"
 
 struct server {
-	enum llm_mode backend;
+	const struct llm_protocol *p;
 	char *list_url;   /* where its models are listed */
 	char *setting;    /* what sets its address, for messages */
 	char **models;    /* the models actors want from it */
@@ -51,33 +52,22 @@ static void problem(struct check *c, const char *fmt, ...)
 }
 
 /* What sets the address of actor a's server, in words. */
-static char *setting_of(enum llm_mode backend, const struct wf_actor *a)
+static char *setting_of(const struct llm_protocol *p, const struct wf_actor *a)
 {
 	const char *configured = json_str(a->config, "base_url");
 	if (configured && *configured)
 		return xasprintf("the config \"base_url\" of actor '%s'", a->name);
-	return xstrdup(backend == LLM_OPENAI ? "OPENAI_BASE_URL" : "OLLAMA_HOST");
-}
-
-/* Where the models of the server behind url are listed. */
-static char *list_url_of(enum llm_mode backend, const char *url)
-{
-	if (backend != LLM_OPENAI)
-		return xasprintf("%s/api/tags", url);
-	static const char tail[] = "/chat/completions";
-	size_t n = strlen(url), t = sizeof tail - 1;
-	if (n >= t && !strcmp(url + n - t, tail))
-		return xasprintf("%.*s/models", (int)(n - t), url);
-	return xasprintf("%s/models", url);
+	return xstrdup(p->env);
 }
 
 static void add_actor(struct check *c, const struct wf_actor *a, enum llm_mode backend)
 {
 	char *error = NULL;
+	const struct llm_protocol *p = llm_protocol_of(backend);
 	char *url = http_actor_url(backend, a, &error);
-	char *setting = setting_of(backend, a);
+	char *setting = setting_of(p, a);
 	if (!url) {
-		if (strstr(error, "OPENAI_BASE_URL")) /* unset: the message names both settings */
+		if (strstr(error, p->env)) /* unset: the message names both settings */
 			problem(c, "actor '%s': %s", a->name, error);
 		else
 			problem(c, "actor '%s': %s: %s", a->name, setting, error);
@@ -85,17 +75,17 @@ static void add_actor(struct check *c, const struct wf_actor *a, enum llm_mode b
 		free(setting);
 		return;
 	}
-	char *list = list_url_of(backend, url);
+	char *list = p->list_url(url);
 	free(url);
 	struct server *s = NULL;
 	for (size_t i = 0; i < c->nservers && !s; i++)
-		if (c->servers[i].backend == backend && !strcmp(c->servers[i].list_url, list))
+		if (c->servers[i].p == p && !strcmp(c->servers[i].list_url, list))
 			s = &c->servers[i];
 	if (!s) {
 		c->servers = xreallocarray(c->servers, c->nservers + 1, sizeof *c->servers);
 		s = &c->servers[c->nservers++];
 		memset(s, 0, sizeof *s);
-		s->backend = backend;
+		s->p = p;
 		s->list_url = list;
 		s->setting = setting;
 	} else {
@@ -112,35 +102,9 @@ static void add_actor(struct check *c, const struct wf_actor *a, enum llm_mode b
 	s->actors[s->nmodels++] = xstrdup(a->name);
 }
 
-/* Whether the list (Ollama's "models", or OpenAI's "data") has model. */
-static int listed(const cJSON *list, enum llm_mode backend, const char *model)
-{
-	const cJSON *it;
-	size_t ml = strlen(model);
-	cJSON_ArrayForEach(it, list) {
-		const char *names[2] = { json_str(it, backend == LLM_OPENAI ? "id" : "name"),
-					 backend == LLM_OPENAI ? NULL : json_str(it, "model") };
-		for (int k = 0; k < 2; k++) {
-			const char *n = names[k];
-			if (!n)
-				continue;
-			if (!strcmp(n, model))
-				return 1;
-			/* Ollama: "mistral" is "mistral:latest". */
-			if (backend != LLM_OPENAI && !strchr(model, ':') && !strncmp(n, model, ml) &&
-			    !strcmp(n + ml, ":latest"))
-				return 1;
-		}
-	}
-	return 0;
-}
-
 static void check_server(struct check *c, const struct server *s)
 {
-	const char *key = getenv("OPENAI_API_KEY");
-	char *auth = NULL;
-	if (s->backend == LLM_OPENAI && key && *key && strspn(key, " \t") != strlen(key))
-		auth = xasprintf("Authorization: Bearer %s", key);
+	char *auth = s->p->auth();
 	const char *headers[] = { "Accept: application/json", auth, NULL };
 	struct http_req req = { .method = "GET", .url = s->list_url, .headers = headers, .timeout_ms = 10000,
 				.connect_timeout_ms = 5000, .model_server = 1 };
@@ -153,34 +117,35 @@ static void check_server(struct check *c, const struct server *s)
 	if (rc < 0 || resp.status >= 500) {
 		/* Not answering now: an outage, which run waits out. */
 	} else if (resp.status == 401 || resp.status == 403) {
-		problem(c, "%s refused the request (HTTP %ld): check OPENAI_API_KEY", shown, resp.status);
+		problem(c, "%s refused the request (HTTP %ld)%s%s", shown, resp.status, *s->p->auth_hint ? ": " : "",
+			s->p->auth_hint);
 	} else if (resp.status == 404) {
 		problem(c, "wrong path: %s is not found (HTTP 404): %s is not the address of %s server", shown,
-			s->setting, s->backend == LLM_OPENAI ? "an OpenAI-compatible" : "an Ollama");
+			s->setting, s->p->kind);
 	} else if (resp.status < 200 || resp.status > 299) {
 		problem(c, "%s answered HTTP %ld: check %s", shown, resp.status, s->setting);
 	} else {
 		cJSON *doc = cJSON_ParseWithLength(resp.body ? resp.body : "", resp.body_len);
-		const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, s->backend == LLM_OPENAI ? "data" : "models");
+		const cJSON *list = s->p->list_of(doc);
 		int n = cJSON_GetArraySize(list);
 		if (!cJSON_IsArray(list)) {
 			problem(c, "%s is not %s model list: %s is not the address of such a server", shown,
-				s->backend == LLM_OPENAI ? "an OpenAI-compatible" : "an Ollama", s->setting);
+				s->p->kind, s->setting);
 		} else {
 			for (size_t i = 0; i < s->nmodels; i++) {
-				if (listed(list, s->backend, s->models[i]))
+				if (s->p->listed(list, s->models[i]))
 					continue;
-				if (s->backend == LLM_OPENAI && n == 1) {
+				const char *only = s->p->only_model ? s->p->only_model(list) : NULL;
+				if (only) {
 					/* llama.cpp's server serves its one model whatever the name asked for. */
-					const char *only = json_str(cJSON_GetArrayItem(list, 0), "id");
 					warn("actor '%s': model '%s' is not the one %s lists (%s); it serves that one", s->actors[i],
-					     s->models[i], shown, only ? only : "?");
+					     s->models[i], shown, only);
 					continue;
 				}
-				problem(c, "actor '%s': unknown model '%s': not among the %d models of %s (%s)%s%s",
-					s->actors[i], s->models[i], n, shown, s->setting,
-					s->backend == LLM_OPENAI ? "" : "; pull it with: ollama pull ",
-					s->backend == LLM_OPENAI ? "" : s->models[i]);
+				char *hint = s->p->not_found_hint(s->models[i]);
+				problem(c, "actor '%s': unknown model '%s': not among the %d models of %s (%s)%s",
+					s->actors[i], s->models[i], n, shown, s->setting, hint);
+				free(hint);
 			}
 		}
 		cJSON_Delete(doc);
