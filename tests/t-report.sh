@@ -110,6 +110,18 @@ js() {
 	wd POST "/session/$SID/execute/sync" "{\"script\":\"$body\",\"args\":[]}" |
 		sed -n 's/^{"value":"\(.*\)"}$/\1/p'
 }
+# js_until EXPECTED SCRIPT: js SCRIPT until it prints EXPECTED (at most 10 s);
+# prints what it printed last.
+js_until() {
+	n=0
+	while :; do
+		got=$(js "$2")
+		[ "$got" = "$1" ] || [ $n -ge 100 ] && break
+		n=$((n + 1))
+		sleep 0.1
+	done
+	printf '%s\n' "$got"
+}
 # errors: the browser's console messages of level SEVERE since the last call.
 errors() { wd POST "/session/$SID/se/log" '{"type":"browser"}' | grep -o '"level":"SEVERE","message":"[^"]*' || true; }
 shot() { wd GET "/session/$SID/screenshot" | sed 's/^{"value":"//; s/"}$//' | base64 -d >"$1"; }
@@ -149,11 +161,12 @@ check_eq "workflow page: a click on a heading sorts (run, descending)" \
 	"$(js "return document.querySelector('#runtable tbody tr td').textContent")" "$(sql "SELECT max(workflow_run_id) FROM workflow_runs")"
 el=$(wd POST "/session/$SID/element" "{\"using\":\"css selector\",\"value\":\"#row-$RUN a\"}" | sed -n 's/.*":"\([^"]*\)"}}$/\1/p')
 wd POST "/session/$SID/element/$el/click" '{}' >/dev/null
+# The page draws the path after the click's event; a loaded machine may take a moment.
 check_eq "workflow page: a click on a run highlights its steps" \
-	"$(js "return Array.from(document.querySelectorAll('#graph svg g.node.step.hl')).map(function(g){return g.id.slice(3)}).sort().join(' ')")" \
+	"$(js_until "$trace_set" "return Array.from(document.querySelectorAll('#graph svg g.node.step.hl')).map(function(g){return g.id.slice(3)}).sort().join(' ')")" \
 	"$trace_set"
 check_eq "... and lists its path as trace shows it" \
-	"$(js "return Array.from(document.querySelectorAll('#runpanel li')).map(function(l){return l.dataset.conv}).join(' ')")" "$trace"
+	"$(js_until "$trace" "return Array.from(document.querySelectorAll('#runpanel li')).map(function(l){return l.dataset.conv}).join(' ')")" "$trace"
 check_eq "workflow page: no console errors" "$(errors)" ""
 js "window.scrollTo(0, 0); return 'top'" >/dev/null
 shot "$SHOTS/report-workflow.png"
@@ -177,7 +190,7 @@ check_eq "run page: a prompt is hidden until its interaction is expanded" "$(js 
 el=$(wd POST "/session/$SID/element" '{"using":"css selector","value":"details.ix[data-conv=\"3335\"] > summary"}' |
 	sed -n 's/.*":"\([^"]*\)"}}$/\1/p')
 wd POST "/session/$SID/element/$el/click" '{}' >/dev/null
-check_eq "run page: a click expands it and shows its prompt, markup as text" "$(js "$visible")" "visible: true true"
+check_eq "run page: a click expands it and shows its prompt, markup as text" "$(js_until "visible: true true" "$visible")" "visible: true true"
 check_eq "run page: no script from the database ran" "$(js "return String(window.pwned)")" "undefined"
 check_eq "run page: no console errors" "$(errors)" ""
 shot "$SHOTS/report-run.png"
@@ -201,7 +214,7 @@ check_eq "... a sort sorts them all (run, descending: the last run first)" \
 	"$("$WAVERUNNER" --db "$M" --json status >/dev/null; sqlite3 "$M" "SELECT max(workflow_run_id) FROM workflow_runs") 100"
 el=$(wd POST "/session/$SID/element" '{"using":"css selector","value":"#showall"}' | sed -n 's/.*":"\([^"]*\)"}}$/\1/p')
 wd POST "/session/$SID/element/$el/click" '{}' >/dev/null
-check_eq "... and a click shows all 150" "$(js "$rows")" "150"
+check_eq "... and a click shows all 150" "$(js_until 150 "$rows")" "150"
 check_eq "150 runs: no console errors" "$(errors)" ""
 wd DELETE "/session/$SID" >/dev/null
 finish
