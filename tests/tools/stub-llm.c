@@ -11,7 +11,8 @@
  *   stub-llm [--port N] [--port-file F] [--latency-ms N] [--slots N] [--switch-ms N]
  *            [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R]
  *            [--retry-after S] [--fail-400 R] [--stall R] [--malformed R] [--drop R]
- *            [--seed N] [--replay-dir DIR] [--answers FILE] [--stats-file F] [--verbose]
+ *            [--seed N] [--replay-dir DIR] [--answers FILE] [--stats-file F] [--request-log F]
+ *            [--verbose]
  *
  * Rates R are fractions of generation requests (0..1). Without --seed they are
  * spread evenly and the first request fails (rate 0.5: the 1st, 3rd, 5th...),
@@ -23,7 +24,11 @@
  * one posting and conversation gets the Nth string, the last one repeats; "*"
  * matches any); then --replay-dir (fixtures keyed as waverunner keys them);
  * then a rule: a prompt containing "[PASS]" gets "[PASS]", "JSON array" a skill
- * list, "ihl_score" an IHL verdict, anything else a summary-shaped text. */
+ * list, "ihl_score" an IHL verdict, anything else a summary-shaped text.
+ *
+ * --request-log F appends a line "POSTING CONVERSATION MODEL" for each
+ * generation request as it arrives (the X-Waverunner headers), so that tests
+ * can see which postings were asked about how often, by any number of clients. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +100,7 @@ static struct {
 	int seeded;
 	uint64_t rng;
 	const char *models, *api_key, *replay_dir, *stats_file;
+	FILE *request_log;
 	cJSON *answers;
 	cJSON *calls; /* "posting conversation" -> calls so far */
 	struct knob knobs[F_COUNT];
@@ -815,6 +821,11 @@ static void generation(struct conn *c, const struct request *rq, enum api api, c
 	}
 	account_time(now);
 	st.requests++;
+	if (opt.request_log) {
+		fprintf(opt.request_log, "%s %s %s\n", *rq->posting ? rq->posting : "-",
+			*rq->conversation ? rq->conversation : "-", model);
+		fflush(opt.request_log);
+	}
 	st.by_api[api]++;
 	st.dirty = 1;
 	if (!st.first_arrival)
@@ -1045,7 +1056,7 @@ static int usage(void)
 	fprintf(stderr, "usage: stub-llm [--port N] [--port-file F] [--latency-ms N] [--slots N] [--switch-ms N]\n"
 			"  [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R] [--retry-after S]\n"
 			"  [--fail-400 R] [--stall R] [--malformed R] [--drop R] [--seed N] [--replay-dir DIR]\n"
-			"  [--answers FILE] [--stats-file F] [--verbose]\n");
+			"  [--answers FILE] [--stats-file F] [--request-log F] [--verbose]\n");
 	return 2;
 }
 
@@ -1112,7 +1123,12 @@ int main(int argc, char **argv)
 			answers = v;
 		else if (!strcmp(a, "--stats-file"))
 			opt.stats_file = v;
-		else
+		else if (!strcmp(a, "--request-log")) {
+			if (!(opt.request_log = fopen(v, "a"))) {
+				fprintf(stderr, "stub-llm: %s: %s\n", v, strerror(errno));
+				return 1;
+			}
+		} else
 			return usage();
 	}
 	if (answers) {
@@ -1257,6 +1273,8 @@ int main(int argc, char **argv)
 	free(st.loaded);
 	cJSON_Delete(opt.answers);
 	cJSON_Delete(opt.calls);
+	if (opt.request_log)
+		fclose(opt.request_log);
 	close(lfd);
 	return 0;
 }
