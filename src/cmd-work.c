@@ -221,16 +221,18 @@ static int push(struct work_state *w, long *pushed)
 	return rc == E_FAIL ? E_OK : rc;
 }
 
-/* Whether anything is left for anyone: free postings or live claims; *wait_ms
- * until the first claim expires (others may still finish theirs). */
+/* Whether anything is left: free postings or claims of other instances (its
+ * own that remain could not be pushed, and were reported); *wait_ms until the
+ * first of those claims expires (others may still finish theirs). */
 static int left(struct work_state *w, int *any, int64_t *wait_ms)
 {
 	struct pg_res *r;
+	const char *params[] = { w->instance };
 	int rc = pg_exec(w->pg,
 			 "SELECT EXISTS (SELECT 1 FROM waverunner_claims WHERE state = 'free'), "
 			 "(SELECT (extract(epoch FROM min(expires_at) - now()) * 1000)::bigint FROM waverunner_claims "
-			 "WHERE state = 'claimed')",
-			 0, NULL, &r);
+			 "WHERE state = 'claimed' AND instance IS DISTINCT FROM $1)",
+			 1, params, &r);
 	if (rc)
 		return rc == E_FAIL ? err_wrap(E_REMOTE, "PostgreSQL at %s", pg_where(w->pg)) : rc;
 	const char *free_rows = pg_get(r, 0, 0), *next = pg_get(r, 0, 1);
