@@ -7,7 +7,9 @@
 # One instance is killed with SIGKILL mid-run: its postings finish on the
 # others once its leases expire, none lost, none pushed twice. A claim that
 # expired while its instance was stopped (SIGSTOP) cannot overwrite the new
-# owner's result, and neither can a plain push of a claim taken over.
+# owner's result, and neither can a plain push of a claim taken over. A step
+# longer than a lease keeps its claims (work extends them); Ctrl-C gives back
+# what is unfinished.
 . "$REPO/tests/lib.sh"
 . "$REPO/tests/pg.sh"
 
@@ -211,5 +213,48 @@ isql d "UPDATE postings SET extracted_summary = 'Summary by e.', results_updated
 run_wr --db "$T/d.db" sync push
 check_contains "an identical result under a lost claim is not a conflict" "$STATUS $OUT" "0 push to PostgreSQL"
 check_contains "... it is already up to date" "$OUT" "1 already up to date"
+
+# ---- leases are extended while a step takes longer than a lease ----
+postings 4001 4002
+stub long --latency-ms 3000 --slots 8
+instance l
+OLLAMA_HOST="127.0.0.1:$long_PORT" bounded "$WAVERUNNER" --db "$T/l.db" work --workflow 8001 --claim 2 --lease 1s \
+	--per-model 2 >"$T/l.out" 2>"$T/l.err" &
+L=$!
+asked_two() { [ "$(wc -l <"$T/long.log")" -ge 2 ]; }
+wait_for 30 asked_two
+sleep 1.5
+run_wr --db "$T/d.db" sync pull --claim 5
+check_contains "while the calls outlast the lease, no other instance can take the claims" "$STATUS $OUT" \
+	"0 claimed 0 postings"
+wait "$L"
+check_eq "the long calls finish: exit status 0" "$?" 0
+check_contains "... and are pushed" "$(cat "$T/l.out")" "nothing left to claim: 1 round, 2 postings pushed, 2 claims done"
+check_eq "... with no claim lost" "$(cat "$T/l.err")" ""
+
+# ---- Ctrl-C: the current step ends, what is done is pushed, the rest given back ----
+postings 5001 5006
+stub ctrlc --latency-ms 1500 --slots 8
+instance i
+OLLAMA_HOST="127.0.0.1:$ctrlc_PORT" "$WAVERUNNER" --db "$T/i.db" work --workflow 8001 --claim 6 --lease 30s \
+	--per-model 3 >"$T/i.out" 2>"$T/i.err" &
+I=$!
+PIDS="$PIDS $I"
+asked_three_i() { [ "$(wc -l <"$T/ctrlc.log")" -ge 3 ]; }
+wait_for 30 asked_three_i
+kill -INT "$I"
+wait "$I"
+check_eq "work, interrupted: exit status 130" "$?" 130
+check_eq "... the model calls in flight finished and were recorded" \
+	"$(isql i "SELECT count(*) FROM interactions WHERE conversation_id = 81 AND status = 'completed'")" 3
+check_contains "... it says nothing was left to push and the claims were given back" "$(cat "$T/i.err")" \
+	"interrupted: results pushed (0 postings this time), 6 unfinished claims given back"
+check_eq "... they are free again in turing" \
+	"$(pg_psql -c "SELECT string_agg(state, ' ' ORDER BY posting_id) FROM waverunner_claims WHERE posting_id > 5000")" \
+	"free free free free free free"
+check_eq "... and the instance holds no claim" "$(isql i "SELECT count(*) FROM posting_claims WHERE released_at IS NULL")" 0
+run_wr --db "$T/a.db" work --workflow 8001 --claim 10
+check_contains "another instance finishes them" "$STATUS $OUT" "0 instance"
+check_contains "... all six" "$OUT" "nothing left to claim: 1 round, 6 postings pushed, 6 claims done"
 
 finish
