@@ -231,7 +231,7 @@ static void print_push(const cJSON *report, long round)
 		printf(", %ld not sent", ns);
 	printf("\n");
 	const cJSON *cl = cJSON_GetObjectItemCaseSensitive(report, "claims");
-	long cd = num(cl, "done"), cf = num(cl, "failed"), cg = num(cl, "lost");
+	long cd = cl ? num(cl, "done") : 0, cf = cl ? num(cl, "failed") : 0, cg = cl ? num(cl, "lost") : 0;
 	if (cd || cf || cg) {
 		printf("claims ended: %ld done, %ld failed", cd, cf);
 		if (cg)

@@ -197,6 +197,13 @@ static int run_engine(struct work_state *w, struct engine_stats *st)
 	return j.rc == E_INTERRUPT ? E_OK : j.rc;
 }
 
+/* A count in a report; 0 when absent (a push that stopped early). */
+static long count(const cJSON *o, const char *key)
+{
+	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+}
+
 /* Pushes what the round produced; the push ends the claims of postings whose
  * runs ended. */
 static int push(struct work_state *w, long *pushed)
@@ -208,15 +215,15 @@ static int push(struct work_state *w, long *pushed)
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "postings")) {
 		const char *result = json_str(it, "result");
 		if (strcmp(result, "pushed") && strcmp(result, "up_to_date"))
-			warn("posting %ld: %s: %s", (long)cJSON_GetNumberValue(cJSON_GetObjectItem(it, "posting_id")),
+			warn("posting %ld: %s: %s", count(it, "posting_id"),
 			     result, json_str(it, "message") ? json_str(it, "message") : "not pushed");
 	}
 	const cJSON *cl = cJSON_GetObjectItemCaseSensitive(report, "claims");
-	*pushed = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(report, "pushed"));
+	*pushed = count(report, "pushed");
 	w->pushed += *pushed;
-	w->conflicts += (long)cJSON_GetNumberValue(cJSON_GetObjectItem(report, "conflicts"));
-	w->done += (long)cJSON_GetNumberValue(cJSON_GetObjectItem(cl, "done"));
-	w->failed += (long)cJSON_GetNumberValue(cJSON_GetObjectItem(cl, "failed"));
+	w->conflicts += count(report, "conflicts");
+	w->done += count(cl, "done");
+	w->failed += count(cl, "failed");
 	cJSON_Delete(report);
 	return rc == E_FAIL ? E_OK : rc;
 }
@@ -306,7 +313,7 @@ static int wind_down(struct work_state *w)
 	cJSON *rel = cJSON_CreateObject();
 	if (!rc)
 		rc = sync_release(w->ctx->db, w->pg, 1, rel);
-	long freed = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(rel, "freed"));
+	long freed = count(rel, "freed");
 	cJSON_Delete(rel);
 	if (rc) {
 		err_wrap(rc, "interrupted, but could not push and give back the claims (they expire and go to other "

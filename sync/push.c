@@ -576,10 +576,11 @@ int sync_push(struct db *db, struct pg *pg, const struct push_opts *o, cJSON *re
 	if (!rc && !o->dry_run) {
 		cJSON *rel = cJSON_AddObjectToObject(report, "claims");
 		rc = sync_release(db, pg, 0, rel);
-		cJSON_SetNumberValue(cJSON_GetObjectItem(rel, "done"),
-				     cJSON_GetNumberValue(cJSON_GetObjectItem(rel, "done")) + (double)px.claims_done);
-		cJSON_SetNumberValue(cJSON_GetObjectItem(rel, "failed"),
-				     cJSON_GetNumberValue(cJSON_GetObjectItem(rel, "failed")) + (double)px.claims_failed);
+		cJSON *d = cJSON_GetObjectItem(rel, "done"), *f = cJSON_GetObjectItem(rel, "failed");
+		if (!rc) {
+			cJSON_SetNumberValue(d, d->valuedouble + (double)px.claims_done);
+			cJSON_SetNumberValue(f, f->valuedouble + (double)px.claims_failed);
+		}
 	}
 	cJSON_AddNumberToObject(report, o->dry_run ? "would_push" : "pushed", (double)px.pushed);
 	if (!o->dry_run) {

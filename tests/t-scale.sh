@@ -29,6 +29,13 @@ trap cleanup EXIT
 bounded() {
 	if command -v timeout >/dev/null 2>&1; then timeout 120 "$@"; else "$@"; fi
 }
+# run_b COMMAND...: like run_wr, bounded.
+run_b() {
+	bounded "$@" >"$T/out" 2>"$T/err"
+	STATUS=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
 # wait_for SECONDS COMMAND...: polls until the command succeeds.
 wait_for() {
 	n=$(($1 * 20))
@@ -174,7 +181,7 @@ if wait_for 30 asked_three; then _ok "the instance to be stopped asked the model
 kill -STOP "$S"
 expired_three() { [ "$(pg_psql -c "SELECT count(*) FROM waverunner_claims WHERE state = 'claimed' AND expires_at < now()")" = 3 ]; }
 wait_for 30 expired_three
-run_wr --db "$T/c.db" work --workflow 8001 --claim 10 --lease 5s
+run_b "$WAVERUNNER" --db "$T/c.db" work --workflow 8001 --claim 10 --lease 5s
 check_eq "another instance takes the expired claims and finishes them" "$STATUS" 0
 check_contains "... saying so" "$OUT" "claimed 3 postings (3 taken over from expired claims)"
 kill -CONT "$S"
@@ -224,7 +231,7 @@ L=$!
 asked_two() { [ "$(wc -l <"$T/long.log")" -ge 2 ]; }
 wait_for 30 asked_two
 sleep 1.5
-run_wr --db "$T/d.db" sync pull --claim 5
+run_wr --db "$T/d.db" sync pull --claim 5 --lease 1s
 check_contains "while the calls outlast the lease, no other instance can take the claims" "$STATUS $OUT" \
 	"0 claimed 0 postings"
 wait "$L"
@@ -253,7 +260,7 @@ check_eq "... they are free again in turing" \
 	"$(pg_psql -c "SELECT string_agg(state, ' ' ORDER BY posting_id) FROM waverunner_claims WHERE posting_id > 5000")" \
 	"free free free free free free"
 check_eq "... and the instance holds no claim" "$(isql i "SELECT count(*) FROM posting_claims WHERE released_at IS NULL")" 0
-run_wr --db "$T/a.db" work --workflow 8001 --claim 10
+run_b "$WAVERUNNER" --db "$T/a.db" work --workflow 8001 --claim 10
 check_contains "another instance finishes them" "$STATUS $OUT" "0 instance"
 check_contains "... all six" "$OUT" "nothing left to claim: 1 round, 6 postings pushed, 6 claims done"
 
