@@ -487,8 +487,22 @@ static int dry_item(struct push_ctx *px, const struct sync_item *it)
 		cJSON_AddNullToObject(v, "updated_by_interaction_id");
 	free_values(vals);
 	enum outcome kind = O_PUSHED;
-	int rc = E_OK;
-	if (stale_conflict(px, it, &res)) {
+	int rc = E_OK, ours = 1;
+	char *why = NULL;
+	if (claimed_here(px, it)) {
+		char idtext[32];
+		snprintf(idtext, sizeof idtext, "%ld", it->posting_id);
+		rc = claim_fence(px, it, idtext, &ours, &why);
+	}
+	if (rc) {
+		cJSON_Delete(o);
+		return rc;
+	}
+	if (!ours) {
+		kind = O_CONFLICT;
+		res.message = xasprintf("%s: would not be pushed (the claim token fences it)", why);
+		free(why);
+	} else if (stale_conflict(px, it, &res)) {
 		kind = O_CONFLICT;
 	} else {
 		char idtext[32];

@@ -206,6 +206,8 @@ isql d "INSERT INTO workflow_runs (workflow_id, posting_id, status, started_at, 
 sleep 1.2
 run_wr --db "$T/e.db" sync pull --claim 1
 check_contains "an expired claim is taken over" "$OUT" "1 of them taken over from expired claims of"
+run_wr --db "$T/d.db" sync push --dry-run
+check_contains "a dry run says the claim was taken over" "$OUT" "posting 3001: conflict: its claim expired and instance"
 run_wr --db "$T/d.db" sync push
 check_eq "a push under a claim taken over: exit status 1" "$STATUS" 1
 check_contains "... a conflict fenced by the token" "$ERR" "posting 3001: conflict: its claim expired and instance $(isql e "SELECT value FROM sync_state WHERE key = 'claims.instance'") holds it now"
