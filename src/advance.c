@@ -10,6 +10,7 @@
 #include "err.h"
 #include "json.h"
 #include "llm.h"
+#include "retry.h"
 #include "template.h"
 #include "util.h"
 #include "validate.h"
@@ -33,7 +34,7 @@ static int render_input(struct db *db, const struct workflow *wf, const struct s
 		*error = xstrdup("the step has no instruction (prompt template)");
 		return -1;
 	}
-	if (strcmp(a->type, "ai_model")) {
+	if (a->kind != ACTOR_AI_MODEL) {
 		if (template_render_json(c->template, vars_lookup, &env, input, error) < 0)
 			return -1;
 		return 0;
@@ -213,7 +214,7 @@ static int branch(struct db *db, const struct workflow *wf, struct task *t, cons
 		  struct advance_stats *stats)
 {
 	const struct wf_conv *c = t->conv;
-	struct branch_rule rules[64];
+	struct branch_rule rules[BRANCH_MAX_RULES];
 	size_t n = 0;
 	int rc;
 	for (size_t i = 0; i < c->nrules && n < ARRAY_LEN(rules); i++) {

@@ -52,10 +52,10 @@ struct parsed {
 
 void branch_select(const struct branch_rule *rules, size_t n, const char *text, struct branch_result *res)
 {
-	struct parsed p[64];
+	struct parsed p[BRANCH_MAX_RULES];
 	memset(res, 0, sizeof *res);
-	if (n > 64)
-		n = 64;
+	if (n > BRANCH_MAX_RULES)
+		n = BRANCH_MAX_RULES;
 	if (!text)
 		text = "";
 
@@ -78,7 +78,7 @@ void branch_select(const struct branch_rule *rules, size_t n, const char *text, 
 	if (best)
 		memcpy(res->verdict, best, best_len), res->verdict[best_len] = '\0';
 
-	int matches[64];
+	int matches[BRANCH_MAX_RULES];
 	for (size_t i = 0; i < n; i++) {
 		matches[i] = 0;
 		if (!p[i].valid)

@@ -18,6 +18,9 @@ enum cond_kind {
 	COND_CONTAINS,
 };
 
+/* The most rules one step may have (validate refuses more). */
+#define BRANCH_MAX_RULES 64
+
 struct branch_rule {
 	long id;
 	const char *condition;
@@ -27,10 +30,10 @@ struct branch_rule {
 };
 
 struct branch_result {
-	size_t fired[64];      /* indexes of the rules that fired */
+	size_t fired[BRANCH_MAX_RULES];       /* indexes of the rules that fired */
 	size_t nfired;
-	long targets[64];      /* distinct next conversations, in rule order */
-	long target_rule[64];  /* the first rule that chose each target */
+	long targets[BRANCH_MAX_RULES];       /* distinct next conversations, in rule order */
+	long target_rule[BRANCH_MAX_RULES];   /* the first rule that chose each target */
 	size_t ntargets;
 	int ended;             /* an END rule fired */
 	int bounded_out;       /* a matching rule was skipped because its bound was reached */
@@ -42,7 +45,7 @@ struct branch_result {
 int branch_parse(const char *condition, enum cond_kind *kind, char **arg, char **error);
 
 /* Chooses the rules that fire for text. rules need not be sorted. Invalid
- * conditions never match. At most 64 rules are considered. */
+ * conditions never match. At most BRANCH_MAX_RULES rules are considered. */
 void branch_select(const struct branch_rule *rules, size_t n, const char *text, struct branch_result *res);
 
 #endif

@@ -15,23 +15,39 @@
 #include "json.h"
 #include "util.h"
 
-const char *const builtin_names[] = {
-	"check_description", "save_summary", "save_skills", "save_ihl", "sql_query", "fetch_jobs", NULL,
-};
-
 const char *builtin_of(const struct wf_actor *a)
 {
 	const char *b = json_str(a->config, "builtin");
 	return b ? b : a->name;
 }
 
+const struct builtin *builtin_find(const char *name)
+{
+	for (const struct builtin *b = builtins; b->name; b++)
+		if (!strcmp(b->name, name))
+			return b;
+	return NULL;
+}
+
 int builtin_known(const char *name)
 {
-	for (const char *const *n = builtin_names; *n; n++)
-		if (!strcmp(*n, name))
-			return 1;
-	return 0;
+	return builtin_find(name) != NULL;
 }
+
+char *builtin_list(void)
+{
+	struct buf out = BUF_INIT;
+	for (const struct builtin *b = builtins; b->name; b++)
+		buf_printf(&out, "%s%s", out.len ? ", " : "", b->name);
+	return buf_detach(&out);
+}
+
+/* check_description: a description shorter than this is [TOO_SHORT]. */
+#define DESCRIPTION_MIN_CHARS 100
+/* save_summary: a shorter summary is not saved. */
+#define SUMMARY_MIN_CHARS 50
+/* save_ihl: the scale of the IHL score. */
+#define IHL_SCALE 10
 
 /* Ends the step with a status token and an output object (consumed). */
 static void succeed(struct result *res, const char *status, cJSON *out)
@@ -78,8 +94,9 @@ static int needs_posting(struct task *t, const char *builtin)
 	return 0;
 }
 
-static int check_description(struct task *t, const cJSON *in)
+static int check_description(struct db *db, struct task *t, const cJSON *in)
 {
+	(void)db;
 	const char *d = input_text(&t->res, in, "description", "check_description");
 	if (!d)
 		return E_OK;
@@ -87,7 +104,7 @@ static int check_description(struct task *t, const cJSON *in)
 	size_t len = utf8_length(text);
 	cJSON *out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "length", (double)len);
-	succeed(&t->res, !len ? "[NO_DESCRIPTION]" : len < 100 ? "[TOO_SHORT]" : "[VALID]", out);
+	succeed(&t->res, !len ? "[NO_DESCRIPTION]" : len < DESCRIPTION_MIN_CHARS ? "[TOO_SHORT]" : "[VALID]", out);
 	free(text);
 	return E_OK;
 }
@@ -99,8 +116,9 @@ static int save_summary(struct db *db, struct task *t, const cJSON *in)
 		return E_OK;
 	char *summary = str_trim(xstrdup(s));
 	size_t len = utf8_length(summary);
-	if (len < 50) {
-		char *why = len ? xasprintf("the summary is too short to save (%zu characters; at least 50)", len)
+	if (len < SUMMARY_MIN_CHARS) {
+		char *why = len ? xasprintf("the summary is too short to save (%zu characters; at least %d)", len,
+					    SUMMARY_MIN_CHARS)
 				: xstrdup("the summary is empty");
 		fail_step(&t->res, why);
 		free(why);
@@ -156,12 +174,12 @@ static int save_ihl(struct db *db, struct task *t, const cJSON *in)
 		free(why);
 		return E_OK;
 	}
-	int rc = db_posting_set_ihl(db, t->r.posting_id, score, 10, verdict, t->r.id);
+	int rc = db_posting_set_ihl(db, t->r.posting_id, score, IHL_SCALE, verdict, t->r.id);
 	if (!rc) {
 		cJSON *out = cJSON_CreateObject();
 		cJSON_AddNumberToObject(out, "posting_id", (double)t->r.posting_id);
 		cJSON_AddNumberToObject(out, "ihl_score", score);
-		cJSON_AddNumberToObject(out, "ihl_scale", 10);
+		cJSON_AddNumberToObject(out, "ihl_scale", IHL_SCALE);
 		cJSON_AddStringToObject(out, "verdict", verdict);
 		if (derived)
 			cJSON_AddStringToObject(out, "note", "the answer had no verdict; it was derived from the score");
@@ -206,6 +224,16 @@ static int sql_query(struct db *db, struct task *t, const cJSON *in)
 	return E_OK;
 }
 
+const struct builtin builtins[] = {
+	{ "check_description", check_description, 1 },
+	{ "save_summary", save_summary, 1 },
+	{ "save_skills", save_skills, 1 },
+	{ "save_ihl", save_ihl, 1 },
+	{ "sql_query", sql_query, 1 },
+	{ "fetch_jobs", NULL, 0 },
+	{ NULL, NULL, 0 },
+};
+
 static int builtin_start(struct executor *ex, struct db *db, struct task *t)
 {
 	(void)ex;
@@ -220,16 +248,9 @@ static int builtin_start(struct executor *ex, struct db *db, struct task *t)
 		return E_OK;
 	}
 	int rc = E_OK;
-	if (!strcmp(name, "check_description"))
-		rc = check_description(t, in);
-	else if (!strcmp(name, "save_summary"))
-		rc = save_summary(db, t, in);
-	else if (!strcmp(name, "save_skills"))
-		rc = save_skills(db, t, in);
-	else if (!strcmp(name, "save_ihl"))
-		rc = save_ihl(db, t, in);
-	else if (!strcmp(name, "sql_query"))
-		rc = sql_query(db, t, in);
+	const struct builtin *b = builtin_find(name);
+	if (b && b->run)
+		rc = b->run(db, t, in);
 	else
 		result_fail(&t->res, FC_INTERNAL, "no built-in actor named '%s'", name);
 	cJSON_Delete(in);

@@ -11,17 +11,18 @@
 #include "util.h"
 #include "workflow.h"
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "the workflow to export" },
+	{ "output", 'o', "FILE", "write to FILE instead of standard output" },
+	{ 0 },
+};
+
 static int cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long id = 0;
 	const char *output = NULL;
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:o:", opts, &rc)) > 0) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
 		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
 			return rc;
 		if (c == 'o')
@@ -57,7 +58,6 @@ const struct cmd_entry cmd_export_entry = {
 	.name = "export",
 	.usage = "export --workflow ID [--output FILE]",
 	.summary = "write a stored workflow as a workflow file (load, export, load is a fixed point)",
-	.options = "  -w, --workflow ID   the workflow to export\n"
-		   "  -o, --output FILE   write to FILE instead of standard output\n",
+	.opts = options,
 	.run = cmd_export,
 };

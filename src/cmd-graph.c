@@ -11,26 +11,6 @@
 #include "util.h"
 #include "workflow.h"
 
-/* The workflow to draw: the one given, else the only one stored. */
-static int pick_workflow(struct cmd_ctx *ctx, long *id)
-{
-	if (*id)
-		return E_OK;
-	long *ids;
-	size_t n;
-	int rc = db_workflow_ids(ctx->db, &ids, &n);
-	if (rc)
-		return rc;
-	if (n == 1)
-		*id = ids[0];
-	free(ids);
-	if (!n)
-		return err_set(E_INPUT, "there are no workflows (load one first)");
-	if (n > 1)
-		return cmd_usage_error(ctx, "there are %zu workflows: say which, --workflow ID", n);
-	return E_OK;
-}
-
 static cJSON *graph_json(const struct graph *g)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -83,17 +63,18 @@ static cJSON *graph_json(const struct graph *g)
 	return root;
 }
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "the workflow (default: the only one stored)" },
+	{ "format", 'f', "FMT", "dot (default; render with Graphviz's dot) or mermaid" },
+	{ 0 },
+};
+
 static int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long id = 0;
 	const char *format = "dot";
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:f:", opts, &rc)) > 0) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
 		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
 			return rc;
 		if (c == 'f')
@@ -105,7 +86,7 @@ static int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if (strcmp(format, "dot") && strcmp(format, "mermaid"))
 		return cmd_usage_error(ctx, "--format is dot or mermaid, not '%s'", format);
-	if ((rc = cmd_open_db(ctx, 0)) || (rc = pick_workflow(ctx, &id)))
+	if ((rc = cmd_open_db(ctx, 0)) || (rc = cmd_pick_workflow(ctx, &id, 0)))
 		return rc;
 	struct workflow wf;
 	if ((rc = db_workflow_read(ctx->db, id, &wf)))
@@ -129,7 +110,6 @@ const struct cmd_entry cmd_graph_entry = {
 	.usage = "graph [--workflow ID] [--format dot|mermaid]",
 	.summary = "write a workflow's graph (steps, actors, rules with conditions and priorities, loop bounds, "
 		   "fan-out, fan-in, END) as Graphviz DOT or Mermaid",
-	.options = "  -w, --workflow ID   the workflow (default: the only one stored)\n"
-		   "  -f, --format FMT    dot (default; render with Graphviz's dot) or mermaid\n",
+	.opts = options,
 	.run = cmd_graph,
 };

@@ -9,7 +9,7 @@
 static int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	int rc = E_OK;
-	if (cmd_getopt(ctx, argc, argv, "", NULL, &rc) < 0)
+	if (cmd_getopts(ctx, argc, argv, &rc) < 0)
 		return rc;
 	if (optind < argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
@@ -30,6 +30,5 @@ const struct cmd_entry cmd_init_entry = {
 	.name = "init",
 	.usage = "init",
 	.summary = "create the database, or bring its schema up to date",
-	.options = "",
 	.run = cmd_init,
 };

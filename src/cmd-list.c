@@ -86,18 +86,19 @@ static void print_runs(const cJSON *rows)
 	}
 }
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "only this workflow (postings: those with a run of it, and their latest)" },
+	{ "status", 's', "S", "postings whose latest run, or runs, that are running, completed or failed" },
+	{ "failed", 'f', NULL, "the same as --status failed" },
+	{ "limit", 'n', "N", "at most N lines" },
+	{ 0 },
+};
+
 static int cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ "status", required_argument, NULL, 's' },
-		{ "failed", no_argument, NULL, 'f' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct browse_filter f = { 0 };
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:s:fn:", opts, &rc)) > 0) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
 		if (c == 'w')
 			rc = cmd_parse_id(ctx, "--workflow", optarg, &f.workflow_id);
 		else if (c == 'n')
@@ -149,9 +150,6 @@ const struct cmd_entry cmd_list_entry = {
 	.name = "list",
 	.usage = "list [--workflow ID] [--status STATUS | --failed] [--limit N] workflows|postings|runs",
 	.summary = "list the workflows, postings (with their results and latest run) or runs (newest first)",
-	.options = "  -w, --workflow ID   only this workflow (postings: those with a run of it, and their latest)\n"
-		   "  -s, --status S      postings whose latest run, or runs, that are running, completed or failed\n"
-		   "  -f, --failed        the same as --status failed\n"
-		   "  -n, --limit N       at most N lines\n",
+	.opts = options,
 	.run = cmd_list,
 };

@@ -229,13 +229,16 @@ static int load_file(struct cmd_ctx *ctx, const char *path, struct load_report *
 {
 	char *text, *msg;
 	size_t len;
-	if (read_file(path, &text, &len) < 0)
-		return err_set(E_INPUT, "%s: %s", path, strerror(errno));
+	if ((msg = read_input_file(path, INPUT_FILE_MAX, &text, &len))) {
+		err_set(E_INPUT, "%s: %s", path, msg);
+		free(msg);
+		return E_INPUT;
+	}
 	if (!utf8_valid(text, len)) {
 		free(text);
 		return err_set(E_INPUT, "%s: not valid UTF-8", path);
 	}
-	cJSON *root = json_parse(text, len, &msg);
+	cJSON *root = json_parse_strict(text, len, &msg);
 	free(text);
 	if (!root) {
 		err_set(E_INPUT, "%s: %s", path, msg);
@@ -257,15 +260,19 @@ static int load_file(struct cmd_ctx *ctx, const char *path, struct load_report *
 	return rc;
 }
 
+enum { OPT_REPLACE_SHARED = CMD_OPT_LONG_ONLY + 1 };
+
+static const struct cmd_option options[] = {
+	{ "replace-shared", OPT_REPLACE_SHARED, NULL,
+	  "replace actors and conversations other workflows use (checking them)" },
+	{ 0 },
+};
+
 static int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "replace-shared", no_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int rc = E_OK, c, replace = 0;
-	while ((c = cmd_getopt(ctx, argc, argv, "", opts, &rc)) > 0)
-		if (c == 'R')
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
+		if (c == OPT_REPLACE_SHARED)
 			replace = 1;
 	if (c < 0)
 		return rc;
@@ -302,6 +309,6 @@ const struct cmd_entry cmd_load_entry = {
 	.name = "load",
 	.usage = "load [--replace-shared] FILE...",
 	.summary = "import workflow files and posting files; loading a file again updates what it loaded",
-	.options = "  --replace-shared    replace actors and conversations other workflows use (checking them)\n",
+	.opts = options,
 	.run = cmd_load,
 };

@@ -30,42 +30,6 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* The workflow: the one given, else the only one stored, else the only one
- * that has runs. */
-static int pick_workflow(struct cmd_ctx *ctx, long *id)
-{
-	if (*id)
-		return E_OK;
-	long *ids;
-	size_t n;
-	int rc = db_workflow_ids(ctx->db, &ids, &n);
-	if (rc)
-		return rc;
-	if (n > 1) {
-		long *with_runs;
-		size_t nruns;
-		if ((rc = db_graph_workflows_run(ctx->db, &with_runs, &nruns))) {
-			free(ids);
-			return rc;
-		}
-		if (nruns == 1) {
-			free(ids);
-			ids = with_runs;
-			n = 1;
-		} else {
-			free(with_runs);
-		}
-	}
-	if (n == 1)
-		*id = ids[0];
-	free(ids);
-	if (!n)
-		return err_set(E_INPUT, "there are no workflows (load one first)");
-	if (n > 1)
-		return cmd_usage_error(ctx, "there are %zu workflows: say which, --workflow ID", n);
-	return E_OK;
-}
-
 /* The SVG of g, its ids prefixed. */
 static int draw(struct graph *g, const char *prefix, char **svg)
 {
@@ -332,19 +296,22 @@ out:
 	return rc;
 }
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID",
+	  "the workflow (default: the only one, or the only one with runs); with\n"
+	  "--posting, only its runs" },
+	{ "run", 'r', "ID", "a page of this run" },
+	{ "posting", 'p', "ID", "a page of this posting: its results and each of its runs" },
+	{ "output", 'o', "FILE", "the HTML file to write (required)" },
+	{ 0 },
+};
+
 static int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ "run", required_argument, NULL, 'r' },
-		{ "posting", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long workflow = 0, run = 0, posting = 0;
 	const char *output = NULL;
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:r:p:o:", opts, &rc)) > 0) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
 		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow)))
 			return rc;
 		if (c == 'r' && (rc = cmd_parse_id(ctx, "--run", optarg, &run)))
@@ -370,7 +337,7 @@ static int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	char *html = NULL;
 	if (run || posting)
 		rc = runs_page(ctx, workflow, run, posting, &html);
-	else if (!(rc = pick_workflow(ctx, &workflow)))
+	else if (!(rc = cmd_pick_workflow(ctx, &workflow, 1)))
 		rc = workflow_page(ctx, workflow, &html);
 	if (rc)
 		return rc;
@@ -396,10 +363,6 @@ const struct cmd_entry cmd_report_entry = {
 	.usage = "report [--workflow ID] [--run ID | --posting ID] -o FILE.html",
 	.summary = "write one self-contained HTML page: a workflow's graph with the runs' counts, steps, failures and "
 		   "results, or the path a run or posting took with each prompt and answer",
-	.options = "  -w, --workflow ID   the workflow (default: the only one, or the only one with runs); with\n"
-		   "                      --posting, only its runs\n"
-		   "  -r, --run ID        a page of this run\n"
-		   "  -p, --posting ID    a page of this posting: its results and each of its runs\n"
-		   "  -o, --output FILE   the HTML file to write (required)\n",
+	.opts = options,
 	.run = cmd_report,
 };

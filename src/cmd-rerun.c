@@ -166,18 +166,19 @@ static int rerun_all(struct cmd_ctx *ctx, const struct workflow *wf, const struc
 	return !started && nskipped ? E_FAIL : E_OK;
 }
 
+static const struct cmd_option options[] = {
+	{ "from", 'f', "CONV", "the step to run again, and every step after it" },
+	{ "workflow", 'w', "ID", "the workflow (default: the one CONV is a step of)" },
+	{ "all", 'a', NULL, "every posting that has a run of the workflow" },
+	{ 0 },
+};
+
 static int cmd_rerun(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "workflow", required_argument, NULL, 'w' },
-		{ "all", no_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long from = 0, workflow = 0, *postings = NULL;
 	size_t n = 0;
 	int all = 0, rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "f:w:a", opts, &rc)) > 0) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
 		if (c == 'f')
 			rc = cmd_parse_id(ctx, "--from", optarg, &from);
 		else if (c == 'w')
@@ -238,8 +239,6 @@ const struct cmd_entry cmd_rerun_entry = {
 	.name = "rerun",
 	.usage = "rerun --from CONV [--workflow ID] POSTING...|--all",
 	.summary = "start a new run per posting at a step, reusing what the posting's latest run made before it",
-	.options = "  -f, --from CONV       the step to run again, and every step after it\n"
-		   "  -w, --workflow ID     the workflow (default: the one CONV is a step of)\n"
-		   "  -a, --all             every posting that has a run of the workflow\n",
+	.opts = options,
 	.run = cmd_rerun,
 };

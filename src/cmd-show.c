@@ -89,15 +89,16 @@ static void print_posting(const cJSON *show)
 	}
 }
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "the latest run of this workflow (default: of any workflow)" },
+	{ 0 },
+};
+
 static int cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int rc = E_OK, c;
 	long workflow = 0;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:", opts, &rc)) > 0)
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
 		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow)))
 			return rc;
 	if (c < 0)
@@ -143,6 +144,6 @@ const struct cmd_entry cmd_show_entry = {
 	.name = "show",
 	.usage = "show [--workflow ID] POSTING...",
 	.summary = "show what came out for postings: summary, skills, IHL score and the path their latest run took",
-	.options = "  -w, --workflow ID   the latest run of this workflow (default: of any workflow)\n",
+	.opts = options,
 	.run = cmd_show,
 };

@@ -187,19 +187,26 @@ static int start_runs(struct cmd_ctx *ctx, struct start_args *a, const struct wo
 	return !started && nskipped ? E_FAIL : E_OK;
 }
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "the workflow to run" },
+	{ "posting", 'p', "N[,N...]", "these postings (repeatable; ids may also follow the options)" },
+	{ "all", 'a', NULL, "every enabled posting" },
+	{ "status", 's', "S", "every enabled posting with posting_status S" },
+	{ "from", 'f', "CONV", "start at this conversation instead of the first step" },
+	{ "param", 'P', "KEY=VALUE", "set a run parameter the workflow declares (repeatable)" },
+	{ "again", 'A', NULL,
+	  "also start postings that have an active run of the workflow, or\n"
+	  "(with --all or --status) that already completed it" },
+	{ 0 },
+};
+
 static int cmd_start(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' }, { "posting", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },            { "status", required_argument, NULL, 's' },
-		{ "from", required_argument, NULL, 'f' },     { "param", required_argument, NULL, 'P' },
-		{ "again", no_argument, NULL, 'A' },          { NULL, 0, NULL, 0 },
-	};
 	struct start_args a = { 0 };
 	const char **raw_params = xcalloc((size_t)argc + 1, sizeof *raw_params);
 	size_t nraw = 0;
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:p:as:f:P:", opts, &rc)) > 0 && !rc) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0 && !rc) {
 		switch (c) {
 		case 'w': rc = cmd_parse_id(ctx, "--workflow", optarg, &a.workflow); break;
 		case 'p': rc = add_postings(ctx, &a, optarg); break;
@@ -253,7 +260,7 @@ static int cmd_start(struct cmd_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 		struct buf needs = BUF_INIT;
-		if (workflow_start_needs(from, &needs)) {
+		if (validate_start_needs(from, &needs)) {
 			rc = err_set(E_INPUT, "a run cannot start at conversation %ld '%s': it needs %s, which only earlier "
 				     "steps fill (waverunner rerun --from %ld reuses them from a posting's latest run)",
 				     from->id, from->name, buf_str(&needs), from->id);
@@ -284,13 +291,6 @@ const struct cmd_entry cmd_start_entry = {
 		 "[--param KEY=VALUE]... [--again]",
 	.summary = "create one run per posting (or one run without a posting, at the first step) and its "
 		   "first interaction",
-	.options = "  -w, --workflow ID       the workflow to run\n"
-		   "  -p, --posting N[,N...]  these postings (repeatable; ids may also follow the options)\n"
-		   "  -a, --all               every enabled posting\n"
-		   "  -s, --status S          every enabled posting with posting_status S\n"
-		   "  -f, --from CONV         start at this conversation instead of the first step\n"
-		   "  -P, --param KEY=VALUE   set a run parameter the workflow declares (repeatable)\n"
-		   "  -A, --again             also start postings that have an active run of the workflow, or\n"
-		   "                          (with --all or --status) that already completed it\n",
+	.opts = options,
 	.run = cmd_start,
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "db-limits.h"
 #include "db-report.h"
 #include "err.h"
 #include "json.h"
@@ -66,15 +67,30 @@ static void print_models(const cJSON *models)
 	}
 }
 
+/* The limits run learned of each model server (engine.c: Limits). */
+static void print_servers(const cJSON *servers)
+{
+	const cJSON *s;
+	int header = 0;
+	cJSON_ArrayForEach(s, servers) {
+		if (!header++)
+			printf("\nmodel servers:\n");
+		printf("  %s: %.0f request%s at once (%s, %s)\n", json_text(s, "server"), json_num(s, "max_in_flight"),
+		       json_num(s, "max_in_flight") == 1 ? "" : "s", json_text(s, "source"), json_text(s, "updated_at"));
+	}
+}
+
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "only this workflow" },
+	{ NULL, 0, "RUN", "one run: its state, the reason it failed, and its steps" },
+	{ 0 },
+};
+
 static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long workflow = 0, run = 0;
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:", opts, &rc)) > 0)
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
 		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow)))
 			return rc;
 	if (c < 0)
@@ -90,6 +106,13 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	cJSON *rep;
 	if ((rc = run ? db_report_run(ctx->db, run, &rep) : db_report_status(ctx->db, workflow, &rep)))
 		return rc;
+	cJSON *servers = NULL;
+	if (!run && (rc = db_server_limits(ctx->db, &servers))) {
+		cJSON_Delete(rep);
+		return rc;
+	}
+	if (servers)
+		cJSON_AddItemToObject(rep, "model_servers", servers);
 	if (ctx->json) {
 		json_emit(rep);
 		return E_OK;
@@ -142,6 +165,7 @@ static int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		if (first)
 			printf("no workflows (load one with: waverunner load FILE)\n");
+		print_servers(servers);
 	}
 	cJSON_Delete(rep);
 	return E_OK;
@@ -152,7 +176,6 @@ const struct cmd_entry cmd_status_entry = {
 	.usage = "status [--workflow ID] [RUN]",
 	.summary = "show runs by state and, per step, interactions by status with attempts, retries, dead "
 		   "ends, errors and model usage",
-	.options = "  -w, --workflow ID   only this workflow\n"
-		   "  RUN                 one run: its state, the reason it failed, and its steps\n",
+	.opts = options,
 	.run = cmd_status,
 };

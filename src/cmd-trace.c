@@ -137,17 +137,18 @@ static void print_branch(const cJSON *events, int full)
 	}
 }
 
+static const struct cmd_option options[] = {
+	{ "full", 'f', NULL, "show prompts and outputs whole instead of shortened" },
+	{ "posting", 'p', "ID", "the latest run of this posting" },
+	{ "workflow", 'w', "ID", "with --posting: its latest run of this workflow" },
+	{ 0 },
+};
+
 static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "full", no_argument, NULL, 'f' },
-		{ "posting", required_argument, NULL, 'p' },
-		{ "workflow", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int full = 0, rc = E_OK, c;
 	long run = 0, posting = 0, workflow = 0;
-	while ((c = cmd_getopt(ctx, argc, argv, "fp:w:", opts, &rc)) > 0) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
 		if (c == 'f')
 			full = 1;
 		else if (c == 'p')
@@ -238,8 +239,6 @@ const struct cmd_entry cmd_trace_entry = {
 	.usage = "trace [--full] RUN | --posting ID [--workflow ID]",
 	.summary = "show the path a run took: each interaction with its step, actor, status, attempts, "
 		   "duration, the rule that fired, prompt and output",
-	.options = "  -f, --full          show prompts and outputs whole instead of shortened\n"
-		   "  -p, --posting ID    the latest run of this posting\n"
-		   "  -w, --workflow ID   with --posting: its latest run of this workflow\n",
+	.opts = options,
 	.run = cmd_trace,
 };

@@ -37,15 +37,17 @@ static void check(struct workflow *wf, const char *origin, size_t *errors,
 	findings_release(&f);
 }
 
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "check only this stored workflow" },
+	{ NULL, 0, "FILE...", "check workflow files instead of stored workflows" },
+	{ 0 },
+};
+
 static int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "workflow", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long id = 0;
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:", opts, &rc)) > 0)
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
 		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
 			return rc;
 	if (c < 0)
@@ -119,7 +121,6 @@ const struct cmd_entry cmd_validate_entry = {
 	.name = "validate",
 	.usage = "validate [--workflow ID] [FILE...]",
 	.summary = "check workflows (stored, or files) and name each problem; errors make the exit status 1",
-	.options = "  -w, --workflow ID   check only this stored workflow\n"
-		   "  FILE...             check workflow files instead of stored workflows\n",
+	.opts = options,
 	.run = cmd_validate,
 };

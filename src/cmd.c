@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db-defs.h"
+#include "db-graph.h"
 #include "db.h"
 #include "err.h"
 #include "util.h"
@@ -29,13 +30,69 @@ const struct cmd_entry *cmd_find(const char *name)
 void cmd_print_help(const struct cmd_entry *e)
 {
 	printf("usage: waverunner [--db FILE] [--json] %s\n\n%s.\n", e->usage, e->summary);
-	if (e->options && *e->options)
-		printf("\noptions:\n%s", e->options);
+	char *table = e->opts ? cmd_options_help(e->opts) : NULL;
+	const char *options = table ? table : e->options;
+	if (options && *options)
+		printf("\noptions:\n%s", options);
+	free(table);
 	printf("\nglobal options:\n"
 	       "  --db FILE   the database (default $WAVERUNNER_DB, else ./waverunner.db)\n"
 	       "  --json      machine-readable output on stdout\n"
 	       "  --help      show this help\n"
 	       "\nSee waverunner-%s(1).\n", e->name);
+}
+
+/* The help column: the longest label and two spaces, at least 22. */
+enum { HELP_MIN_COLUMN = 22 };
+
+static int has_short(const struct cmd_option *o)
+{
+	return o->name && o->key > 0 && o->key <= CMD_OPT_LONG_ONLY;
+}
+
+/* "  -w, --workflow ID", "      --strict", "  --pg CONNINFO" or "  RUN". */
+static void option_label(struct buf *b, const struct cmd_option *o, int any_short)
+{
+	if (!o->name)
+		buf_printf(b, "  %s", o->arg);
+	else if (has_short(o))
+		buf_printf(b, "  -%c, --%s%s%s", o->key, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+	else
+		buf_printf(b, "%s--%s%s%s", any_short ? "      " : "  ", o->name, o->arg ? " " : "",
+			   o->arg ? o->arg : "");
+}
+
+char *cmd_options_help(const struct cmd_option *opts)
+{
+	int any_short = 0;
+	size_t column = HELP_MIN_COLUMN;
+	for (const struct cmd_option *o = opts; o->help; o++)
+		any_short |= has_short(o);
+	for (const struct cmd_option *o = opts; o->help; o++) {
+		if (!o->name && !o->arg)
+			continue;
+		struct buf l = BUF_INIT;
+		option_label(&l, o, any_short);
+		if (l.len + 2 > column)
+			column = l.len + 2;
+		buf_release(&l);
+	}
+	struct buf out = BUF_INIT;
+	for (const struct cmd_option *o = opts; o->help; o++) {
+		if (!o->name && !o->arg) {
+			buf_printf(&out, "%s\n", o->help);
+			continue;
+		}
+		size_t start = out.len;
+		option_label(&out, o, any_short);
+		for (const char *h = o->help; *h;) {
+			size_t n = strcspn(h, "\n");
+			buf_printf(&out, "%*s%.*s\n", (int)(column - (out.len - start)), "", (int)n, h);
+			h += n + (h[n] == '\n');
+			start = out.len;
+		}
+	}
+	return buf_detach(&out);
 }
 
 /* The Levenshtein distance of two short words. */
@@ -115,6 +172,26 @@ int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...)
 
 enum { OPT_DB = 0x1000, OPT_JSON, OPT_HELP };
 
+int cmd_getopts(struct cmd_ctx *ctx, int argc, char **argv, int *rc)
+{
+	static struct option longopts[64];
+	char shorts[64];
+	size_t n = 0, ns = 0;
+	for (const struct cmd_option *o = ctx->entry->opts; o && o->help; o++) {
+		if (!o->name || n + 1 >= ARRAY_LEN(longopts))
+			continue;
+		longopts[n++] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL, o->key };
+		if (has_short(o) && ns + 3 < sizeof shorts) {
+			shorts[ns++] = (char)o->key;
+			if (o->arg)
+				shorts[ns++] = ':';
+		}
+	}
+	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
+	shorts[ns] = '\0';
+	return cmd_getopt(ctx, argc, argv, shorts, longopts, rc);
+}
+
 int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts, int *rc)
 {
@@ -192,4 +269,38 @@ int cmd_read_runnable_workflow(struct cmd_ctx *ctx, long id, struct workflow *wf
 	}
 	findings_release(&f);
 	return rc;
+}
+
+int cmd_pick_workflow(struct cmd_ctx *ctx, long *id, int by_runs)
+{
+	if (*id)
+		return E_OK;
+	long *ids;
+	size_t n;
+	int rc = db_workflow_ids(ctx->db, &ids, &n);
+	if (rc)
+		return rc;
+	if (n > 1 && by_runs) {
+		long *with_runs;
+		size_t nruns;
+		if ((rc = db_graph_workflows_run(ctx->db, &with_runs, &nruns))) {
+			free(ids);
+			return rc;
+		}
+		if (nruns == 1) {
+			free(ids);
+			ids = with_runs;
+			n = 1;
+		} else {
+			free(with_runs);
+		}
+	}
+	if (n == 1)
+		*id = ids[0];
+	free(ids);
+	if (!n)
+		return err_set(E_INPUT, "there are no workflows (load one first)");
+	if (n > 1)
+		return cmd_usage_error(ctx, "there are %zu workflows: say which, --workflow ID", n);
+	return E_OK;
 }

@@ -15,11 +15,26 @@ struct cmd_ctx {
 	const struct cmd_entry *entry;
 };
 
+/* One line of a command's option table, from which both getopt's options and
+ * the help are made (so the two cannot disagree). Ended by an entry with no
+ * help. An entry with no name is an operand ("RUN") when it has an arg, else a
+ * heading line of its own (help only). */
+struct cmd_option {
+	const char *name;      /* the long option, without "--" */
+	int key;               /* its short letter, or a code above CMD_OPT_LONG_ONLY when it has none;
+				* what cmd_getopts returns for it */
+	const char *arg;       /* the value's name ("ID"), NULL for a flag */
+	const char *help;      /* lower case, no period; "\n" starts a continuation line */
+};
+/* Keys above this have no short letter. */
+#define CMD_OPT_LONG_ONLY 0xff
+
 struct cmd_entry {
 	const char *name;
 	const char *usage;     /* after "waverunner": "validate [--workflow ID] [FILE...]" */
 	const char *summary;   /* one line, lower case, no period */
-	const char *options;   /* the options, one per line: "  --full   show whole prompts" */
+	const struct cmd_option *opts; /* the option table, or NULL when options (below) is given */
+	const char *options;   /* without a table: the options, one per line: "  --full   show whole prompts" */
 	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
 };
 
@@ -39,10 +54,14 @@ const char *cmd_nearest_command(const char *word);
  * after printing help (*rc = E_OK) or an error (*rc = E_USAGE). */
 int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts, int *rc);
+/* cmd_getopt with the options of ctx->entry->opts. */
+int cmd_getopts(struct cmd_ctx *ctx, int argc, char **argv, int *rc);
 /* Reports a usage error ("waverunner: CMD: msg" and the usage line); returns E_USAGE. */
 int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the full help of a command to stdout. */
 void cmd_print_help(const struct cmd_entry *e);
+/* The options part of the help made from an option table (new; caller frees). */
+char *cmd_options_help(const struct cmd_option *opts);
 /* Opens ctx->db_path into ctx->db (db_open flags) unless already open. */
 int cmd_open_db(struct cmd_ctx *ctx, int flags);
 /* Reads workflow id into *wf (released by the caller, also on failure) for
@@ -50,6 +69,10 @@ int cmd_open_db(struct cmd_ctx *ctx, int flags);
  * (printed). */
 struct workflow;
 int cmd_read_runnable_workflow(struct cmd_ctx *ctx, long id, struct workflow *wf);
+/* The workflow a command is about: *id when given (not 0), else the only one
+ * stored, else (by_runs) the only one that has runs; E_INPUT when there are
+ * none, E_USAGE when it cannot tell. */
+int cmd_pick_workflow(struct cmd_ctx *ctx, long *id, int by_runs);
 /* Parses a positive id argument; E_USAGE with a message naming the option. */
 int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, long *out);
 

@@ -14,6 +14,7 @@ static int read_actor(struct db *db, sqlite3_stmt *st, struct wf_actor *a)
 	a->id = sqlite3_column_int64(st, 0);
 	a->name = db_col_text(st, 1);
 	a->type = db_col_text(st, 2);
+	a->kind = actor_kind_parse(a->type);
 	a->config = cJSON_Parse(db_col_str(st, 3));
 	if (!cJSON_IsObject(a->config)) {
 		cJSON_Delete(a->config);
@@ -34,10 +35,9 @@ int db_workflow_complete_actors(struct db *db, struct workflow *wf)
 		const char *name = wf->convs[i].actor;
 		if (workflow_actor(wf, name))
 			continue;
-		sqlite3_stmt *st = db_prepare(db, SQL);
+		sqlite3_stmt *st = db_bound(db, SQL, "T", name);
 		if (!st)
 			return E_DB;
-		db_bind_text(st, 1, name);
 		int rc = db_step(db, st);
 		if (rc < 0)
 			return E_DB;
@@ -61,31 +61,15 @@ static int store_actor(struct db *db, const struct wf_actor *a)
 		"ON CONFLICT (actor_id) DO UPDATE SET actor_name = excluded.actor_name, "
 		"actor_type = excluded.actor_type, execution_config = excluded.execution_config, "
 		"script_file_path = excluded.script_file_path, enabled = excluded.enabled";
-	sqlite3_stmt *st = db_prepare(db, OWNER);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, a->name);
-	int rc = db_step(db, st);
+	long owner;
+	int rc = db_get(db, OWNER, "T", "L", a->name, &owner);
 	if (rc < 0)
 		return E_DB;
-	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) != a->id) {
-		long owner = (long)sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+	if (rc == SQLITE_ROW && owner != a->id)
 		return err_set(E_INPUT, "actor %ld '%s': the name already belongs to actor %ld", a->id, a->name,
 			       owner);
-	}
-	sqlite3_reset(st);
-	st = db_prepare(db, UPSERT);
-	if (!st)
-		return E_DB;
 	char *config = json_print(a->config);
-	db_bind_int(st, 1, a->id);
-	db_bind_text(st, 2, a->name);
-	db_bind_text(st, 3, a->type);
-	db_bind_text(st, 4, config);
-	db_bind_text(st, 5, a->script);
-	db_bind_int(st, 6, a->enabled);
-	rc = db_run(db, st);
+	rc = db_do(db, UPSERT, "LTTTTi", a->id, a->name, a->type, config, a->script, a->enabled);
 	free(config);
 	return rc ? err_wrap(E_DB, "storing actor %ld '%s'", a->id, a->name) : E_OK;
 }
@@ -98,18 +82,10 @@ static int actor_id_of(struct db *db, const struct workflow *wf, const char *nam
 		*id = a->id;
 		return E_OK;
 	}
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, name);
-	int rc = db_step(db, st);
+	int rc = db_get(db, SQL, "T", "L", name, id);
 	if (rc < 0)
 		return E_DB;
-	if (rc != SQLITE_ROW)
-		return err_set(E_INPUT, "actor '%s' does not exist", name);
-	*id = (long)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return E_OK;
+	return rc == SQLITE_ROW ? E_OK : err_set(E_INPUT, "actor '%s' does not exist", name);
 }
 
 static int store_rules(struct db *db, struct wf_conv *c)
@@ -127,54 +103,25 @@ static int store_rules(struct db *db, struct wf_conv *c)
 		"enabled = excluded.enabled";
 	/* Drop the stored rules the file no longer has (rules without an id in the
 	 * file are always new, so the old copies go). */
-	sqlite3_stmt *st = db_prepare(db, LIST);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, c->instruction_id);
-	long *stale = NULL;
-	size_t nstale = 0;
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		long id = (long)sqlite3_column_int64(st, 0);
+	long *stored = NULL;
+	size_t nstored = 0;
+	int rc = db_ids(db, LIST, &stored, &nstored, "L", c->instruction_id);
+	for (size_t i = 0; !rc && i < nstored; i++) {
 		int keep = 0;
 		for (size_t r = 0; r < c->nrules; r++)
-			if (c->rules[r].id == id)
+			if (c->rules[r].id == stored[i])
 				keep = 1;
-		if (!keep) {
-			stale = xreallocarray(stale, nstale + 1, sizeof *stale);
-			stale[nstale++] = id;
-		}
+		if (!keep)
+			rc = db_do(db, DELETE, "L", stored[i]);
 	}
-	sqlite3_reset(st);
-	rc = rc < 0 ? E_DB : E_OK;
-	for (size_t i = 0; !rc && i < nstale; i++) {
-		st = db_prepare(db, DELETE);
-		if (!st) {
-			rc = E_DB;
-			break;
-		}
-		db_bind_int(st, 1, stale[i]);
-		rc = db_run(db, st);
-	}
-	free(stale);
+	free(stored);
 	for (size_t r = 0; !rc && r < c->nrules; r++) {
 		struct wf_rule *ru = &c->rules[r];
-		st = db_prepare(db, UPSERT);
-		if (!st)
-			return E_DB;
 		char *name = ru->name ? xstrdup(ru->name)
 				      : xasprintf("%ld %s -> %s", c->id, ru->condition,
 						  ru->next ? "next" : "END");
-		db_bind_opt_int(st, 1, ru->id, ru->id != 0);
-		db_bind_text(st, 2, name);
-		db_bind_int(st, 3, c->instruction_id);
-		db_bind_text(st, 4, ru->condition);
-		db_bind_opt_int(st, 5, ru->next, ru->next != 0);
-		db_bind_int(st, 6, ru->priority);
-		db_bind_opt_int(st, 7, ru->max_iterations, ru->max_iterations != 0);
-		db_bind_text(st, 8, ru->description);
-		db_bind_int(st, 9, ru->enabled);
-		rc = db_run(db, st);
+		rc = db_do(db, UPSERT, "lTLTlilTi", ru->id, name, c->instruction_id, ru->condition, ru->next,
+			   ru->priority, (long)ru->max_iterations, ru->description, ru->enabled);
 		if (rc)
 			rc = err_wrap(E_INPUT, "conversation %ld: storing rule '%s'", c->id, ru->condition);
 		else if (!ru->id)
@@ -203,31 +150,10 @@ static int store_conv(struct db *db, const struct workflow *wf, struct wf_conv *
 	int rc = actor_id_of(db, wf, c->actor, &actor_id);
 	if (rc)
 		return err_wrap(rc, "conversation %ld '%s'", c->id, c->name);
-	sqlite3_stmt *st;
-	if (!keep) {
-		if (!(st = db_prepare(db, UPSERT)))
-			return E_DB;
-		db_bind_int(st, 1, c->id);
-		db_bind_text(st, 2, c->name);
-		db_bind_text(st, 3, c->canonical_name);
-		db_bind_text(st, 4, c->description);
-		db_bind_int(st, 5, actor_id);
-		db_bind_int(st, 6, c->timeout_seconds);
-		db_bind_int(st, 7, c->max_attempts);
-		db_bind_int(st, 8, c->terminal);
-		db_bind_int(st, 9, c->enabled);
-		if ((rc = db_run(db, st)))
-			return err_wrap(E_DB, "storing conversation %ld", c->id);
-	}
-	st = db_prepare(db, MEMBER);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, wf->id);
-	db_bind_int(st, 2, c->id);
-	db_bind_int(st, 3, c->order);
-	db_bind_opt_int(st, 4, c->parallel_group, c->parallel_group != 0);
-	db_bind_int(st, 5, c->wait_for_group);
-	if ((rc = db_run(db, st)))
+	if (!keep && db_do(db, UPSERT, "LTTTLiiii", c->id, c->name, c->canonical_name, c->description, actor_id,
+			   c->timeout_seconds, c->max_attempts, c->terminal, c->enabled))
+		return err_wrap(E_DB, "storing conversation %ld", c->id);
+	if (db_do(db, MEMBER, "LLili", wf->id, c->id, c->order, (long)c->parallel_group, c->wait_for_group))
 		return err_wrap(E_DB, "storing conversation %ld in workflow %ld", c->id, wf->id);
 	return E_OK;
 }
@@ -242,68 +168,30 @@ static int store_instruction(struct db *db, struct wf_conv *c)
 		"prompt_template, system_prompt, enabled) VALUES (?1, ?2, ?3, 1, ?4, ?5, 1) "
 		"ON CONFLICT (conversation_id) DO UPDATE SET instruction_name = excluded.instruction_name, "
 		"prompt_template = excluded.prompt_template, system_prompt = excluded.system_prompt";
-	sqlite3_stmt *st;
 	int rc;
-	if (!c->has_instruction) {
-		st = db_prepare(db, DROP);
-		if (!st)
-			return E_DB;
-		db_bind_int(st, 1, c->id);
-		return db_run(db, st);
-	}
-	st = db_prepare(db, FIND);
-	if (!st)
+	if (!c->has_instruction)
+		return db_do(db, DROP, "L", c->id);
+	long existing = 0;
+	if (db_get(db, FIND, "L", "L", c->id, &existing) < 0)
 		return E_DB;
-	db_bind_int(st, 1, c->id);
-	rc = db_step(db, st);
-	if (rc < 0)
-		return E_DB;
-	long existing = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
 	if (existing && c->instruction_id && existing != c->instruction_id) {
 		/* The file gives the instruction another id: replace the row. */
-		st = db_prepare(db, DROP);
-		if (!st)
-			return E_DB;
-		db_bind_int(st, 1, c->id);
-		if ((rc = db_run(db, st)))
+		if ((rc = db_do(db, DROP, "L", c->id)))
 			return rc;
 		existing = 0;
 	}
 	if (!c->instruction_id)
 		c->instruction_id = existing;
-	if (c->instruction_id) {
-		/* An id the file moves here from another conversation. */
-		st = db_prepare(db, DROP_ID);
-		if (!st)
-			return E_DB;
-		db_bind_int(st, 1, c->instruction_id);
-		db_bind_int(st, 2, c->id);
-		if ((rc = db_run(db, st)))
-			return rc;
-	}
-	st = db_prepare(db, UPSERT);
-	if (!st)
-		return E_DB;
+	/* An id the file moves here from another conversation. */
+	if (c->instruction_id && (rc = db_do(db, DROP_ID, "LL", c->instruction_id, c->id)))
+		return rc;
 	char *name = c->instruction_name ? xstrdup(c->instruction_name) : xstrdup(c->name);
-	db_bind_opt_int(st, 1, c->instruction_id, c->instruction_id != 0);
-	db_bind_int(st, 2, c->id);
-	db_bind_text(st, 3, name);
-	db_bind_text(st, 4, c->template);
-	db_bind_text(st, 5, c->system_prompt);
-	rc = db_run(db, st);
+	rc = db_do(db, UPSERT, "lLTTT", c->instruction_id, c->id, name, c->template, c->system_prompt);
 	free(name);
 	if (rc)
 		return err_wrap(E_DB, "storing the instruction of conversation %ld", c->id);
-	if (!c->instruction_id) {
-		st = db_prepare(db, FIND);
-		if (!st)
-			return E_DB;
-		db_bind_int(st, 1, c->id);
-		if (db_step(db, st) == SQLITE_ROW)
-			c->instruction_id = (long)sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
+	if (!c->instruction_id && db_get(db, FIND, "L", "L", c->id, &c->instruction_id) < 0)
+		return E_DB;
 	return store_rules(db, c);
 }
 
@@ -371,12 +259,8 @@ static int conv_others(struct db *db, long conv, long wf_id, long **ids, size_t 
 		"SELECT wc.workflow_id, w.workflow_name FROM workflow_conversations wc "
 		"JOIN workflows w ON w.workflow_id = wc.workflow_id "
 		"WHERE wc.conversation_id = ?1 AND wc.workflow_id <> ?2 ORDER BY wc.workflow_id";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, conv);
-	db_bind_int(st, 2, wf_id);
-	return collect_others(db, st, ids, n, label);
+	sqlite3_stmt *st = db_bound(db, SQL, "LL", conv, wf_id);
+	return st ? collect_others(db, st, ids, n, label) : E_DB;
 }
 
 static void add_clash(struct defs_clashes *out, long *others, size_t nothers, char *message)
@@ -402,10 +286,9 @@ static int actor_clash(struct db *db, const struct workflow *wf, const struct wf
 		"FROM conversations c JOIN workflow_conversations wc ON wc.conversation_id = c.conversation_id "
 		"JOIN workflows w ON w.workflow_id = wc.workflow_id "
 		"WHERE c.actor_id = ?1 AND wc.workflow_id <> ?2 ORDER BY wc.workflow_id, c.conversation_id";
-	sqlite3_stmt *st = db_prepare(db, ROW);
+	sqlite3_stmt *st = db_bound(db, ROW, "L", a->id);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, a->id);
 	int rc = db_step(db, st);
 	if (rc < 0)
 		return E_DB;
@@ -438,12 +321,10 @@ static int actor_clash(struct db *db, const struct workflow *wf, const struct wf
 	long *others;
 	size_t n;
 	char *label;
-	if (!(st = db_prepare(db, USERS))) {
+	if (!(st = db_bound(db, USERS, "LL", a->id, wf->id))) {
 		buf_release(&diff);
 		return E_DB;
 	}
-	db_bind_int(st, 1, a->id);
-	db_bind_int(st, 2, wf->id);
 	rc = collect_others(db, st, &others, &n, &label);
 	if (!rc && n)
 		add_clash(out, others, n, xasprintf("actor %ld '%s' is used by %s; workflow %ld defines it "
@@ -463,10 +344,9 @@ static int same_rules(struct db *db, long iid, const struct wf_conv *c, int *sam
 		"SELECT instruction_step_id, branch_condition, next_conversation_id, branch_priority, "
 		"max_iterations, enabled, branch_description, instruction_step_name "
 		"FROM instruction_steps WHERE instruction_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	sqlite3_stmt *st = db_bound(db, SQL, "L", iid);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, iid);
 	char *used = xcalloc(c->nrules + 1, 1);
 	size_t stored = 0;
 	int rc;
@@ -506,10 +386,9 @@ static int conv_diff(struct db *db, const struct wf_conv *c, char **diff)
 		"i.system_prompt FROM conversations c JOIN actors a ON a.actor_id = c.actor_id "
 		"LEFT JOIN instructions i ON i.conversation_id = c.conversation_id WHERE c.conversation_id = ?1";
 	*diff = NULL;
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	sqlite3_stmt *st = db_bound(db, SQL, "L", c->id);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, c->id);
 	int rc = db_step(db, st);
 	if (rc < 0)
 		return E_DB;
@@ -565,15 +444,10 @@ static int conv_diff(struct db *db, const struct wf_conv *c, char **diff)
 static int id_clash(struct db *db, const struct workflow *wf, const struct wf_conv *c, const char *sql,
 		    const char *what, long id, struct defs_clashes *out)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
-	if (!st)
+	long owner = 0;
+	int rc;
+	if (db_get(db, sql, "L", "L", id, &owner) < 0)
 		return E_DB;
-	db_bind_int(st, 1, id);
-	int rc = db_step(db, st);
-	if (rc < 0)
-		return E_DB;
-	long owner = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
 	if (!owner || owner == c->id)
 		return E_OK;
 	long *others;
@@ -676,32 +550,16 @@ int db_workflow_store(struct db *db, struct workflow *wf, int replace_shared)
 			return rc;
 		}
 	}
-	sqlite3_stmt *st = db_prepare(db, UPSERT);
-	if (!st) {
-		free(keep);
-		return E_DB;
-	}
 	char *params = json_print(wf->parameters);
-	db_bind_int(st, 1, wf->id);
-	db_bind_text(st, 2, wf->name);
-	db_bind_text(st, 3, wf->description);
-	db_bind_int(st, 4, wf->version);
-	db_bind_int(st, 5, wf->enabled);
-	db_bind_text(st, 6, params);
-	db_bind_text(st, 7, wf->source_dir);
-	db_bind_text(st, 8, now);
-	int rc = db_run(db, st);
+	int rc = db_do(db, UPSERT, "LTTiiTTT", wf->id, wf->name, wf->description, wf->version, wf->enabled, params,
+		       wf->source_dir, now);
 	free(params);
 	if (rc)
 		rc = err_wrap(E_DB, "storing workflow %ld", wf->id);
 	for (size_t i = 0; !rc && i < wf->nactors; i++)
 		rc = store_actor(db, &wf->actors[i]);
-	if (!rc && !(st = db_prepare(db, CLEAR_MEMBERS)))
-		rc = E_DB;
-	if (!rc) {
-		db_bind_int(st, 1, wf->id);
-		rc = db_run(db, st);
-	}
+	if (!rc)
+		rc = db_do(db, CLEAR_MEMBERS, "L", wf->id);
 	/* Conversations first, then instructions and rules, so that rules may lead
 	 * to any conversation of the file. */
 	for (size_t i = 0; !rc && i < wf->nconvs; i++)
@@ -713,11 +571,27 @@ int db_workflow_store(struct db *db, struct workflow *wf, int replace_shared)
 	return rc;
 }
 
-int db_workflow_read(struct db *db, long id, struct workflow *wf)
+static int read_actors(struct db *db, long id, struct workflow *wf)
 {
-	static const char WF[] =
-		"SELECT workflow_name, workflow_description, workflow_version, enabled, parameters, source_dir "
-		"FROM workflows WHERE workflow_id = ?1";
+	static const char ACTORS[] =
+		"SELECT DISTINCT a.actor_id, a.actor_name, a.actor_type, a.execution_config, a.script_file_path, "
+		"a.enabled FROM workflow_conversations wc JOIN conversations c USING (conversation_id) "
+		"JOIN actors a ON a.actor_id = c.actor_id WHERE wc.workflow_id = ?1 ORDER BY a.actor_id";
+	sqlite3_stmt *st = db_bound(db, ACTORS, "L", id);
+	if (!st)
+		return E_DB;
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		wf->actors = xreallocarray(wf->actors, wf->nactors + 1, sizeof *wf->actors);
+		memset(&wf->actors[wf->nactors], 0, sizeof *wf->actors);
+		read_actor(db, st, &wf->actors[wf->nactors++]);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+static int read_convs(struct db *db, long id, struct workflow *wf)
+{
 	static const char CONVS[] =
 		"SELECT c.conversation_id, c.conversation_name, c.canonical_name, c.conversation_description, "
 		"a.actor_name, wc.execution_order, c.timeout_seconds, c.max_attempts, c.is_terminal, "
@@ -727,54 +601,10 @@ int db_workflow_read(struct db *db, long id, struct workflow *wf)
 		"JOIN actors a ON a.actor_id = c.actor_id "
 		"LEFT JOIN instructions i ON i.conversation_id = c.conversation_id AND i.enabled "
 		"WHERE wc.workflow_id = ?1 ORDER BY wc.execution_order, c.conversation_id";
-	static const char RULES[] =
-		"SELECT instruction_step_id, instruction_step_name, branch_condition, next_conversation_id, "
-		"branch_priority, max_iterations, branch_description, enabled FROM instruction_steps "
-		"WHERE instruction_id = ?1 ORDER BY branch_priority DESC, instruction_step_id";
-	static const char ACTORS[] =
-		"SELECT DISTINCT a.actor_id, a.actor_name, a.actor_type, a.execution_config, a.script_file_path, "
-		"a.enabled FROM workflow_conversations wc JOIN conversations c USING (conversation_id) "
-		"JOIN actors a ON a.actor_id = c.actor_id WHERE wc.workflow_id = ?1 ORDER BY a.actor_id";
-	memset(wf, 0, sizeof *wf);
-	sqlite3_stmt *st = db_prepare(db, WF);
+	sqlite3_stmt *st = db_bound(db, CONVS, "L", id);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, id);
-	int rc = db_step(db, st);
-	if (rc < 0)
-		return E_DB;
-	if (rc != SQLITE_ROW)
-		return err_set(E_INPUT, "there is no workflow %ld", id);
-	wf->id = id;
-	wf->name = db_col_text(st, 0);
-	wf->description = db_col_text(st, 1);
-	wf->version = sqlite3_column_int(st, 2);
-	wf->enabled = sqlite3_column_int(st, 3);
-	wf->parameters = cJSON_Parse(db_col_str(st, 4));
-	if (!cJSON_IsObject(wf->parameters)) {
-		cJSON_Delete(wf->parameters);
-		wf->parameters = cJSON_CreateObject();
-	}
-	wf->source_dir = db_col_text(st, 5);
-	sqlite3_reset(st);
-
-	st = db_prepare(db, ACTORS);
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, id);
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		wf->actors = xreallocarray(wf->actors, wf->nactors + 1, sizeof *wf->actors);
-		memset(&wf->actors[wf->nactors], 0, sizeof *wf->actors);
-		read_actor(db, st, &wf->actors[wf->nactors++]);
-	}
-	sqlite3_reset(st);
-	if (rc < 0)
-		goto fail;
-
-	st = db_prepare(db, CONVS);
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, id);
+	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		wf->convs = xreallocarray(wf->convs, wf->nconvs + 1, sizeof *wf->convs);
 		struct wf_conv *c = &wf->convs[wf->nconvs++];
@@ -800,49 +630,73 @@ int db_workflow_read(struct db *db, long id, struct workflow *wf)
 		}
 	}
 	sqlite3_reset(st);
-	if (rc < 0)
-		goto fail;
+	return rc < 0 ? E_DB : E_OK;
+}
 
-	for (size_t i = 0; i < wf->nconvs; i++) {
-		struct wf_conv *c = &wf->convs[i];
-		if (!c->has_instruction)
-			continue;
-		st = db_prepare(db, RULES);
-		if (!st)
-			goto fail;
-		db_bind_int(st, 1, c->instruction_id);
-		while ((rc = db_step(db, st)) == SQLITE_ROW) {
-			c->rules = xreallocarray(c->rules, c->nrules + 1, sizeof *c->rules);
-			struct wf_rule *r = &c->rules[c->nrules];
-			memset(r, 0, sizeof *r);
-			r->seq = (int)c->nrules++;
-			r->id = (long)sqlite3_column_int64(st, 0);
-			r->name = db_col_text(st, 1);
-			r->condition = db_col_text(st, 2);
-			r->next = (long)sqlite3_column_int64(st, 3);
-			r->priority = sqlite3_column_int(st, 4);
-			r->max_iterations = sqlite3_column_int(st, 5);
-			r->description = db_col_text(st, 6);
-			r->enabled = sqlite3_column_int(st, 7);
-		}
-		sqlite3_reset(st);
-		if (rc < 0)
-			goto fail;
+static int read_rules(struct db *db, struct wf_conv *c)
+{
+	static const char RULES[] =
+		"SELECT instruction_step_id, instruction_step_name, branch_condition, next_conversation_id, "
+		"branch_priority, max_iterations, branch_description, enabled FROM instruction_steps "
+		"WHERE instruction_id = ?1 ORDER BY branch_priority DESC, instruction_step_id";
+	sqlite3_stmt *st = db_bound(db, RULES, "L", c->instruction_id);
+	if (!st)
+		return E_DB;
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		c->rules = xreallocarray(c->rules, c->nrules + 1, sizeof *c->rules);
+		struct wf_rule *r = &c->rules[c->nrules];
+		memset(r, 0, sizeof *r);
+		r->seq = (int)c->nrules++;
+		r->id = (long)sqlite3_column_int64(st, 0);
+		r->name = db_col_text(st, 1);
+		r->condition = db_col_text(st, 2);
+		r->next = (long)sqlite3_column_int64(st, 3);
+		r->priority = sqlite3_column_int(st, 4);
+		r->max_iterations = sqlite3_column_int(st, 5);
+		r->description = db_col_text(st, 6);
+		r->enabled = sqlite3_column_int(st, 7);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+int db_workflow_read(struct db *db, long id, struct workflow *wf)
+{
+	static const char WF[] =
+		"SELECT workflow_name, workflow_description, workflow_version, enabled, parameters, source_dir "
+		"FROM workflows WHERE workflow_id = ?1";
+	memset(wf, 0, sizeof *wf);
+	char *params = NULL;
+	int rc = db_get(db, WF, "L", "TTiiTT", id, &wf->name, &wf->description, &wf->version, &wf->enabled, &params,
+			&wf->source_dir);
+	if (rc < 0)
+		return E_DB;
+	if (rc != SQLITE_ROW)
+		return err_set(E_INPUT, "there is no workflow %ld", id);
+	wf->id = id;
+	wf->parameters = cJSON_Parse(params ? params : "");
+	free(params);
+	if (!cJSON_IsObject(wf->parameters)) {
+		cJSON_Delete(wf->parameters);
+		wf->parameters = cJSON_CreateObject();
+	}
+	rc = read_actors(db, id, wf);
+	if (!rc)
+		rc = read_convs(db, id, wf);
+	for (size_t i = 0; !rc && i < wf->nconvs; i++)
+		if (wf->convs[i].has_instruction)
+			rc = read_rules(db, &wf->convs[i]);
+	if (rc) {
+		workflow_release(wf);
+		return E_DB;
 	}
 	workflow_sort(wf);
 	return E_OK;
-fail:
-	workflow_release(wf);
-	return E_DB;
 }
 
 int db_workflow_ids(struct db *db, long **ids, size_t *n)
 {
 	static const char SQL[] = "SELECT workflow_id FROM workflows ORDER BY workflow_id";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	*ids = NULL;
-	*n = 0;
-	if (!st)
-		return E_DB;
-	return db_collect_ids(db, st, ids, n);
+	return db_ids(db, SQL, ids, n, "");
 }

@@ -120,11 +120,9 @@ int db_graph_paths(struct db *db, long workflow, long limit, cJSON **out)
 	cJSON *run = NULL;
 	long cur = 0;
 	int rc;
-	sqlite3_stmt *st = db_prepare(db, STEPS);
+	sqlite3_stmt *st = db_bound(db, STEPS, "LL", workflow, limit);
 	if (!st)
 		goto fail;
-	db_bind_int(st, 1, workflow);
-	db_bind_int(st, 2, limit);
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		long id = (long)sqlite3_column_int64(st, 0);
 		if (!run || id != cur) {
@@ -143,10 +141,8 @@ int db_graph_paths(struct db *db, long workflow, long limit, cJSON **out)
 		cJSON_AddItemToArray(cJSON_GetObjectItem(run, "s"), step);
 	}
 	sqlite3_reset(st);
-	if (rc < 0 || !(st = db_prepare(db, RULES)))
+	if (rc < 0 || !(st = db_bound(db, RULES, "LL", workflow, limit)))
 		goto fail;
-	db_bind_int(st, 1, workflow);
-	db_bind_int(st, 2, limit);
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		snprintf(key, sizeof key, "%lld", (long long)sqlite3_column_int64(st, 0));
 		run = cJSON_GetObjectItem(root, key);
@@ -198,19 +194,11 @@ int db_graph_posting_runs(struct db *db, long posting, long workflow, long **ids
 	static const char SQL[] =
 		"SELECT workflow_run_id FROM workflow_runs WHERE posting_id = ?1 AND (?2 = 0 OR workflow_id = ?2) "
 		"ORDER BY workflow_run_id";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting);
-	db_bind_int(st, 2, workflow);
-	return db_collect_ids(db, st, ids, n);
+	return db_ids(db, SQL, ids, n, "LL", posting, workflow);
 }
 
 int db_graph_workflows_run(struct db *db, long **ids, size_t *n)
 {
 	static const char SQL[] = "SELECT DISTINCT workflow_id FROM workflow_runs ORDER BY workflow_id";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	return db_collect_ids(db, st, ids, n);
+	return db_ids(db, SQL, ids, n, "");
 }

@@ -11,27 +11,17 @@
 #include "util.h"
 #include "vars.h"
 
-enum col_type { T_TEXT, T_TIME, T_JSON, T_BOOL, T_STATUS };
-
-/* The descriptive columns a posting file may set, in insert order. */
-static const struct {
-	const char *name;
-	enum col_type type;
-	size_t max_len; /* 0: no limit */
-} columns[] = {
-	{ "posting_name", T_TEXT, 0 },     { "job_title", T_TEXT, 0 },
-	{ "job_description", T_TEXT, 0 },  { "location_city", T_TEXT, 0 },
-	{ "location_country", T_TEXT, 0 }, { "source", T_TEXT, 50 },
-	{ "external_job_id", T_TEXT, 0 },  { "external_id", T_TEXT, 255 },
-	{ "external_url", T_TEXT, 0 },     { "posting_status", T_STATUS, 0 },
-	{ "first_seen_at", T_TIME, 0 },    { "last_seen_at", T_TIME, 0 },
-	{ "updated_at", T_TIME, 0 },       { "source_metadata", T_JSON, 0 },
-	{ "invalidated", T_BOOL, 0 },      { "enabled", T_BOOL, 0 },
+const struct posting_column posting_columns[NPOSTING_COLUMNS] = {
+#define POSTING_COL_ROW(name, kind, max_len, var) { #name, kind, max_len, var },
+	POSTING_COLUMNS(POSTING_COL_ROW)
+#undef POSTING_COL_ROW
 };
 
-static const char *const result_columns[] = {
-	"extracted_summary", "skill_keywords", "ihl_score", "ihl_scale", "ihl_verdict", NULL,
-};
+/* A column a posting file may set. */
+static int file_column(size_t col)
+{
+	return posting_columns[col].kind != PC_ID && posting_columns[col].kind != PC_RESULT;
+}
 
 static int looks_like_time(const char *s)
 {
@@ -50,15 +40,15 @@ static int looks_like_time(const char *s)
 /* Checks one value; on success *text is what to store (new string or NULL). */
 static int column_value(const cJSON *v, size_t col, const char *where, char **text)
 {
-	const char *name = columns[col].name;
+	const char *name = posting_columns[col].name;
 	*text = NULL;
 	if (!v || cJSON_IsNull(v))
 		return E_OK;
-	switch (columns[col].type) {
-	case T_JSON:
+	switch (posting_columns[col].kind) {
+	case PC_JSON:
 		*text = json_print(v);
 		return E_OK;
-	case T_BOOL:
+	case PC_BOOL:
 		if (!cJSON_IsBool(v))
 			return err_set(E_INPUT, "%s: '%s' must be true or false", where, name);
 		*text = xstrdup(cJSON_IsTrue(v) ? "1" : "0");
@@ -71,14 +61,22 @@ static int column_value(const cJSON *v, size_t col, const char *where, char **te
 	const char *s = v->valuestring;
 	if (!utf8_valid(s, strlen(s)))
 		return err_set(E_INPUT, "%s: '%s' is not valid UTF-8", where, name);
-	if (columns[col].max_len && utf8_length(s) > columns[col].max_len)
-		return err_set(E_INPUT, "%s: '%s' is longer than %zu characters", where, name, columns[col].max_len);
-	if (columns[col].type == T_TIME && !looks_like_time(s))
-		return err_set(E_INPUT, "%s: '%s' must be a time such as 2026-11-24T08:00:00Z, not '%s'", where,
-			       name, s);
-	if (columns[col].type == T_STATUS && !posting_status_known(s))
-		return err_set(E_INPUT, "%s: 'posting_status' must be pending, active, complete, filled or "
-			       "invalid, not '%s'", where, s);
+	size_t max_len = posting_columns[col].max_len;
+	if (max_len && utf8_length(s) > max_len)
+		return err_set(E_INPUT, "%s: '%s' is longer than %zu characters", where, name, max_len);
+	int bad_time = posting_columns[col].kind == PC_TIME && !looks_like_time(s);
+	int bad_status = posting_columns[col].kind == PC_STATUS && !posting_status_known(s);
+	if (bad_time || bad_status) {
+		char *shown = str_excerpt(s, 40);
+		if (bad_time)
+			err_set(E_INPUT, "%s: '%s' must be a time such as 2026-11-24T08:00:00Z, not '%s'", where, name,
+				shown);
+		else
+			err_set(E_INPUT, "%s: 'posting_status' must be pending, active, complete, filled or invalid, "
+				"not '%s'", where, shown);
+		free(shown);
+		return E_INPUT;
+	}
 	*text = xstrdup(s);
 	return E_OK;
 }
@@ -89,18 +87,8 @@ static int find_existing(struct db *db, long given_id, const char *source, const
 	static const char BY_EXT[] =
 		"SELECT posting_id FROM postings WHERE coalesce(source, '') = coalesce(?1, '') "
 		"AND external_job_id = ?2 AND invalidated = 0";
-	sqlite3_stmt *st = db_prepare(db, given_id ? BY_ID : BY_EXT);
-	if (!st)
-		return E_DB;
-	if (given_id) {
-		db_bind_int(st, 1, given_id);
-	} else {
-		db_bind_text(st, 1, source);
-		db_bind_text(st, 2, ext_id);
-	}
-	int rc = db_step(db, st);
-	*id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	*id = 0;
+	int rc = given_id ? db_get(db, BY_ID, "L", "L", given_id, id) : db_get(db, BY_EXT, "TT", "L", source, ext_id, id);
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -121,94 +109,90 @@ int db_posting_upsert(struct db *db, const cJSON *p, const char *where, long *id
 		"last_seen_at = coalesce(?12, last_seen_at), updated_at = coalesce(?13, updated_at), "
 		"source_metadata = ?14, invalidated = coalesce(?15, invalidated), enabled = coalesce(?16, enabled) "
 		"WHERE posting_id = ?17";
-	char *values[ARRAY_LEN(columns)] = { 0 };
+	char *values[NPOSTING_COLUMNS] = { 0 };
 	long given_id = 0;
 	int rc = E_OK;
 	if (!cJSON_IsObject(p))
 		return err_set(E_INPUT, "%s: a posting must be a JSON object", where);
 	const cJSON *item;
 	cJSON_ArrayForEach(item, p) {
-		int known = !strcmp(item->string, "posting_id");
-		for (size_t c = 0; c < ARRAY_LEN(columns); c++)
-			if (!strcmp(columns[c].name, item->string))
-				known = 1;
-		for (const char *const *r = result_columns; *r; r++)
-			if (!strcmp(*r, item->string))
+		int known = 0;
+		for (size_t c = 0; c < NPOSTING_COLUMNS; c++) {
+			if (strcmp(posting_columns[c].name, item->string))
+				continue;
+			if (posting_columns[c].kind == PC_RESULT)
 				return err_set(E_INPUT, "%s: '%s' is a result; load does not set results", where,
 					       item->string);
-		if (!known)
-			return err_set(E_INPUT, "%s: unknown key '%s'", where, item->string);
+			known = 1;
+		}
+		if (!known) {
+			char *key = str_excerpt(item->string, 40);
+			err_set(E_INPUT, "%s: unknown key '%s'", where, key);
+			free(key);
+			return E_INPUT;
+		}
 	}
 	int r = json_get_long(p, "posting_id", &given_id);
 	if (r < 0 || (r == 0 && given_id <= 0))
 		return err_set(E_INPUT, "%s: 'posting_id' must be a positive integer", where);
-	for (size_t c = 0; !rc && c < ARRAY_LEN(columns); c++)
-		rc = column_value(cJSON_GetObjectItemCaseSensitive(p, columns[c].name), c, where, &values[c]);
+	for (size_t c = 0; !rc && c < NPOSTING_COLUMNS; c++)
+		if (file_column(c))
+			rc = column_value(cJSON_GetObjectItemCaseSensitive(p, posting_columns[c].name), c, where,
+					  &values[c]);
 	if (rc)
 		goto out;
 	/* posting_name defaults to the title; external_id to external_job_id. */
-	if (!values[0] && values[1])
-		values[0] = xstrdup(values[1]);
-	if (!values[7] && values[6])
-		values[7] = xstrdup(values[6]);
-	static const size_t required[] = { 0, 6, 8 };
+	if (!values[PCOL_posting_name] && values[PCOL_job_title])
+		values[PCOL_posting_name] = xstrdup(values[PCOL_job_title]);
+	if (!values[PCOL_external_id] && values[PCOL_external_job_id])
+		values[PCOL_external_id] = xstrdup(values[PCOL_external_job_id]);
+	static const enum posting_col required[] = { PCOL_posting_name, PCOL_external_job_id, PCOL_external_url };
 	for (size_t i = 0; i < ARRAY_LEN(required); i++)
 		if (!values[required[i]] || !*values[required[i]]) {
 			rc = err_set(E_INPUT, "%s: missing '%s'", where,
-				     required[i] == 0 ? "posting_name' (or 'job_title" : columns[required[i]].name);
+				     required[i] == PCOL_posting_name ? "posting_name' (or 'job_title"
+								      : posting_columns[required[i]].name);
 			goto out;
 		}
 	long existing;
-	if ((rc = find_existing(db, given_id, values[5], values[6], &existing)))
+	if ((rc = find_existing(db, given_id, values[PCOL_source], values[PCOL_external_job_id], &existing)))
 		goto out;
 	sqlite3_stmt *st = db_prepare(db, existing ? UPDATE : INSERT);
 	if (!st) {
 		rc = E_DB;
 		goto out;
 	}
-	for (size_t c = 0; c < ARRAY_LEN(columns); c++)
-		db_bind_text(st, (int)c + 1, values[c]);
+	for (size_t c = 0; c < NPOSTING_COLUMNS; c++)
+		if (file_column(c))
+			db_bind_text(st, (int)c, values[c]); /* ?1..?16: posting_id is index 0 */
 	db_bind_opt_int(st, 17, existing ? existing : given_id, existing || given_id);
 	rc = db_run(db, st);
 	if (rc) {
-		rc = err_wrap(E_INPUT, "%s: posting %s/%s", where, values[5] ? values[5] : "", values[6]);
+		rc = err_wrap(E_INPUT, "%s: posting %s/%s", where, values[PCOL_source] ? values[PCOL_source] : "",
+			      values[PCOL_external_job_id]);
 		goto out;
 	}
 	*id = existing ? existing : (long)sqlite3_last_insert_rowid(db->sql);
 	*inserted = !existing;
 out:
-	for (size_t c = 0; c < ARRAY_LEN(columns); c++)
+	for (size_t c = 0; c < NPOSTING_COLUMNS; c++)
 		free(values[c]);
 	return rc;
 }
 
 int db_posting_column(struct db *db, long posting_id, const char *column, char **value)
 {
-	/* One statement per column keeps every query static and bound. The list
-	 * matches vars_posting_columns. */
-	static const struct {
-		const char *name;
-		const char *sql;
-	} q[] = {
-#define Q(c) { #c, "SELECT " #c " FROM postings WHERE posting_id = ?1" }
-		Q(posting_id), Q(posting_name), Q(job_title), Q(job_description), Q(location_city),
-		Q(location_country), Q(source), Q(external_job_id), Q(external_id), Q(external_url),
-		Q(posting_status), Q(first_seen_at), Q(last_seen_at), Q(updated_at), Q(source_metadata),
-		Q(extracted_summary), Q(skill_keywords), Q(ihl_score), Q(ihl_scale), Q(ihl_verdict),
-#undef Q
+	/* One statement per column keeps every query static and bound. */
+	static const char *const sql[NPOSTING_COLUMNS] = {
+#define POSTING_COL_SQL(name, kind, max_len, var) [PCOL_##name] = "SELECT " #name " FROM postings WHERE posting_id = ?1",
+		POSTING_COLUMNS(POSTING_COL_SQL)
+#undef POSTING_COL_SQL
 	};
 	*value = NULL;
-	for (size_t i = 0; i < ARRAY_LEN(q); i++) {
-		if (strcmp(q[i].name, column))
+	for (size_t i = 0; i < NPOSTING_COLUMNS; i++) {
+		if (!posting_columns[i].var || strcmp(posting_columns[i].name, column))
 			continue;
-		sqlite3_stmt *st = db_prepare(db, q[i].sql);
-		if (!st)
-			return E_DB;
-		db_bind_int(st, 1, posting_id);
-		int rc = db_step(db, st);
-		if (rc == SQLITE_ROW)
-			*value = db_col_text(st, 0);
-		sqlite3_reset(st);
+		int rc = db_get(db, sql[i], "L", "T", posting_id, value);
 		if (rc < 0)
 			return E_DB;
 		if (rc != SQLITE_ROW)
@@ -227,12 +211,7 @@ int posting_status_known(const char *s)
 int db_posting_exists(struct db *db, long posting_id)
 {
 	static const char SQL[] = "SELECT 1 FROM postings WHERE posting_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return -1;
-	db_bind_int(st, 1, posting_id);
-	int rc = db_step(db, st);
-	sqlite3_reset(st);
+	int rc = db_get(db, SQL, "L", "", posting_id);
 	return rc < 0 ? -1 : rc == SQLITE_ROW;
 }
 
@@ -242,14 +221,16 @@ int db_posting_ids(struct db *db, const char *status, long **ids, size_t *n)
 				  "ORDER BY posting_id";
 	static const char BY_STATUS[] = "SELECT posting_id FROM postings WHERE posting_status = ?1 "
 					"AND invalidated = 0 AND enabled = 1 ORDER BY posting_id";
-	sqlite3_stmt *st = db_prepare(db, status ? BY_STATUS : ALL);
-	*ids = NULL;
-	*n = 0;
-	if (!st)
-		return E_DB;
-	if (status)
-		db_bind_text(st, 1, status);
-	return db_collect_ids(db, st, ids, n);
+	return status ? db_ids(db, BY_STATUS, ids, n, "T", status) : db_ids(db, ALL, ids, n, "");
+}
+
+/* Runs sql, an UPDATE of one text result: ?1 the posting, ?2 the value, ?3
+ * the interaction that made it, ?4 now. */
+static int set_result(struct db *db, const char *sql, long posting_id, const char *value, long interaction_id)
+{
+	char now[32];
+	iso_now(now);
+	return db_do(db, sql, "LTLT", posting_id, value, interaction_id, now);
 }
 
 int db_posting_set_summary(struct db *db, long posting_id, const char *summary, long interaction_id)
@@ -257,16 +238,7 @@ int db_posting_set_summary(struct db *db, long posting_id, const char *summary, 
 	static const char SQL[] =
 		"UPDATE postings SET extracted_summary = ?2, summary_interaction_id = ?3, "
 		"updated_by_interaction_id = ?3, results_updated_at = ?4, updated_at = ?4 WHERE posting_id = ?1";
-	char now[32];
-	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_text(st, 2, summary);
-	db_bind_int(st, 3, interaction_id);
-	db_bind_text(st, 4, now);
-	return db_run(db, st);
+	return set_result(db, SQL, posting_id, summary, interaction_id);
 }
 
 int db_posting_set_skills(struct db *db, long posting_id, const char *skills_json, long interaction_id)
@@ -274,16 +246,7 @@ int db_posting_set_skills(struct db *db, long posting_id, const char *skills_jso
 	static const char SQL[] =
 		"UPDATE postings SET skill_keywords = ?2, skills_interaction_id = ?3, "
 		"updated_by_interaction_id = ?3, results_updated_at = ?4, updated_at = ?4 WHERE posting_id = ?1";
-	char now[32];
-	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_text(st, 2, skills_json);
-	db_bind_int(st, 3, interaction_id);
-	db_bind_text(st, 4, now);
-	return db_run(db, st);
+	return set_result(db, SQL, posting_id, skills_json, interaction_id);
 }
 
 int db_posting_set_ihl(struct db *db, long posting_id, int score, int scale, const char *verdict,
@@ -295,16 +258,7 @@ int db_posting_set_ihl(struct db *db, long posting_id, int score, int scale, con
 		"updated_at = ?6 WHERE posting_id = ?1";
 	char now[32];
 	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_int(st, 2, score);
-	db_bind_int(st, 3, scale);
-	db_bind_text(st, 4, verdict);
-	db_bind_int(st, 5, interaction_id);
-	db_bind_text(st, 6, now);
-	return db_run(db, st);
+	return db_do(db, SQL, "LiiTLT", posting_id, score, scale, verdict, interaction_id, now);
 }
 
 int db_posting_external_ids(struct db *db, const char *source, char ***ids, size_t *n)
@@ -371,23 +325,12 @@ int db_posting_record_fetched(struct db *db, const struct fetched_posting *p, co
 	int rc = db_posting_touch(db, p->source, p->external_id, now, id);
 	if (rc || *id)
 		return rc;
-	sqlite3_stmt *st = db_prepare(db, INSERT);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, p->title);
-	db_bind_text(st, 2, p->description);
-	db_bind_text(st, 3, p->location_city);
-	db_bind_text(st, 4, p->location_country);
-	db_bind_text(st, 5, p->source);
-	db_bind_text(st, 6, p->external_id);
 	/* turing's external_id is varchar(255); a longer id (an externalPath used
 	 * as the id) stays in external_job_id only. */
-	db_bind_text(st, 7, utf8_length(p->external_id) <= 255 ? p->external_id : NULL);
-	db_bind_text(st, 8, p->external_url);
-	db_bind_text(st, 9, now);
-	db_bind_text(st, 10, p->metadata);
-	db_bind_opt_int(st, 11, p->interaction_id, p->interaction_id > 0);
-	if ((rc = db_run(db, st)))
+	const char *external_id = utf8_length(p->external_id) <= EXTERNAL_ID_MAX ? p->external_id : NULL;
+	if ((rc = db_do(db, INSERT, p->interaction_id > 0 ? "TTTTTTTTTTL" : "TTTTTTTTTT-", p->title,
+			p->description, p->location_city, p->location_country, p->source, p->external_id, external_id,
+			p->external_url, now, p->metadata, p->interaction_id)))
 		return err_wrap(E_DB, "storing the fetched posting %s", p->external_id);
 	*id = (long)sqlite3_last_insert_rowid(db->sql);
 	*inserted = 1;
@@ -457,18 +400,9 @@ int db_posting_refetched(struct db *db, long posting_id, const char *description
 		"coalesce(json_extract(source_metadata, '$.description_fetches'), 1) + 1) "
 		"WHERE posting_id = ?1 AND job_description IS NULL AND invalidated = 0";
 	*stored = 0;
-	sqlite3_stmt *st = db_prepare(db, description ? FOUND : MISSING);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	if (description) {
-		db_bind_text(st, 2, description);
-		db_bind_text(st, 3, now);
-	} else {
-		db_bind_text(st, 2, error ? error : "no description");
-		db_bind_text(st, 3, transient ? "true" : "false");
-	}
-	int rc = db_run(db, st);
+	int rc = description ? db_do(db, FOUND, "LTT", posting_id, description, now)
+			     : db_do(db, MISSING, "LTT", posting_id, error ? error : "no description",
+				     transient ? "true" : "false");
 	if (rc)
 		return err_wrap(E_DB, "storing the description of posting %ld", posting_id);
 	*stored = description && sqlite3_changes(db->sql) > 0;

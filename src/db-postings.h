@@ -9,6 +9,58 @@
 
 struct db;
 
+/* The columns of postings waverunner knows by name, listed once:
+ * X(name, kind, max_len, var) for each. kind: PC_ID, PC_TEXT, PC_TIME,
+ * PC_JSON, PC_BOOL, PC_STATUS (what a posting file may set, checked so) or
+ * PC_RESULT (what the built-ins save and push sends; a posting file may not
+ * set it); max_len in characters, 0 for no limit; var 1 when a template may
+ * read it as {name}. The order is load's: the columns a posting file sets are
+ * bound as ?1..?16 by their index here. */
+#define POSTING_COLUMNS(X) \
+	X(posting_id, PC_ID, 0, 1) \
+	X(posting_name, PC_TEXT, 0, 1) \
+	X(job_title, PC_TEXT, 0, 1) \
+	X(job_description, PC_TEXT, 0, 1) \
+	X(location_city, PC_TEXT, 0, 1) \
+	X(location_country, PC_TEXT, 0, 1) \
+	X(source, PC_TEXT, 50, 1) \
+	X(external_job_id, PC_TEXT, 0, 1) \
+	X(external_id, PC_TEXT, EXTERNAL_ID_MAX, 1) \
+	X(external_url, PC_TEXT, 0, 1) \
+	X(posting_status, PC_STATUS, 0, 1) \
+	X(first_seen_at, PC_TIME, 0, 1) \
+	X(last_seen_at, PC_TIME, 0, 1) \
+	X(updated_at, PC_TIME, 0, 1) \
+	X(source_metadata, PC_JSON, 0, 1) \
+	X(invalidated, PC_BOOL, 0, 0) \
+	X(enabled, PC_BOOL, 0, 0) \
+	X(extracted_summary, PC_RESULT, 0, 1) \
+	X(skill_keywords, PC_RESULT, 0, 1) \
+	X(ihl_score, PC_RESULT, 0, 1) \
+	X(ihl_scale, PC_RESULT, 0, 1) \
+	X(ihl_verdict, PC_RESULT, 0, 1)
+
+/* turing's external_id is varchar(255): characters. */
+#define EXTERNAL_ID_MAX 255
+
+enum posting_col_kind { PC_ID, PC_TEXT, PC_TIME, PC_JSON, PC_BOOL, PC_STATUS, PC_RESULT };
+
+/* PCOL_posting_id, PCOL_posting_name, ...: a column's index in posting_columns. */
+enum posting_col {
+#define POSTING_COL_ENUM(name, kind, max_len, var) PCOL_##name,
+	POSTING_COLUMNS(POSTING_COL_ENUM)
+#undef POSTING_COL_ENUM
+	NPOSTING_COLUMNS
+};
+
+struct posting_column {
+	const char *name;
+	enum posting_col_kind kind;
+	size_t max_len;
+	int var;
+};
+extern const struct posting_column posting_columns[NPOSTING_COLUMNS];
+
 /* Inserts or updates one posting from its JSON object (turing's column names).
  * A posting is matched by posting_id when given, else by (source,
  * external_job_id); results already on it are never touched. where names the
@@ -17,8 +69,7 @@ struct db;
 int db_posting_upsert(struct db *db, const cJSON *p, const char *where, long *id, int *inserted);
 
 /* The value of a posting column as text (NULL for SQL NULL; caller frees).
- * Returns E_OK, or E_INPUT if there is no such posting. column must be one of
- * vars_posting_columns. */
+ * Returns E_OK, or E_INPUT if there is no such posting or column. */
 int db_posting_column(struct db *db, long posting_id, const char *column, char **value);
 
 /* 1 if s is a posting_status the schema allows: pending, active, complete,

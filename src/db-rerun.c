@@ -12,28 +12,15 @@ int db_rerun_workflow_of(struct db *db, long conv, long *workflow_id, long *coun
 {
 	static const char SQL[] =
 		"SELECT min(workflow_id), count(*) FROM workflow_conversations WHERE conversation_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, conv);
-	int rc = db_step(db, st);
-	*workflow_id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 1) : 0;
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	*workflow_id = *count = 0;
+	return db_get(db, SQL, "L", "LL", conv, workflow_id, count) < 0 ? E_DB : E_OK;
 }
 
 int db_run_params(struct db *db, long run_id, char **params)
 {
 	static const char SQL[] = "SELECT params FROM workflow_runs WHERE workflow_run_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	int rc = db_step(db, st);
-	*params = rc == SQLITE_ROW ? db_col_text(st, 0) : NULL;
-	sqlite3_reset(st);
-	if (rc < 0)
+	*params = NULL;
+	if (db_get(db, SQL, "L", "T", run_id, params) < 0)
 		return E_DB;
 	return *params ? E_OK : err_set(E_INPUT, "there is no run %ld", run_id);
 }
@@ -43,11 +30,7 @@ int db_rerun_postings(struct db *db, long workflow_id, long **ids, size_t *n)
 	static const char SQL[] =
 		"SELECT DISTINCT posting_id FROM workflow_runs WHERE workflow_id = ?1 AND posting_id IS NOT NULL "
 		"ORDER BY posting_id";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, workflow_id);
-	return db_collect_ids(db, st, ids, n);
+	return db_ids(db, SQL, ids, n, "L", workflow_id);
 }
 
 int db_rerun_anchor(struct db *db, long run_id, long conv, long *id, long *via_rule)
@@ -55,16 +38,8 @@ int db_rerun_anchor(struct db *db, long run_id, long conv, long *id, long *via_r
 	static const char SQL[] =
 		"SELECT interaction_id, via_rule_id FROM interactions WHERE workflow_run_id = ?1 "
 		"AND conversation_id = ?2 ORDER BY execution_order, interaction_id LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	db_bind_int(st, 2, conv);
-	int rc = db_step(db, st);
-	*id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	*via_rule = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 1) : 0;
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	*id = *via_rule = 0;
+	return db_get(db, SQL, "LL", "LL", run_id, conv, id, via_rule) < 0 ? E_DB : E_OK;
 }
 
 int db_rerun_ancestors(struct db *db, long run_id, long anchor, long **ids, size_t *n)
@@ -77,12 +52,7 @@ int db_rerun_ancestors(struct db *db, long run_id, long anchor, long **ids, size
 		"  UNION SELECT p.parent_interaction_id FROM interaction_parents p JOIN up ON p.interaction_id = up.id) "
 		"SELECT i.interaction_id FROM up JOIN interactions i ON i.interaction_id = up.id "
 		"WHERE i.workflow_run_id = ?1 ORDER BY i.execution_order, i.interaction_id";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	db_bind_int(st, 2, anchor);
-	return db_collect_ids(db, st, ids, n);
+	return db_ids(db, SQL, ids, n, "LL", run_id, anchor);
 }
 
 int db_interaction_copy(struct db *db, long src, long run_id, const long *parents, size_t nparents, long *id)
@@ -108,13 +78,7 @@ int db_interaction_copy(struct db *db, long src, long run_id, const long *parent
 		"'from_run_id', workflow_run_id), ?3 FROM interactions WHERE interaction_id = ?1";
 	char now[32];
 	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, COPY);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, src);
-	db_bind_int(st, 2, run_id);
-	db_bind_text(st, 3, now);
-	if (db_run(db, st))
+	if (db_do(db, COPY, "LLT", src, run_id, now))
 		return E_DB;
 	if (sqlite3_changes(db->sql) != 1)
 		return err_set(E_INPUT, "interaction %ld has not completed: it cannot be reused", src);
@@ -122,14 +86,7 @@ int db_interaction_copy(struct db *db, long src, long run_id, const long *parent
 	for (size_t i = 0; i < nparents; i++)
 		if (db_parent_add(db, *id, parents[i]))
 			return E_DB;
-	if (!(st = db_prepare(db, EVENTS)))
+	if (db_do(db, EVENTS, "LL", src, *id))
 		return E_DB;
-	db_bind_int(st, 1, src);
-	db_bind_int(st, 2, *id);
-	if (db_run(db, st) || !(st = db_prepare(db, REUSED)))
-		return E_DB;
-	db_bind_int(st, 1, src);
-	db_bind_int(st, 2, *id);
-	db_bind_text(st, 3, now);
-	return db_run(db, st) ? E_DB : E_OK;
+	return db_do(db, REUSED, "LLT", src, *id, now) ? E_DB : E_OK;
 }

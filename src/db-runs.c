@@ -617,7 +617,7 @@ int db_interaction_retry(struct db *db, long id, const struct fence *f, const ch
 	return rc;
 }
 
-int db_interaction_release(struct db *db, long id, const struct fence *f)
+int db_interaction_release(struct db *db, long id, const struct fence *f, const char *event_data)
 {
 	static const char SQL[] =
 		"UPDATE interactions SET status = 'pending', attempts = max(attempts - 1, 0), lease_owner = NULL, "
@@ -629,7 +629,7 @@ int db_interaction_release(struct db *db, long id, const struct fence *f)
 	bind_fence(st, f);
 	if (run_fenced(db, st, id, f))
 		return E_DB;
-	return db_event_add(db, id, "interaction_released", "{\"reason\":\"interrupted\"}");
+	return db_event_add(db, id, "interaction_released", event_data ? event_data : "{\"reason\":\"interrupted\"}");
 }
 
 static char *ids_json(const long *ids, size_t n)

@@ -136,8 +136,10 @@ int db_interaction_fail(struct db *db, long id, const struct fence *f, const cha
  * what the attempt wrote on stderr, or NULL (kept in the event). */
 int db_interaction_retry(struct db *db, long id, const struct fence *f, const char *failure_class,
 			 const char *error, const char *not_before, int attempts, int64_t delay_ms, const char *log);
-/* running -> pending without counting the attempt (interrupted by the user). */
-int db_interaction_release(struct db *db, long id, const struct fence *f);
+/* running -> pending without counting the attempt: interrupted by the user, or
+ * its model server failed; event_data is the interaction_released event's JSON
+ * (NULL: {"reason": "interrupted"}). */
+int db_interaction_release(struct db *db, long id, const struct fence *f, const char *event_data);
 
 /* Appends an event; data is a JSON object text (NULL for {}). */
 int db_event_add(struct db *db, long interaction_id, const char *type, const char *data);

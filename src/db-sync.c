@@ -12,27 +12,14 @@ int db_sync_state_get(struct db *db, const char *key, char **value)
 {
 	static const char SQL[] = "SELECT value FROM sync_state WHERE key = ?1";
 	*value = NULL;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, key);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		*value = db_col_text(st, 0);
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_get(db, SQL, "T", "T", key, value) < 0 ? E_DB : E_OK;
 }
 
 int db_sync_state_set(struct db *db, const char *key, const char *value)
 {
 	static const char SQL[] =
 		"INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, key);
-	db_bind_text(st, 2, value);
-	return db_run(db, st);
+	return db_do(db, SQL, "TT", key, value);
 }
 
 int db_sync_local(struct db *db, long posting_id, struct sync_local *out)
@@ -43,19 +30,9 @@ int db_sync_local(struct db *db, long posting_id, struct sync_local *out)
 		"OR p.results_updated_at > s.pushed_results_at) "
 		"FROM postings p LEFT JOIN posting_sync s USING (posting_id) WHERE p.posting_id = ?1";
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW) {
-		out->exists = 1;
-		out->pulled = sqlite3_column_int(st, 0);
-		out->remote_updated_at = db_col_text(st, 1);
-		out->external_job_id = db_col_text(st, 2);
-		out->unpushed = sqlite3_column_int(st, 3);
-	}
-	sqlite3_reset(st);
+	int rc = db_get(db, SQL, "L", "iTTi", posting_id, &out->pulled, &out->remote_updated_at,
+			&out->external_job_id, &out->unpushed);
+	out->exists = rc == SQLITE_ROW;
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -72,13 +49,7 @@ int db_sync_mark_pulled(struct db *db, long posting_id, const char *remote_updat
 		"INSERT INTO posting_sync (posting_id, remote_updated_at, pulled_at) VALUES (?1, ?2, ?3) "
 		"ON CONFLICT (posting_id) DO UPDATE SET remote_updated_at = excluded.remote_updated_at, "
 		"pulled_at = excluded.pulled_at";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_text(st, 2, remote_updated_at);
-	db_bind_text(st, 3, now);
-	return db_run(db, st);
+	return db_do(db, SQL, "LTT", posting_id, remote_updated_at, now);
 }
 
 int db_sync_to_push(struct db *db, struct sync_item **items, size_t *n)
@@ -148,12 +119,7 @@ int db_sync_local_only(struct db *db, long **ids, size_t *n)
 	static const char SQL[] =
 		"SELECT p.posting_id FROM postings p LEFT JOIN posting_sync s USING (posting_id) "
 		"WHERE p.results_updated_at IS NOT NULL AND s.pulled_at IS NULL ORDER BY p.posting_id";
-	*ids = NULL;
-	*n = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	return db_collect_ids(db, st, ids, n);
+	return db_ids(db, SQL, ids, n, "");
 }
 
 int db_sync_mark_pushed(struct db *db, long posting_id, const char *results_at, const char *remote_updated_at,
@@ -162,14 +128,7 @@ int db_sync_mark_pushed(struct db *db, long posting_id, const char *results_at, 
 	static const char SQL[] =
 		"UPDATE posting_sync SET pushed_results_at = ?2, remote_updated_at = ?3, pushed_at = ?4 "
 		"WHERE posting_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_text(st, 2, results_at);
-	db_bind_text(st, 3, remote_updated_at);
-	db_bind_text(st, 4, now);
-	return db_run(db, st);
+	return db_do(db, SQL, "LTTT", posting_id, results_at, remote_updated_at, now);
 }
 
 int db_claim_store(struct db *db, long posting_id, const char *server, const char *token, const char *claimed_at,
@@ -272,43 +231,19 @@ int db_sync_actor_id(struct db *db, const char *name, long *id)
 {
 	static const char SQL[] = "SELECT actor_id FROM actors WHERE actor_name = ?1";
 	*id = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, name);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		*id = (long)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_get(db, SQL, "T", "L", name, id) < 0 ? E_DB : E_OK;
 }
 
 int db_sync_actor_name(struct db *db, long id, char **name)
 {
 	static const char SQL[] = "SELECT actor_name FROM actors WHERE actor_id = ?1";
 	*name = NULL;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		*name = db_col_text(st, 0);
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_get(db, SQL, "L", "T", id, name) < 0 ? E_DB : E_OK;
 }
 
 int db_sync_actor_max_id(struct db *db, long below, long *max)
 {
 	static const char SQL[] = "SELECT coalesce(max(actor_id), 0) FROM actors WHERE actor_id < ?1";
 	*max = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, below);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		*max = (long)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_get(db, SQL, "L", "L", below, max) < 0 ? E_DB : E_OK;
 }

@@ -58,6 +58,26 @@ struct migration;
  * that succeeded. db_open applies schema_migrations; tests give other lists. */
 int db_migrate(struct db *db, const struct migration *list);
 
+/* Typed statement helpers, in the spirit of pkg's SQL signatures: sql is a
+ * static string (the statement cache's key); in names the parameters that
+ * follow, one letter each, bound as ?1, ?2, ...: 'L' long, 'l' long bound as
+ * NULL when 0, 'i' int, 'T' text (NULL binds NULL), 'D' double, '-' NULL (no
+ * argument). out names the
+ * columns of the row, read into the pointers that follow the parameters: 'L'
+ * long *, 'i' int *, 'T' char ** (a new copy, NULL for NULL), 'D' double *,
+ * '-' a column skipped. */
+/* A statement that returns no rows: E_OK or E_DB. */
+int db_do(struct db *db, const char *sql, const char *in, ...);
+/* At most one row: SQLITE_ROW with out filled, SQLITE_DONE with out
+ * untouched, or -1 with err set; the statement is reset either way. */
+int db_get(struct db *db, const char *sql, const char *in, const char *out, ...);
+/* The integers of the first column of every row into *ids (caller frees;
+ * NULL when none): E_OK or E_DB. */
+int db_ids(struct db *db, const char *sql, long **ids, size_t *n, const char *in, ...);
+/* The statement prepared and bound, for the caller to step (and reset), or
+ * NULL with err set (E_DB). */
+sqlite3_stmt *db_bound(struct db *db, const char *sql, const char *in, ...);
+
 /* Binding helpers; a NULL string binds SQL NULL. */
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 void db_bind_int(sqlite3_stmt *st, int idx, int64_t v);

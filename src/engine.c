@@ -10,15 +10,56 @@
  * most machines) pays seconds to switch models, and it only switches once the
  * requests for the loaded model have drained; requests for another model sent
  * meanwhile wait in its queue and force the switch as soon as they can. So each
- * server has a set of active models (--loaded-models, default 1): only requests
- * for those are sent, and a model leaves the set only when none of its requests
- * is ready or in flight. A request that completes usually makes the next step
- * of the same posting ready, often for the same model, so holding on while
+ * server has a set of active models: only requests for those are sent, and a
+ * model leaves the set only when none of its requests is ready or in flight.
+ * The set holds --loaded-models, else as many models as the server was seen to
+ * keep loaded at once: a server that lists what it keeps loaded (Ollama's
+ * /api/ps) is asked at the start and after each switch, once it has answered
+ * the new model; one that still holds the model before gets work for both from
+ * then on (OLLAMA_MAX_LOADED_MODELS). A request that completes usually makes
+ * the next step of the same posting ready, often for the same model, so holding on while
  * requests are in flight costs nothing on such a server: the other model could
  * not start before they ended anyway. The free place goes to the model with the
  * most ready work (then the oldest). Ready rows of models that are not active
  * are read last (db_ready's later_actors), so a window full of them never hides
- * the work of the active model. --order fifo turns all this off, to compare. */
+ * the work of the active model. No starvation: a model that has held its
+ * place for TURN_MS while the set is full and other models of its server have
+ * work pending gets no more requests; once drained it leaves the set, and the
+ * place goes to a model whose turn was not ended more recently (then the one
+ * with the most ready work). So the oldest work of any model waits at most
+ * about a turn per model and a drain. --order fifo turns all this off, to
+ * compare.
+ *
+ * Outages. A model call that fails because of its server (unreachable,
+ * refused, reset, HTTP 5xx: result.server_down) is not the posting's fault:
+ * its interaction is released, pending again without spending an attempt, and
+ * the server is marked down. No work is sent to a down server but one probe
+ * at a time, the next of its requests, with exponential backoff; when a
+ * request to it gets an answer, it is up again. If it has failed for the
+ * patience (--patience) since it last answered, run gives up on it: its
+ * interactions stay pending, the rest of the work goes on, and run ends with
+ * E_REMOTE naming it. An interaction whose request met a server failure
+ * FREE_FAILURES times while its server was taken to be up is counted as
+ * failing itself (it spends attempts), so that a request that breaks a
+ * server cannot keep it busy forever.
+ *
+ * Limits. How many requests a server takes at once is learned, not asked of
+ * the user: a server that reports its slots (llama.cpp's /props total_slots)
+ * gets that many; any other starts at one and is adjusted from what is
+ * measured, a Vegas-style limiter: each model call's time less its load time
+ * is compared with the shortest seen for its step (at a limit of one the
+ * latest is taken as that, so a server that became slower is relearned); over
+ * a window of about a limit's worth of answers, the requests queued at the
+ * server are estimated as limit * (1 - shortest / average). Fewer than half a
+ * request queued while the limit was reached: the limit doubles, or rises by
+ * one once it has fallen; more than one and a half: it falls to what the
+ * server served (limit * shortest / average) and one more. A limit one over
+ * the slots keeps a request waiting at the server, so a slot that comes free
+ * is used at once. A model's limit is its
+ * server's (a server holding one model at a time still runs only that one's
+ * work); never above --parallel. --per-server, --per-model or an actor's
+ * "parallel" fix the limits instead; nothing is learned then. Learned limits
+ * are stored (db_server_limit_set) for status. */
 #include "engine.h"
 
 #include <errno.h>
@@ -30,18 +71,27 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "db-report.h"
 #include "db.h"
+#include "db-outage.h"
+#include "db-limits.h"
 #include "defs.h"
 #include "err.h"
 #include "exec.h"
 #include "fetch.h"
 #include "http.h"
 #include "json.h"
+#include "preflight.h"
 #include "replay.h"
 #include "script.h"
 #include "util.h"
 
 #define WINDOW 256 /* ready interactions looked at per round */
+#define FREE_FAILURES 5 /* server failures of one request that spend no attempt */
+#define PROBE_CAP_MS 15000 /* the longest wait between probes of a down server */
+#define QUEUE_LOW 0.5  /* requests queued at a server below which its limit rises */
+#define QUEUE_HIGH 1.5 /* above which it falls */
+#define TURN_MS 60000  /* how long one model may keep a full server from other models' work */
 
 /* Leases. Work that takes time is claimed under a lease of LEASE_MS; while it
  * is in flight the engine renews every lease it holds once less than
@@ -70,27 +120,71 @@ static void on_signal(int sig)
 	}
 }
 
+/* Keys are allocated: a long server or model name must not be cut into one
+ * shared with another. */
 struct model_load {
-	char key[256];
+	char *key;                /* the server, a space, the model */
 	size_t server;            /* index in engine.servers */
 	int running;
-	int limit;
+	int limit;                /* fixed (actor "parallel", --per-model), or 0: its server's */
 	int active;               /* in its server's set of active models */
 	int ready;                /* ready requests in this round's window */
 	size_t first;             /* the window position of the first of them */
+	int64_t active_since;     /* monotonic: when its turn began */
+	int closing;              /* its turn is over: nothing more is sent; it leaves once drained */
+	int64_t passed;           /* monotonic: when its turn was last ended for others; 0: never */
 };
 
 struct server_load {
-	char key[128];
+	char *key;
 	int running;
 	int nactive;
+	/* Its limit (see Limits at the top). */
+	int limit;                /* learned: requests in flight it takes */
+	int reported;             /* the slots it reports; 0: none (limit is measured) */
+	int saturated;            /* work waited for its limit in this window */
+	int samples;              /* answers in this window */
+	double ratio_sum;         /* of shortest / measured time, over them */
+	int store;                /* limit changed since stored */
+	int asked;                /* for its slots */
+	int settled;              /* the limit fell once: it rises by one, no longer doubles */
+	/* Models it keeps loaded (see the top). */
+	int loaded_max;           /* learned: models it is sent work for at once */
+	int activations;          /* models that became active on it */
+	int ask_loaded;           /* 1: ask it what it keeps loaded after its next answer; 2: now */
+	enum llm_mode backend;    /* how to ask it */
+	const struct wf_actor *asker; /* an actor whose calls go to it; NULL: it is not asked */
+	/* Outages (see the top). */
+	int down;                 /* only a probe is sent */
+	int gave_up;              /* down for the patience: nothing more is sent */
+	int probes;               /* failed probes since it went down */
+	long probe_id;            /* the interaction sent (or about to be) as the probe; 0: none */
+	long last_probe;          /* probes go round the waiting interactions */
+	int wrapped;              /* a waiting interaction was passed over as probed before */
+	long waiting;             /* its ready interactions held back in the last round */
+	int64_t failing_since;    /* when it first failed since it last answered (monotonic); 0: it answers */
+	int64_t next_probe;       /* monotonic */
+	char why[512];            /* its last failure */
+};
+
+/* Server failures of one interaction's requests while its server was up. */
+struct freed {
+	long id;
+	int n;
+};
+
+/* The shortest time (ms, less loading) a model call of one step took. */
+struct step_time {
+	long conversation;
+	size_t server;
+	double min_ms;
 };
 
 /* Where an actor's model calls go (computed once per actor). */
 struct actor_route {
 	const struct wf_actor *actor;
 	enum llm_mode backend;
-	char server[128];
+	char *server;
 };
 
 struct engine {
@@ -113,10 +207,17 @@ struct engine {
 	size_t nservers;
 	struct actor_route *routes;
 	size_t nroutes;
+	struct freed *freed;
+	size_t nfreed;
+	struct step_time *steps;
+	size_t nsteps;
 	int64_t last_progress;
+	int64_t t0;           /* monotonic: when the run began */
+	long runs_at_start;   /* runs in scope that were running then (for the progress line) */
 	long crash_after; /* WAVERUNNER_TEST_CRASH_AFTER: SIGKILL after this many (tests) */
 	int64_t lease_ms; /* LEASE_MS, or WAVERUNNER_TEST_LEASE_MS */
 	int64_t renew_at; /* monotonic: when the leases held are next renewed; 0: none held */
+	int64_t turn_ms;  /* TURN_MS, or WAVERUNNER_TEST_TURN_MS */
 };
 
 void engine_opts_default(struct engine_opts *o)
@@ -125,13 +226,14 @@ void engine_opts_default(struct engine_opts *o)
 	o->llm = LLM_ACTOR;
 	o->replay_dir = llm_default_replay_dir();
 	o->parallel = 8;
-	o->per_model = 1;
+	o->per_model = 0; /* learned: see Limits at the top */
 	o->per_server = 0;
-	o->loaded_models = 1;
+	o->loaded_models = 0; /* learned: see the top */
 	o->scripts = 4;
 	o->retry_base_ms = 1000;
 	o->retry_cap_ms = 60000;
 	o->grace_ms = 5000;
+	o->patience_ms = 600000; /* 10 minutes */
 }
 
 /* A whole number from the environment (unset or empty: *out stays); E_USAGE
@@ -217,23 +319,23 @@ static struct executor *remember(struct engine *e, struct executor *ex)
 
 static struct executor *executor_for(struct engine *e, struct task *t)
 {
-	const char *type = t->actor->type;
-	if (!strcmp(type, "builtin")) {
-		if (strcmp(builtin_of(t->actor), "fetch_jobs"))
+	if (t->actor->kind == ACTOR_BUILTIN) {
+		const struct builtin *b = builtin_find(builtin_of(t->actor));
+		if (!b || b->runs_inline)
 			return e->builtin;
 		if (!e->fetch)
 			e->fetch = remember(e, fetch_executor_new(db_path(e->db)));
 		return e->fetch;
 	}
-	if (!strcmp(type, "script")) {
+	if (t->actor->kind == ACTOR_SCRIPT) {
 		if (!e->scripts)
 			e->scripts = remember(e, script_executor_new(db_path(e->db)));
 		return e->scripts;
 	}
 	if (e->o->model_executor)
 		return e->o->model_executor;
-	enum llm_mode b = llm_backend_for(t->actor, e->o->llm);
-	if (b == LLM_REPLAY)
+	enum llm_mode b = llm_backend_for(t->actor, e->o->llm, e->o->live);
+	if (b == LLM_REPLAY || (e->o->llm == LLM_CACHE && replay_has(e->o->replay_dir, t->r.input)))
 		return e->replay;
 	if (!e->backends[b])
 		e->backends[b] = remember(e, http_backend_new(b, e->o));
@@ -248,11 +350,60 @@ static const struct actor_route *route_of(struct engine *e, const struct wf_acto
 	e->routes = xreallocarray(e->routes, e->nroutes + 1, sizeof *e->routes);
 	struct actor_route *r = &e->routes[e->nroutes++];
 	r->actor = a;
-	r->backend = llm_backend_for(a, e->o->llm);
-	r->server[0] = '\0';
-	if (r->backend != LLM_REPLAY)
-		http_server_key(r->backend, a, r->server, sizeof r->server);
+	r->backend = llm_backend_for(a, e->o->llm, e->o->live);
+	r->server = r->backend != LLM_REPLAY ? http_server_key(r->backend, a) : xstrdup("");
 	return r;
+}
+
+static int learning(const struct engine *e)
+{
+	return !e->o->per_server && !e->o->per_model;
+}
+
+static size_t server_index(struct engine *e, const char *key);
+static void ask_loaded(struct engine *e, struct server_load *s);
+
+/* Asks the server of actor a's calls for its slots once, when limits are learned. */
+static void ask_slots(struct engine *e, const struct wf_actor *a, const char *key)
+{
+	size_t i = server_index(e, key);
+	struct server_load *s = &e->servers[i];
+	if (s->asked || e->o->model_executor)
+		return;
+	s->asked = 1;
+	enum llm_mode b = llm_backend_for(a, e->o->llm, e->o->live);
+	if (b == LLM_REPLAY || !key[0])
+		return;
+	s->backend = b;
+	s->asker = a;
+	ask_loaded(e, s);
+	if (!learning(e))
+		return;
+	int slots = http_server_slots(b, a);
+	if (slots > 0) {
+		s->reported = slots;
+		s->limit = slots < e->o->parallel ? slots : e->o->parallel;
+	}
+	s->store = 1;
+}
+
+/* How many models server s is sent work for at once: --loaded-models, else
+ * as many as it was seen to keep loaded together (at least one). */
+static int loaded_limit(const struct engine *e, const struct server_load *s)
+{
+	return e->o->loaded_models > 0 ? e->o->loaded_models : s->loaded_max;
+}
+
+/* Asks server s what it keeps loaded: a server seen holding several models at
+ * once gets work for that many. */
+static void ask_loaded(struct engine *e, struct server_load *s)
+{
+	s->ask_loaded = 0;
+	if (e->o->loaded_models > 0 || !s->asker)
+		return;
+	int n = http_server_loaded(s->backend, s->asker);
+	if (n > s->loaded_max)
+		s->loaded_max = n;
 }
 
 static size_t server_index(struct engine *e, const char *key)
@@ -263,7 +414,9 @@ static size_t server_index(struct engine *e, const char *key)
 	e->servers = xreallocarray(e->servers, e->nservers + 1, sizeof *e->servers);
 	struct server_load *s = &e->servers[e->nservers];
 	memset(s, 0, sizeof *s);
-	snprintf(s->key, sizeof s->key, "%s", key);
+	s->key = xstrdup(key);
+	s->limit = 1;
+	s->loaded_max = 1;
 	return e->nservers++;
 }
 
@@ -284,18 +437,33 @@ static struct model_load *model_load(struct engine *e, const struct task *t)
 	e->models = xreallocarray(e->models, e->nmodels + 1, sizeof *e->models);
 	m = &e->models[e->nmodels++];
 	memset(m, 0, sizeof *m);
-	snprintf(m->key, sizeof m->key, "%s", t->model_key);
+	m->key = xstrdup(t->model_key);
 	m->server = server;
 	long limit = 0;
 	m->limit = json_get_long(t->actor->config, "parallel", &limit) == 0 && limit > 0
 			   ? (limit < INT_MAX ? (int)limit : INT_MAX) /* 2^32 must not become 0 */
 			   : e->o->per_model;
+	ask_slots(e, t->actor, t->server);
 	return m;
+}
+
+/* The requests server s takes at once: --per-server, else what was learned
+ * (nothing when only --per-model is given: INT_MAX). */
+static int server_limit(const struct engine *e, const struct server_load *s)
+{
+	if (e->o->per_server > 0)
+		return e->o->per_server;
+	return learning(e) ? s->limit : INT_MAX;
+}
+
+static int model_limit(const struct engine *e, const struct model_load *m)
+{
+	return m->limit > 0 ? m->limit : server_limit(e, &e->servers[m->server]);
 }
 
 static int is_model_call(const struct task *t)
 {
-	return !strcmp(t->actor->type, "ai_model");
+	return t->actor->kind == ACTOR_AI_MODEL;
 }
 
 /* Whether t may start now without exceeding a limit. */
@@ -306,9 +474,81 @@ static int has_capacity(struct engine *e, struct task *t)
 	if (!is_model_call(t))
 		return e->scripts_running < (size_t)e->o->scripts;
 	struct model_load *m = model_load(e, t);
-	if (e->o->per_server > 0 && e->servers[m->server].running >= e->o->per_server)
+	struct server_load *s = &e->servers[m->server];
+	if (m->closing)
 		return 0;
-	return m->running < m->limit;
+	if (s->running >= server_limit(e, s) || m->running >= model_limit(e, m)) {
+		s->saturated = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static struct step_time *step_time(struct engine *e, long conversation, size_t server)
+{
+	for (size_t i = 0; i < e->nsteps; i++)
+		if (e->steps[i].conversation == conversation && e->steps[i].server == server)
+			return &e->steps[i];
+	e->steps = xreallocarray(e->steps, e->nsteps + 1, sizeof *e->steps);
+	e->steps[e->nsteps] = (struct step_time){ conversation, server, 0 };
+	return &e->steps[e->nsteps++];
+}
+
+/* A model call answered: its time goes into its server's limiter (see Limits
+ * at the top). */
+static void measure(struct engine *e, const struct task *t)
+{
+	if (!learning(e) || !t->res.ok || !t->actor || !is_model_call(t) || !t->server || !t->server[0])
+		return;
+	struct model_load *m = model_load(e, t);
+	struct server_load *s = &e->servers[m->server];
+	if (s->reported)
+		return;
+	double ms = (double)(mono_ms() - t->started_ms) - (t->res.load_ms > 0 ? t->res.load_ms : 0);
+	if (ms < 1)
+		ms = 1;
+	struct step_time *st = step_time(e, t->r.conversation_id, m->server);
+	if (!st->min_ms || ms < st->min_ms || s->limit == 1)
+		st->min_ms = ms;
+	s->ratio_sum += st->min_ms / ms;
+	/* A window of limit answers (at a limit of one, the answer is its own
+	 * shortest: one tells as much as more). */
+	if (++s->samples < s->limit)
+		return;
+	double ratio = s->ratio_sum / s->samples, queued = s->limit * (1 - ratio);
+	int was = s->limit;
+	if (queued < QUEUE_LOW && s->saturated && s->limit < e->o->parallel) {
+		s->limit = s->settled ? s->limit + 1 : s->limit * 2;
+	} else if (queued > QUEUE_HIGH && s->limit > 1) {
+		/* What the server served of the limit, and one waiting. */
+		int fit = (int)(s->limit * ratio + 0.5) + 1;
+		s->limit = fit < s->limit ? fit : s->limit - 1;
+		s->settled = 1;
+	}
+	if (s->limit > e->o->parallel)
+		s->limit = e->o->parallel;
+	if (s->limit < 1)
+		s->limit = 1;
+	if (s->limit != was)
+		s->store = 1;
+	s->samples = 0;
+	s->ratio_sum = 0;
+	s->saturated = 0;
+}
+
+/* Stores the learned limits that changed, inside the current transaction. */
+static int store_limits(struct engine *e)
+{
+	int rc = E_OK;
+	for (size_t i = 0; !rc && i < e->nservers; i++) {
+		struct server_load *s = &e->servers[i];
+		if (!s->store || !s->key[0] || !learning(e))
+			continue;
+		rc = db_server_limit_set(e->db, s->key, s->limit, s->reported ? "reported" : "measured");
+		if (!rc)
+			s->store = 0;
+	}
+	return rc;
 }
 
 static void account(struct engine *e, struct task *t, int delta)
@@ -320,6 +560,56 @@ static void account(struct engine *e, struct task *t, int delta)
 		struct model_load *m = model_load(e, t);
 		m->running += delta;
 		e->servers[m->server].running += delta;
+	}
+}
+
+/* The actors whose calls go to server (an index) for another model than m's,
+ * as a JSON array (NULL when none). */
+static char *other_actors(struct engine *e, size_t server, const struct model_load *m)
+{
+	struct buf b = BUF_INIT;
+	for (size_t w = 0; w < e->defs.n; w++) {
+		const struct workflow *wf = e->defs.wfs[w];
+		for (size_t i = 0; i < wf->nactors; i++) {
+			const struct wf_actor *a = &wf->actors[i];
+			if (strcmp(a->type, "ai_model"))
+				continue;
+			const struct actor_route *r = route_of(e, a);
+			if (r->backend == LLM_REPLAY || !r->server[0] || server_index(e, r->server) != server)
+				continue;
+			char *key = xasprintf("%s %s", r->server, wf_actor_model(a));
+			if (strcmp(key, m->key))
+				buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
+			free(key);
+		}
+	}
+	if (!b.len)
+		return NULL;
+	buf_putc(&b, ']');
+	return buf_detach(&b);
+}
+
+/* Ends the turn of an active model that has held a full server's place for
+ * turn_ms while other models' work is pending there (see the top). */
+static void end_long_turns(struct engine *e)
+{
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < e->nmodels; i++) {
+		struct model_load *m = &e->models[i];
+		struct server_load *s = &e->servers[m->server];
+		if (!m->active || m->closing || s->nactive < loaded_limit(e, s) || now - m->active_since < e->turn_ms)
+			continue;
+		char *others = other_actors(e, m->server, m);
+		long waiting = 0;
+		if (others && db_count_pending_of(e->db, &e->o->scope, others, &waiting))
+			err_clear(); /* not known: the turn goes on */
+		free(others);
+		if (waiting > 0) {
+			m->closing = 1;
+			m->passed = now;
+		} else {
+			m->active_since = now; /* no one waits: a new turn */
+		}
 	}
 }
 
@@ -338,25 +628,31 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 	}
 	for (size_t i = 0; i < e->nmodels; i++) {
 		struct model_load *m = &e->models[i];
-		if (may_drop && m->active && !m->running && !m->ready) {
-			m->active = 0;
+		if (may_drop && m->active && !m->running && (!m->ready || m->closing)) {
+			m->active = m->closing = 0;
 			e->servers[m->server].nactive--;
 		}
 	}
+	end_long_turns(e);
 	for (size_t s = 0; s < e->nservers; s++) {
-		while (e->servers[s].nactive < e->o->loaded_models) {
+		while (e->servers[s].nactive < loaded_limit(e, &e->servers[s])) {
 			struct model_load *best = NULL;
 			for (size_t i = 0; i < e->nmodels; i++) {
 				struct model_load *m = &e->models[i];
 				if (m->server != s || m->active || !m->ready)
 					continue;
-				if (!best || m->ready > best->ready || (m->ready == best->ready && m->first < best->first))
+				if (!best || m->passed < best->passed ||
+				    (m->passed == best->passed &&
+				     (m->ready > best->ready || (m->ready == best->ready && m->first < best->first))))
 					best = m;
 			}
 			if (!best)
 				break;
 			best->active = 1;
+			best->active_since = mono_ms();
 			e->servers[s].nactive++;
+			if (e->servers[s].activations++) /* a switch: does it keep the other loaded? */
+				e->servers[s].ask_loaded = 1;
 		}
 	}
 }
@@ -365,23 +661,23 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
  * another model, as a JSON array for db_ready (NULL when none). */
 static char *later_actors(struct engine *e)
 {
-	if (e->o->fifo)
-		return NULL;
 	struct buf b = BUF_INIT;
 	for (size_t w = 0; w < e->defs.n; w++) {
 		const struct workflow *wf = e->defs.wfs[w];
 		for (size_t i = 0; i < wf->nactors; i++) {
 			const struct wf_actor *a = &wf->actors[i];
-			if (strcmp(a->type, "ai_model"))
+			if (a->kind != ACTOR_AI_MODEL)
 				continue;
 			const struct actor_route *r = route_of(e, a);
 			if (r->backend == LLM_REPLAY)
 				continue;
-			char key[256];
-			snprintf(key, sizeof key, "%s %s", r->server, wf_actor_model(a));
+			char *key = xasprintf("%s %s", r->server, wf_actor_model(a));
 			const struct model_load *m = find_model(e, key);
+			free(key);
 			size_t s = server_index(e, r->server);
-			if ((m && m->active) || e->servers[s].nactive < e->o->loaded_models)
+			/* A down server's work comes after all else, in either order. */
+			if (!e->servers[s].down &&
+			    (e->o->fifo || (m && m->active) || e->servers[s].nactive < loaded_limit(e, &e->servers[s])))
 				continue;
 			buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
 		}
@@ -390,6 +686,148 @@ static char *later_actors(struct engine *e)
 		return NULL;
 	buf_putc(&b, ']');
 	return buf_detach(&b);
+}
+
+static struct server_load *server_of(struct engine *e, const struct task *t)
+{
+	return t->actor && is_model_call(t) && t->server[0] ? &e->servers[server_index(e, t->server)] : NULL;
+}
+
+/* The actors whose calls go to server (an index), or to any down server when
+ * server < 0, as a JSON array (NULL when none). */
+static char *actors_of(struct engine *e, long server)
+{
+	struct buf b = BUF_INIT;
+	for (size_t w = 0; w < e->defs.n; w++) {
+		const struct workflow *wf = e->defs.wfs[w];
+		for (size_t i = 0; i < wf->nactors; i++) {
+			const struct wf_actor *a = &wf->actors[i];
+			if (a->kind != ACTOR_AI_MODEL)
+				continue;
+			const struct actor_route *r = route_of(e, a);
+			if (r->backend == LLM_REPLAY || !r->server[0])
+				continue;
+			size_t s = server_index(e, r->server);
+			if (server < 0 ? e->servers[s].down : (size_t)server == s)
+				buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
+		}
+	}
+	if (!b.len)
+		return NULL;
+	buf_putc(&b, ']');
+	return buf_detach(&b);
+}
+
+/* Whether t may be sent now: always to a server that is up; to a down one
+ * only as its probe, when that is due. Probes go round the waiting
+ * interactions (ids above the last probe's first), so that one request that
+ * fails by itself does not keep a server taken for down. */
+static int may_send(struct engine *e, struct task *t)
+{
+	struct server_load *s = server_of(e, t);
+	if (!s || !s->down)
+		return 1;
+	s->waiting++;
+	if (s->gave_up || s->probe_id || mono_ms() < s->next_probe)
+		return 0;
+	if (t->r.id <= s->last_probe) {
+		s->wrapped = 1;
+		return 0;
+	}
+	s->probe_id = t->r.id;
+	return 1;
+}
+
+/* Frees a task that was not claimed after all (it stays pending). */
+static void unclaimed(struct engine *e, struct task *t)
+{
+	struct server_load *s = t->actor ? server_of(e, t) : NULL;
+	if (s && s->probe_id == t->r.id)
+		s->probe_id = 0;
+	task_free(t);
+}
+
+static int *freed_count(struct engine *e, long id)
+{
+	for (size_t i = 0; i < e->nfreed; i++)
+		if (e->freed[i].id == id)
+			return &e->freed[i].n;
+	e->freed = xreallocarray(e->freed, e->nfreed + 1, sizeof *e->freed);
+	e->freed[e->nfreed] = (struct freed){ id, 0 };
+	return &e->freed[e->nfreed++].n;
+}
+
+/* A model call ended: its server answered (it is up), or failed (see the top).
+ * Returns 1 when the interaction is to be released, spending no attempt. */
+static int note_server(struct engine *e, struct task *t)
+{
+	struct server_load *s = server_of(e, t);
+	if (!s)
+		return 0;
+	int probe = s->probe_id == t->r.id;
+	if (probe)
+		s->probe_id = 0;
+	if (t->res.ok || !t->res.server_down) {
+		s->down = s->gave_up = s->probes = 0;
+		s->failing_since = 0;
+		return 0;
+	}
+	int64_t now = mono_ms();
+	snprintf(s->why, sizeof s->why, "%s", t->res.error ? t->res.error : "failed");
+	if (!s->down || probe) {
+		if (!s->down)
+			s->failing_since = now;
+		s->down = 1;
+		int64_t end = s->failing_since + e->o->patience_ms;
+		if (now >= end) {
+			s->gave_up = 1;
+		} else {
+			int64_t cap = e->policy.cap_ms < PROBE_CAP_MS ? e->policy.cap_ms : PROBE_CAP_MS;
+			int64_t at = now + retry_delay_ms(++s->probes, e->policy.base_ms, cap, t->res.retry_after_ms,
+							   &e->policy.rng);
+			s->next_probe = at < end ? at : end; /* the last probe at the end of the patience */
+		}
+	}
+	return probe || ++*freed_count(e, t->r.id) <= FREE_FAILURES;
+}
+
+/* The monotonic time of the next probe a down server with waiting work is
+ * due for, or -1 when none. */
+static int64_t next_probe_at(const struct engine *e)
+{
+	int64_t first = -1;
+	for (size_t i = 0; i < e->nservers; i++) {
+		const struct server_load *s = &e->servers[i];
+		if (s->down && !s->gave_up && s->waiting && !s->probe_id && (first < 0 || s->next_probe < first))
+			first = s->next_probe;
+	}
+	return first;
+}
+
+/* After the work ended: E_REMOTE naming each server given up on that has
+ * interactions waiting for it. */
+static int report_given_up(struct engine *e)
+{
+	struct buf b = BUF_INIT;
+	int rc = E_OK;
+	for (size_t i = 0; !rc && i < e->nservers; i++) {
+		const struct server_load *s = &e->servers[i];
+		if (!s->gave_up)
+			continue;
+		char *actors = actors_of(e, (long)i);
+		long waiting = 0;
+		rc = db_count_pending_of(e->db, &e->o->scope, actors, &waiting);
+		free(actors);
+		if (!rc && waiting)
+			buf_printf(&b, "%sthe model server %s did not answer for %.1f s (%s): %ld interaction%s wait%s for it, "
+				       "pending with no attempt spent; run again once it is back",
+				   b.len ? "; " : "", s->key, (double)e->o->patience_ms / 1000.0, s->why, waiting,
+				   waiting == 1 ? "" : "s", waiting == 1 ? "s" : "");
+	}
+	if (!rc && b.len)
+		rc = err_set(E_REMOTE, "%s", buf_str(&b));
+	buf_release(&b);
+	return rc;
 }
 
 static int limit_reached(const struct engine *e)
@@ -413,8 +851,8 @@ static struct task *make_task(struct engine *e, struct ready *r)
 	if (t->actor) {
 		t->deadline_ms = t->started_ms + (int64_t)t->conv->timeout_seconds * 1000;
 		if (is_model_call(t)) {
-			snprintf(t->server, sizeof t->server, "%s", route_of(e, t->actor)->server);
-			snprintf(t->model_key, sizeof t->model_key, "%s %s", t->server, wf_actor_model(t->actor));
+			t->server = xstrdup(route_of(e, t->actor)->server);
+			t->model_key = xasprintf("%s %s", t->server, wf_actor_model(t->actor));
 		}
 	}
 	return t;
@@ -458,7 +896,10 @@ static int finish(struct engine *e, struct task *t)
 	int rc = check_fence(e, t, &f, t->res.ok ? "completed" : "failed", &held);
 	if (rc || !held)
 		return rc;
-	if (e->o->llm == LLM_RECORD && t->res.ok && t->actor && !strcmp(t->actor->type, "ai_model")) {
+	/* Record what a live server answered (cache: a replayed answer is recorded already). */
+	int live = t->res.backend && strcmp(t->res.backend, "replay");
+	if ((e->o->llm == LLM_RECORD || (e->o->llm == LLM_CACHE && live)) && t->res.ok && t->actor &&
+	    t->actor->kind == ACTOR_AI_MODEL) {
 		char *error;
 		int changed;
 		if (replay_write(e->o->replay_dir, t->r.input, &t->res, &changed, &error) < 0) {
@@ -479,27 +920,42 @@ static int finish(struct engine *e, struct task *t)
 	return advance_finish(e->db, t, &f, &e->policy, &e->st->adv);
 }
 
-/* Gives t's claim back without counting the attempt (interrupted). */
-static int release(struct engine *e, struct task *t)
+/* Gives t's claim back without counting the attempt: interrupted (data
+ * NULL), or its model server failed (data: the event's JSON). */
+static int release(struct engine *e, struct task *t, const char *data)
 {
 	struct fence f = fence_of(e, t);
 	int held;
 	int rc = check_fence(e, t, &f, "released", &held);
 	if (rc || !held)
 		return rc;
-	return db_interaction_release(e->db, t->r.id, &f);
+	if (data)
+		e->st->released++;
+	return db_interaction_release(e->db, t->r.id, &f, data);
+}
+
+/* The interaction_released event of a task whose model server failed. */
+static char *server_down_event(const struct task *t)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "reason", "server_down");
+	cJSON_AddStringToObject(d, "failure_class", fail_class_name(t->res.fail));
+	cJSON_AddStringToObject(d, "error", t->res.error ? t->res.error : "");
+	char *data = json_print(d);
+	cJSON_Delete(d);
+	return data;
 }
 
 /* What the counters said when a transaction began: one that rolls back
  * takes back what it counted, so the counts are of committed work only. */
 struct counts {
 	struct advance_stats adv;
-	long finished, started;
+	long finished, started, released;
 };
 
 static struct counts counts_save(const struct engine *e)
 {
-	return (struct counts){ e->st->adv, e->st->finished, e->started };
+	return (struct counts){ e->st->adv, e->st->finished, e->started, e->st->released };
 }
 
 static void counts_restore(struct engine *e, const struct counts *c)
@@ -507,6 +963,7 @@ static void counts_restore(struct engine *e, const struct counts *c)
 	e->st->adv = c->adv;
 	e->st->finished = c->finished;
 	e->started = c->started;
+	e->st->released = c->released;
 }
 
 /* Claims t if a limit allows it now, and appends it to the list to start
@@ -514,7 +971,7 @@ static void counts_restore(struct engine *e, const struct counts *c)
 static int claim(struct engine *e, struct task *t, struct executor *ex, struct task ***tail, int *progressed)
 {
 	if (!has_capacity(e, t)) {
-		task_free(t);
+		unclaimed(e, t);
 		return E_OK;
 	}
 	char lease[32];
@@ -524,11 +981,14 @@ static int claim(struct engine *e, struct task *t, struct executor *ex, struct t
 	if (!rc && claimed)
 		rc = db_ready_load(e->db, &t->r);
 	if (rc || !claimed) {
-		task_free(t);
+		unclaimed(e, t);
 		return rc;
 	}
 	if (!e->renew_at) /* later claims expire later: the first one says when to renew */
 		e->renew_at = mono_ms() + e->lease_ms - RENEW_MARGIN(e->lease_ms);
+	struct server_load *s = server_of(e, t);
+	if (s && s->down)
+		s->last_probe = t->r.id;
 	t->claimed = 1;
 	t->priv = ex;
 	account(e, t, +1);
@@ -557,6 +1017,8 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 	iso_now(now);
 	char *later = later_actors(e);
 	struct counts before = counts_save(e);
+	for (size_t i = 0; i < e->nservers; i++)
+		e->servers[i].waiting = e->servers[i].wrapped = 0;
 	int rc = db_begin(e->db);
 	if (!rc)
 		rc = db_ready(e->db, &e->o->scope, now, later, WINDOW, ready, &n);
@@ -576,7 +1038,17 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 			*progressed = 1;
 			continue;
 		}
+		/* cache: whether a model call is answered from a recording depends on
+		 * its request, so that is read first. */
+		if (e->o->llm == LLM_CACHE && t->actor->kind == ACTOR_AI_MODEL && (rc = db_ready_load(e->db, &t->r))) {
+			task_free(t);
+			break;
+		}
 		struct executor *ex = executor_for(e, t);
+		if (!ex->finishes_inline && !may_send(e, t)) {
+			task_free(t);
+			continue;
+		}
 		if (ex->finishes_inline) {
 			if (quick) {
 				task_free(t);
@@ -607,11 +1079,15 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 		struct executor *ex = t->priv;
 		t->priv = NULL;
 		if (rc || limit_reached(e) || !model_load(e, t)->active)
-			task_free(t);
+			unclaimed(e, t);
 		else
 			rc = claim(e, t, ex, &tail, progressed);
 	}
 	free(cands);
+	/* A down server whose waiting work was all probed before starts over. */
+	for (size_t i = 0; i < e->nservers; i++)
+		if (e->servers[i].wrapped && !e->servers[i].probe_id)
+			e->servers[i].last_probe = 0;
 	for (size_t i = 0; i < n; i++)
 		db_ready_release(&ready[i]);
 	free(ready);
@@ -627,7 +1103,7 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 		t->next = NULL;
 		if (rc) { /* the claims were rolled back */
 			account(e, t, -1);
-			task_free(t);
+			unclaimed(e, t);
 			continue;
 		}
 		struct executor *ex = t->priv;
@@ -654,12 +1130,30 @@ static int finish_batch(struct engine *e, struct task *done, int release_all)
 		return E_OK;
 	struct counts before = counts_save(e);
 	int rc = db_begin(e->db);
-	for (struct task *t = done; !rc && t; t = t->next)
-		rc = release_all ? release(e, t) : finish(e, t);
+	for (struct task *t = done; !rc && t; t = t->next) {
+		if (release_all) {
+			rc = release(e, t, NULL);
+		} else if (note_server(e, t)) {
+			char *data = server_down_event(t);
+			rc = release(e, t, data);
+			free(data);
+		} else {
+			measure(e, t);
+			struct server_load *s = t->res.ok ? server_of(e, t) : NULL;
+			if (s && s->ask_loaded)
+				s->ask_loaded = 2; /* answered since the switch: asked after the commit */
+			rc = finish(e, t);
+		}
+	}
+	if (!rc && !release_all)
+		rc = store_limits(e);
 	if (!rc)
 		rc = db_commit(e->db);
 	else
 		db_rollback(e->db);
+	for (size_t i = 0; i < e->nservers; i++)
+		if (e->servers[i].ask_loaded == 2)
+			ask_loaded(e, &e->servers[i]);
 	if (rc)
 		counts_restore(e, &before);
 	while (done) {
@@ -705,8 +1199,32 @@ static void progress(struct engine *e, int final)
 		return;
 	e->last_progress = now;
 	const struct advance_stats *a = &e->st->adv;
-	fprintf(stderr, "\r\033[Kwaverunner: run: %ld completed, %ld failed, %ld retried, %zu running%s",
-		a->completed, a->failed, a->retried, e->in_flight, final ? "\n" : "");
+	/* Runs are what a user waits for: done of all (fan-outs add to them), and
+	 * when the rest will be done at the pace so far. */
+	long done = a->runs_completed + a->runs_failed, total = e->runs_at_start + a->runs_created;
+	double secs = (double)(now - e->t0) / 1000.0, rate = secs > 0 ? (double)(a->completed + a->failed) / secs : 0;
+	char eta[32] = "?";
+	if (done && total > done && secs > 0) {
+		long left = (long)((double)(total - done) * secs / (double)done + 0.5);
+		if (left >= 3600)
+			snprintf(eta, sizeof eta, "%ld:%02ld:%02ld", left / 3600, left / 60 % 60, left % 60);
+		else
+			snprintf(eta, sizeof eta, "%ld:%02ld", left / 60, left % 60);
+	} else if (total <= done) {
+		snprintf(eta, sizeof eta, "0:00");
+	}
+	/* The learned limit of each server in use ("limit 4", "limits 4+2"). */
+	char limits[64] = "";
+	int nlim = 0;
+	for (size_t i = 0; learning(e) && i < e->nservers; i++) {
+		size_t len = strlen(limits);
+		if (e->servers[i].key[0] && len + 12 < sizeof limits)
+			snprintf(limits + len, sizeof limits - len, "%s%d", nlim++ ? "+" : "", e->servers[i].limit);
+	}
+	fprintf(stderr, "\r\033[Kwaverunner: run: %ld/%ld runs done, %ld completed, %ld failed, %ld retried, "
+		"%zu running%s%s%s%s, %.*f/s, ETA %s%s", done, total, a->completed, a->failed, a->retried, e->in_flight,
+		nlim ? " (limit" : "", nlim > 1 ? "s " : nlim ? " " : "", limits, nlim ? ")" : "", rate < 10 ? 1 : 0, rate, eta,
+		final ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -741,6 +1259,26 @@ static void wait_for_work(struct engine *e, int timeout_ms)
 		usleep(1000);
 }
 
+/* --retry-failed: the interactions that failed for a class that may succeed
+ * later go back to pending, in place, with a fresh attempt budget. */
+static int retry_failed(struct db *db, const struct scope *scope, long *count)
+{
+	struct buf classes = BUF_INIT;
+	for (int c = FC_NONE + 1; c <= FC_INTERNAL; c++)
+		if (fail_class_retryable((enum fail_class)c))
+			buf_printf(&classes, "%s\"%s\"", classes.len ? "," : "[", fail_class_name((enum fail_class)c));
+	buf_putc(&classes, ']');
+	int rc = db_begin(db);
+	if (!rc)
+		rc = db_retry_failed(db, scope, buf_str(&classes), count);
+	if (!rc)
+		rc = db_commit(db);
+	else
+		db_rollback(db);
+	buf_release(&classes);
+	return rc;
+}
+
 int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *st)
 {
 	struct engine e = { .db = db, .o = o, .st = st };
@@ -755,6 +1293,16 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	if (env_long("WAVERUNNER_TEST_LEASE_MS", 1, LONG_MAX, &lease_ms))
 		return E_USAGE;
 	e.lease_ms = lease_ms;
+	long turn_ms = TURN_MS;
+	if (env_long("WAVERUNNER_TEST_TURN_MS", 1, LONG_MAX, &turn_ms))
+		return E_USAGE;
+	e.turn_ms = turn_ms;
+	/* Configuration mistakes stop the run before anything is claimed. */
+	int rc = preflight_check(db, o);
+	if (!rc && o->retry_failed)
+		rc = retry_failed(db, &o->scope, &st->resumed);
+	if (rc)
+		return rc;
 	e.builtin = remember(&e, builtin_executor_new());
 	e.replay = remember(&e, replay_executor_new(o->replay_dir));
 	if (o->model_executor)
@@ -769,9 +1317,15 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	sigaction(SIGTERM, &sa, &old_term);
 
 	int64_t t0 = mono_ms();
+	e.t0 = t0;
 	char now[32];
 	iso_now(now);
-	int rc = db_begin(db);
+	if (o->progress) {
+		struct run_counts counts;
+		if (!db_report_run_counts(db, &o->scope, &counts))
+			e.runs_at_start = counts.running;
+	}
+	rc = db_begin(db);
 	if (!rc)
 		rc = db_recover_leases(db, now, owner_alive, &st->recovered);
 	if (!rc)
@@ -816,19 +1370,25 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 				continue;
 			if (stopping || limit_reached(&e))
 				break;
+			/* What is pending waits for its time, or for a server that
+			 * is down (its next probe). */
+			for (size_t i = 0; i < e.nservers; i++)
+				e.servers[i].probe_id = 0; /* nothing is in flight */
 			char due[32];
-			if ((rc = db_next_due(db, &o->scope, due)))
-				break;
-			if (!due[0])
-				break; /* nothing pending in scope: done */
-			/* Only retries waiting for their time: sleep until the first is due. */
+			char *down = actors_of(&e, -1);
 			iso_now(now);
-			int64_t wait = strcmp(due, now) <= 0 ? 0 : 50;
-			while (wait && !interrupts) {
-				usleep(50000);
+			rc = db_next_due_except(db, &o->scope, down, now, due);
+			free(down);
+			if (rc)
+				break;
+			int64_t probe = next_probe_at(&e);
+			if (!due[0] && probe < 0)
+				break; /* nothing pending in scope, or only for servers given up on: done */
+			while (!interrupts) {
 				iso_now(now);
-				if (strcmp(due, now) <= 0)
+				if ((due[0] && strcmp(due, now) <= 0) || (probe >= 0 && mono_ms() >= probe))
 					break;
+				usleep(probe >= 0 && probe - mono_ms() < 50 ? 5000 : 50000);
 				progress(&e, 0);
 			}
 			continue;
@@ -866,15 +1426,25 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 		if (!rc)
 			rc = early;
 	}
+	if (!rc && !interrupts)
+		rc = report_given_up(&e);
 	st->elapsed_ms = mono_ms() - t0;
 	st->interrupted = interrupts > 0;
 	progress(&e, 1);
 	for (size_t i = 0; i < e.nall; i++)
 		if (e.all[i] != o->model_executor)
 			e.all[i]->destroy(e.all[i]);
+	for (size_t i = 0; i < e.nmodels; i++)
+		free(e.models[i].key);
+	for (size_t i = 0; i < e.nservers; i++)
+		free(e.servers[i].key);
+	for (size_t i = 0; i < e.nroutes; i++)
+		free(e.routes[i].server);
 	free(e.models);
 	free(e.servers);
 	free(e.routes);
+	free(e.freed);
+	free(e.steps);
 	defs_release(&e.defs);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

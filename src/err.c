@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -83,4 +85,32 @@ void err_print(void)
 		fprintf(stderr, "waverunner: %s: %s\n", command, err_msg());
 	else
 		fprintf(stderr, "waverunner: %s\n", err_msg());
+}
+
+static void write_all(const char *s)
+{
+	size_t n = strlen(s);
+	while (n) {
+		ssize_t w = write(2, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+_Noreturn void err_out_of_memory(void)
+{
+	static int exiting;
+	write_all("waverunner: ");
+	if (command) {
+		write_all(command);
+		write_all(": ");
+	}
+	write_all("out of memory\n");
+	/* exit() flushes what was printed; a second failure on the way out must
+	 * not start over. */
+	if (exiting++)
+		_exit(E_NOMEM);
+	exit(E_NOMEM);
 }

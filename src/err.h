@@ -13,6 +13,7 @@ enum err {
 	E_INPUT = 3,      /* bad input: a file, a definition, an id that does not exist */
 	E_DB = 4,         /* the database cannot be opened or used */
 	E_REMOTE = 5,     /* a remote service failed (PostgreSQL, an HTTP server) */
+	E_NOMEM = 6,      /* out of memory; work in flight was left resumable */
 	E_INTERRUPT = 130 /* interrupted by a signal; work in flight was left resumable */
 };
 
@@ -33,5 +34,8 @@ void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the recorded message as an error to stderr. */
 void err_print(void);
+/* Prints "waverunner: COMMAND: out of memory" and exits with E_NOMEM. Called by
+ * the allocators (util.h) and cJSON's (through json_init); allocates nothing. */
+_Noreturn void err_out_of_memory(void);
 
 #endif

@@ -44,6 +44,8 @@ void task_free(struct task *t)
 		return;
 	db_ready_release(&t->r);
 	result_release(&t->res);
+	free(t->server);
+	free(t->model_key);
 	free(t);
 }
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "db-runs.h"
-#include "retry.h"
+#include "retry.h" /* failure.h, and the retry policy its users apply */
 #include "workflow.h"
 
 struct result {
@@ -22,6 +22,7 @@ struct result {
 	char *error;             /* when !ok: why, in words */
 	int retryable;           /* for FC_STEP_FAILED: the step said it may succeed later */
 	int64_t retry_after_ms;  /* the server's Retry-After, 0 if none */
+	int server_down;         /* the server, not the request, failed: unreachable, refused, reset, 5xx */
 	/* What a model server reported. */
 	char *backend;
 	char *model;
@@ -50,8 +51,8 @@ struct task {
 	int64_t deadline_ms;             /* monotonic; the step's timeout */
 	int claimed;                     /* a lease was written (asynchronous executors) */
 	struct result res;
-	char server[128];                /* the model server it calls ("scheme://host:port"), or "" */
-	char model_key[256];             /* for per-model limits: the server and the model it calls */
+	char *server;                    /* the model server it calls ("scheme://host:port", or ""), or NULL */
+	char *model_key;                 /* for per-model limits: the server and the model it calls, or NULL */
 	/* Optional: applies the result to the database inside the transaction that
 	 * finishes the task, before branching (the fetcher stores its postings and
 	 * puts their ids in the output). Returns E_OK, or E_DB. */

@@ -38,13 +38,18 @@ int extract_skills(const char *text, cJSON **skills, char **why)
 {
 	*skills = NULL;
 	*why = NULL;
-	cJSON *doc = json_from_text(text ? text : "");
+	char *refused;
+	cJSON *doc = json_find(text ? text : "", &refused);
 	const cJSON *arr = doc;
 	if (cJSON_IsObject(doc))
 		arr = cJSON_GetObjectItemCaseSensitive(doc, "skills");
 	if (!cJSON_IsArray(arr)) {
 		char *o = opening(text ? text : "");
-		*why = xasprintf("the answer holds no JSON array of skills (it begins: %s)", o);
+		if (refused)
+			*why = xasprintf("the answer holds no usable JSON array of skills: %s (it begins: %s)", refused, o);
+		else
+			*why = xasprintf("the answer holds no JSON array of skills (it begins: %s)", o);
+		free(refused);
 		free(o);
 		cJSON_Delete(doc);
 		return -1;
@@ -76,6 +81,7 @@ int extract_skills(const char *text, cJSON **skills, char **why)
 		free(trimmed);
 	}
 	cJSON_Delete(doc);
+	free(refused);
 	if (!cJSON_GetArraySize(out)) {
 		cJSON_Delete(out);
 		*why = xstrdup("the answer's JSON array names no skills");
@@ -144,7 +150,13 @@ int extract_ihl(const char *text, int *score, char **verdict, int *derived, char
 	double s = 0;
 	const char *v = NULL;
 	int found = 0;
-	cJSON *doc = json_from_text(text);
+	char *refused;
+	cJSON *doc = json_find(text, &refused);
+	if (refused) { /* never read a score from text cut short */
+		*why = xasprintf("the expert's answer cannot be read: %s", refused);
+		free(refused);
+		return -1;
+	}
 	if (cJSON_IsObject(doc)) {
 		const cJSON *sc = cJSON_GetObjectItemCaseSensitive(doc, "ihl_score");
 		if (sc && score_of(sc, &s) == 0)

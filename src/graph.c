@@ -37,6 +37,7 @@ static void add_step(struct graph *g, const struct workflow *wf, const struct wf
 	n->name = xstrdup(c->name ? c->name : "");
 	n->actor = xstrdup(c->actor ? c->actor : "");
 	n->actor_type = xstrdup(a && a->type ? a->type : "");
+	n->kind = a ? a->kind : ACTOR_UNKNOWN;
 	n->order = c->order;
 	n->terminal = c->terminal;
 	n->fans_out = workflow_step_is_global(wf, c);
@@ -271,13 +272,16 @@ static const char *fill_of(const struct graph_node *n)
 {
 	if (n->highlight)
 		return "#ffe0b2";
-	if (!strcmp(n->actor_type, "ai_model"))
+	switch (n->kind) {
+	case ACTOR_AI_MODEL:
 		return "#e8f0fe";
-	if (!strcmp(n->actor_type, "builtin"))
+	case ACTOR_BUILTIN:
 		return "#e6f4ea";
-	if (!strcmp(n->actor_type, "script"))
+	case ACTOR_SCRIPT:
 		return "#fef7e0";
-	return "#f1f3f4";
+	default:
+		return "#f1f3f4";
+	}
 }
 
 static void dot_node(struct buf *b, const struct graph_node *n, const char *prefix)

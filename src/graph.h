@@ -18,6 +18,7 @@ struct graph_node {
 	char *name;
 	char *actor;
 	char *actor_type;   /* ai_model | script | builtin | "" when unknown */
+	enum actor_kind kind; /* actor_type, parsed */
 	int order;
 	int terminal;       /* ends its path by design */
 	int fans_out;       /* starts one run per posting it lists (a fetch) */

@@ -8,8 +8,9 @@
  * to each call: the step's timeout for the whole call (the engine's deadline),
  * a first-byte window (Ollama sends nothing, not even headers, until the model
  * is loaded; its own load limit is 5 minutes), and an idle window between
- * bytes once the answer has begun. The protocol itself (bodies, stream
- * parsing, error messages) is in ollama.c, openai.c and llmreply.c. */
+ * bytes once the answer has begun. The protocols themselves (endpoints,
+ * bodies, stream parsing, auth, error hints) are in the table of protocol.h
+ * (ollama.c, openai.c) and llmreply.c; nothing here names one. */
 #include "http.h"
 
 #include <curl/curl.h>
@@ -19,11 +20,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine.h"
 #include "err.h"
 #include "json.h"
 #include "llmreply.h"
-#include "ollama.h"
-#include "openai.h"
+#include "protocol.h"
 #include "util.h"
 #include "version.h"
 
@@ -47,7 +48,7 @@ struct pin {
 struct xfer {
 	struct http *h;
 	struct task *t;
-	enum llm_mode backend;
+	const struct llm_protocol *p;
 	CURL *easy;
 	struct curl_slist *headers;
 	char *body;
@@ -71,54 +72,102 @@ struct http {
 	struct task *done; /* finished, to be handed back by collect */
 	struct pin *pins;
 	char *no_proxy;
+	size_t max_answer; /* run --max-answer */
 };
 
 struct http_ex {
 	struct http *h;
-	enum llm_mode backend;
+	const struct llm_protocol *p;
 };
 
 static struct http *shared;
 
-static const char *backend_name(enum llm_mode b)
+/* Like Go's clients (Ollama's own), never send a local server's requests to
+ * an http_proxy; NO_PROXY still adds to the list. Caller frees. */
+static char *no_proxy_list(void)
 {
-	return b == LLM_OPENAI ? "openai" : "ollama";
+	const char *np = getenv("NO_PROXY");
+	if (!np || !*np)
+		np = getenv("no_proxy");
+	return xasprintf("localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
 }
 
-/* The URL the backend's requests for actor a go to: Ollama's base URL, or the
- * OpenAI chat completions endpoint. NULL with *error set when there is none. */
-static char *base_url(enum llm_mode backend, const struct wf_actor *a, char **error)
+/* The URL the backend's requests for actor a go to (its protocol's endpoint
+ * for the actor's "base_url", else its environment variable). NULL with
+ * *error set when there is none. */
+static char *base_url(const struct llm_protocol *p, const struct wf_actor *a, char **error)
 {
 	const char *configured = json_str(a->config, "base_url");
 	if (configured && !*configured)
 		configured = NULL;
-	if (backend == LLM_OPENAI) {
-		const char *base = configured ? configured : getenv("OPENAI_BASE_URL");
-		if (!base || !*base) {
-			/* There is no sensible default: llama.cpp's port varies, and a
-			 * hosted API would be a surprise for a local tool. */
-			*error = xstrdup("no OpenAI-compatible server is set: give the actor a \"base_url\" in its "
-					 "config or set OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)");
-			return NULL;
-		}
-		return openai_endpoint(base, error);
+	if (!p) {
+		*error = xstrdup("not a live model backend");
+		return NULL;
 	}
-	return ollama_base_url(configured ? configured : getenv("OLLAMA_HOST"), error);
+	return p->endpoint(configured, error);
 }
 
-void http_server_key(enum llm_mode backend, const struct wf_actor *a, char *out, size_t size)
+char *http_server_key(enum llm_mode backend, const struct wf_actor *a)
 {
 	char *error = NULL;
-	char *url = base_url(backend, a, &error);
-	char *origin = url ? llmreply_origin(url) : NULL;
-	snprintf(out, size, "%s", origin ? origin : "");
-	free(origin);
+	char *url = base_url(llm_protocol_of(backend), a, &error);
+	char *origin = url ? llmreply_origin(url) : xstrdup("");
 	free(url);
 	free(error);
+	return origin;
+}
+
+char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **error)
+{
+	return base_url(llm_protocol_of(backend), a, error);
+}
+
+/* Asks actor a's server one short question at the URL url_of gives for its
+ * endpoint; the figure count gives from the JSON answer, or 0. */
+static int ask_server(enum llm_mode backend, const struct wf_actor *a, char *(*url_of)(const char *),
+		      int (*count)(const cJSON *))
+{
+	const struct llm_protocol *p = llm_protocol_of(backend);
+	char *error = NULL;
+	char *ep = p ? base_url(p, a, &error) : NULL;
+	free(error);
+	if (!ep)
+		return 0;
+	char *url = url_of(ep);
+	free(ep);
+	char *auth = p->auth();
+	const char *headers[] = { "Accept: application/json", auth, NULL };
+	struct http_req req = { .method = "GET", .url = url, .headers = headers, .timeout_ms = 3000,
+				.connect_timeout_ms = 2000, .max_body = 1 << 20, .model_server = 1 };
+	struct http_resp resp;
+	int n = 0;
+	if (http_request(NULL, &req, &resp, &error) == 0 && resp.status == 200) {
+		cJSON *doc = cJSON_ParseWithLength(resp.body ? resp.body : "", resp.body_len);
+		n = count(doc);
+		cJSON_Delete(doc);
+	}
+	free(error);
+	http_resp_release(&resp);
+	free(auth);
+	free(url);
+	return n;
+}
+
+int http_server_slots(enum llm_mode backend, const struct wf_actor *a)
+{
+	const struct llm_protocol *p = llm_protocol_of(backend);
+	return p && p->slots_url ? ask_server(backend, a, p->slots_url, p->slots_of) : 0;
+}
+
+int http_server_loaded(enum llm_mode backend, const struct wf_actor *a)
+{
+	const struct llm_protocol *p = llm_protocol_of(backend);
+	return p && p->loaded_url ? ask_server(backend, a, p->loaded_url, p->loaded_of) : 0;
 }
 
 /* The load options of this call, made equal to the first call's for the model. */
-static void pin_options(struct http *h, const char *origin, const char *model, cJSON *req)
+static void pin_options(struct http *h, const struct llm_protocol *proto, const char *origin, const char *model,
+			cJSON *req)
 {
 	char *key = xasprintf("%s %s", origin, model);
 	struct pin *p;
@@ -136,7 +185,7 @@ static void pin_options(struct http *h, const char *origin, const char *model, c
 	int had = opts != NULL;
 	if (!opts)
 		opts = cJSON_AddObjectToObject(req, "options");
-	if (ollama_pin_load_options(opts, &p->options) && !p->warned) {
+	if (proto->pin_load_options(opts, &p->options) && !p->warned) {
 		char *want = json_print(p->options);
 		warn("requests to model '%s' on %s differ in load options (num_ctx, ...); all are sent with "
 		     "the first ones, %s, so that the server does not reload the model",
@@ -173,12 +222,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *priv)
 				len < ERROR_BODY_MAX - x->error_body.len ? len : ERROR_BODY_MAX - x->error_body.len);
 		return len;
 	}
-	if (x->backend == LLM_OPENAI)
-		openai_feed(&x->reply, data, len);
-	else
-		ollama_feed(&x->reply, data, len);
-	/* Nothing good can follow a malformed line: stop reading. */
-	return x->reply.malformed ? 0 : len;
+	x->p->feed(&x->reply, data, len);
+	/* Nothing good can follow a malformed line, nor an answer over the cap:
+	 * stop reading (closing the connection stops the generation). */
+	return llmreply_stopped(&x->reply) ? 0 : len;
 }
 
 static void xfer_free(struct xfer *x)
@@ -220,10 +267,8 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *fmt, ...)
 	va_end(ap);
 	struct curl_slist *n = curl_slist_append(l, s);
 	free(s);
-	if (!n) {
-		fprintf(stderr, "waverunner: out of memory\n");
-		abort();
-	}
+	if (!n)
+		err_out_of_memory();
 	return n;
 }
 
@@ -234,7 +279,7 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 	(void)db;
 	struct result *res = &t->res;
 	free(res->backend);
-	res->backend = xstrdup(backend_name(hx->backend));
+	res->backend = xstrdup(hx->p->name);
 	cJSON *req = cJSON_Parse(t->r.input ? t->r.input : "");
 	const char *model = json_str(req, "model");
 	free(res->model);
@@ -244,26 +289,20 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 		return fail_now(h, t, FC_INTERNAL, "the stored input is not a model request");
 	}
 	char *error = NULL;
-	char *base = base_url(hx->backend, t->actor, &error);
+	char *base = base_url(hx->p, t->actor, &error);
 	if (!base) {
 		int rc = fail_now(h, t, FC_BAD_REQUEST, error);
 		free(error);
 		cJSON_Delete(req);
 		return rc;
 	}
-	char *origin = llmreply_origin(base);
 	char *url = NULL, *body = NULL;
-	if (hx->backend == LLM_OPENAI) {
-		url = xstrdup(base);
-		openai_request(req, &body, &error);
-	} else {
-		const char *path;
-		pin_options(h, origin, model, req);
-		if (ollama_request(req, cJSON_GetObjectItemCaseSensitive(t->actor->config, "keep_alive"), &path, &body,
-				   &error) == 0)
-			url = xasprintf("%s%s", base, path);
+	if (hx->p->pin_load_options) {
+		char *origin = llmreply_origin(base);
+		pin_options(h, hx->p, origin, model, req);
+		free(origin);
 	}
-	free(origin);
+	hx->p->request(base, req, cJSON_GetObjectItemCaseSensitive(t->actor->config, "keep_alive"), &url, &body, &error);
 	free(base);
 	cJSON_Delete(req);
 	if (!body) {
@@ -276,15 +315,15 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 	struct xfer *x = xcalloc(1, sizeof *x);
 	x->h = h;
 	x->t = t;
-	x->backend = hx->backend;
+	x->p = hx->p;
 	x->body = body;
 	x->shown = llmreply_url_shown(url);
 	x->model = xstrdup(res->model);
 	llmreply_init(&x->reply);
+	x->reply.max_answer = h->max_answer;
 	x->started = x->last_byte = mono_ms();
 	x->headers = add_header(NULL, "Content-Type: application/json");
-	x->headers = add_header(x->headers, "Accept: %s",
-				hx->backend == LLM_OPENAI ? "text/event-stream" : "application/x-ndjson");
+	x->headers = add_header(x->headers, "Accept: %s", hx->p->accept);
 	/* Without this libcurl waits up to a second for "100 Continue" before
 	 * sending a body over 1 kB, which servers do not send. */
 	x->headers = add_header(x->headers, "Expect:");
@@ -294,9 +333,10 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 		x->headers = add_header(x->headers, "X-Waverunner-Posting: %ld", t->r.posting_id);
 	else
 		x->headers = add_header(x->headers, "X-Waverunner-Posting;"); /* an empty value */
-	const char *key = getenv("OPENAI_API_KEY");
-	if (hx->backend == LLM_OPENAI && key && *key && strspn(key, " \t") != strlen(key))
-		x->headers = add_header(x->headers, "Authorization: Bearer %s", key);
+	char *auth = hx->p->auth();
+	if (auth)
+		x->headers = add_header(x->headers, "%s", auth);
+	free(auth);
 
 	CURL *e = curl_easy_init();
 	if (!e) {
@@ -347,14 +387,15 @@ static void describe_status(struct xfer *x, struct result *res)
 	long s = x->status;
 	enum fail_class c = llmreply_status_class(s);
 	switch (c) {
-	case FC_NOT_FOUND:
-		result_fail(res, c, "model '%s' not found at %s (HTTP 404): %s%s%s", x->model, x->shown, msg,
-			    x->backend == LLM_OLLAMA ? "; pull it with: ollama pull " : "",
-			    x->backend == LLM_OLLAMA ? x->model : "");
+	case FC_NOT_FOUND: {
+		char *hint = x->p->not_found_hint(x->model);
+		result_fail(res, c, "model '%s' not found at %s (HTTP 404): %s%s", x->model, x->shown, msg, hint);
+		free(hint);
 		break;
+	}
 	case FC_AUTH:
-		result_fail(res, c, "%s refused the request (HTTP %ld): %s%s", x->shown, s, msg,
-			    x->backend == LLM_OPENAI ? "; check OPENAI_API_KEY" : "");
+		result_fail(res, c, "%s refused the request (HTTP %ld): %s%s%s", x->shown, s, msg,
+			    *x->p->auth_hint ? "; " : "", x->p->auth_hint);
 		break;
 	case FC_RATE_LIMIT:
 		result_fail(res, c, "%s is limiting the request rate (HTTP 429): %s", x->shown, msg);
@@ -369,6 +410,8 @@ static void describe_status(struct xfer *x, struct result *res)
 	}
 	if (c == FC_RATE_LIMIT || c == FC_SERVER)
 		res->retry_after_ms = x->retry_after_ms;
+	/* 5xx: the server cannot serve now (409 and a 408 are about the request). */
+	res->server_down = s >= 500 && s <= 599;
 	free(msg);
 }
 
@@ -380,7 +423,7 @@ static void describe_curl_error(struct xfer *x, CURLcode code, struct result *re
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 		result_fail(res, FC_CONNECTION, "cannot connect to %s: %s (is the %s server running?)", x->shown, why,
-			    x->backend == LLM_OPENAI ? "model" : "Ollama");
+			    x->p->server_word);
 		break;
 	case CURLE_GOT_NOTHING:
 		result_fail(res, FC_CONNECTION, "%s closed the connection without answering", x->shown);
@@ -402,6 +445,9 @@ static void describe_curl_error(struct xfer *x, CURLcode code, struct result *re
 		result_fail(res, FC_CONNECTION, "the connection to %s failed: %s", x->shown, why);
 		break;
 	}
+	/* Unreachable, refused, reset, nothing answered: the server's failure, not
+	 * the request's (a timeout after connecting is the request's). */
+	res->server_down = res->fail == FC_CONNECTION && code != CURLE_WRITE_ERROR && code != CURLE_ABORTED_BY_CALLBACK;
 }
 
 /* Fills the task's result from a finished transfer. */
@@ -413,13 +459,15 @@ static void conclude(struct xfer *x, CURLcode code)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
 	int ok_status = x->status >= 200 && x->status <= 299;
 	if (code == CURLE_OK && ok_status) {
-		if (x->backend == LLM_OPENAI)
-			openai_finish(r);
-		else
-			ollama_finish(r);
+		x->p->finish(r);
 	}
-	const char *api = x->backend == LLM_OPENAI ? "server-sent events" : "NDJSON";
-	if (r->malformed) {
+	const char *api = x->p->stream_name;
+	if (r->too_large) {
+		result_fail(res, FC_TOO_LARGE, "the answer from %s is larger than %zu bytes (run --max-answer); reading "
+			    "stopped after %zu bytes", x->shown, llmreply_max_answer(r), r->received);
+	} else if (r->refused) {
+		result_fail(res, FC_INVALID_OUTPUT, "the answer from %s is refused: %s", x->shown, r->malformed);
+	} else if (r->malformed) {
 		char *q = llmreply_quote(r->head.data, r->head.len, 160);
 		result_fail(res, FC_INVALID_OUTPUT, "the answer from %s is not valid %s (%s); it begins: %s", x->shown,
 			    api, r->malformed, q);
@@ -623,31 +671,31 @@ static void http_destroy(struct executor *ex)
 
 struct executor *http_backend_new(enum llm_mode backend, const struct engine_opts *o)
 {
-	(void)o;
 	if (!shared) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			fprintf(stderr, "waverunner: libcurl could not be initialised\n");
 			abort();
 		}
 		shared = xcalloc(1, sizeof *shared);
-		/* Like Go's clients (Ollama's own), never send a local server's
-		 * requests to an http_proxy; NO_PROXY still adds to the list. */
-		const char *np = getenv("NO_PROXY");
-		if (!np || !*np)
-			np = getenv("no_proxy");
-		shared->no_proxy = xasprintf("localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
+		shared->no_proxy = no_proxy_list();
 		shared->multi = curl_multi_init();
 		if (!shared->multi) {
 			fprintf(stderr, "waverunner: libcurl could not be initialised\n");
 			abort();
 		}
 	}
+	if (o && o->max_answer)
+		shared->max_answer = o->max_answer;
 	shared->refs++;
 	struct http_ex *hx = xcalloc(1, sizeof *hx);
 	hx->h = shared;
-	hx->backend = backend == LLM_OPENAI ? LLM_OPENAI : LLM_OLLAMA;
+	hx->p = llm_protocol_of(backend);
+	if (!hx->p) {
+		fprintf(stderr, "waverunner: no model protocol for backend %d\n", (int)backend);
+		abort();
+	}
 	struct executor *ex = xcalloc(1, sizeof *ex);
-	ex->name = backend_name(hx->backend);
+	ex->name = hx->p->name;
 	ex->start = http_start;
 	ex->collect = http_collect;
 	ex->wait = http_wait;
@@ -778,6 +826,9 @@ int http_request(struct http_client *c, const struct http_req *req, struct http_
 #endif
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, blocking_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	char *no_proxy = req->model_server ? no_proxy_list() : NULL;
+	if (no_proxy)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy);
 	if (headers)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	if (!strcmp(req->method, "POST")) {
@@ -827,6 +878,9 @@ int http_request(struct http_client *c, const struct http_req *req, struct http_
 	/* The handle outlives this call; it must not keep pointers into our stack. */
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	if (no_proxy)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, NULL);
+	free(no_proxy);
 	http_client_free(own);
 	return rc;
 }

@@ -18,10 +18,25 @@ struct engine_opts;
 struct executor *http_backend_new(enum llm_mode backend, const struct engine_opts *o);
 
 /* The server actor a's calls go to under backend, as "scheme://host:port"
- * (see llmreply_origin) into out; "" when its address cannot be read (the
- * calls then fail saying why). Base URL: the actor's config "base_url", else
- * OLLAMA_HOST (ollama) or OPENAI_BASE_URL (openai). */
-void http_server_key(enum llm_mode backend, const struct wf_actor *a, char *out, size_t size);
+ * (see llmreply_origin), whole however long; "" when its address cannot be
+ * read (the calls then fail saying why). Base URL: the actor's config
+ * "base_url", else OLLAMA_HOST (ollama) or OPENAI_BASE_URL (openai). Caller
+ * frees. */
+char *http_server_key(enum llm_mode backend, const struct wf_actor *a);
+
+/* The URL actor a's calls go to under backend: Ollama's base URL, or the
+ * OpenAI-compatible chat completions endpoint; NULL with *error (caller frees)
+ * saying why there is none (unset, not an http:// or https:// address). */
+char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **error);
+
+/* How many requests the server of actor a's calls serves at once, as it
+ * reports it (llama.cpp's /props total_slots), asked with one short request;
+ * 0 when its protocol has no such report or it does not answer one. */
+int http_server_slots(enum llm_mode backend, const struct wf_actor *a);
+
+/* How many models that server keeps loaded now, as it lists them (Ollama's
+ * /api/ps); 0 when its protocol has no such list or it does not answer. */
+int http_server_loaded(enum llm_mode backend, const struct wf_actor *a);
 
 /* libcurl's process-wide set-up and tear-down; main() calls them once. */
 int http_global_init(void);
@@ -38,6 +53,7 @@ struct http_req {
 	int64_t timeout_ms;          /* the whole request; > 0 */
 	int64_t connect_timeout_ms;  /* 0: 10 s (bounded by timeout_ms) */
 	size_t max_body;             /* 0: 8 MiB */
+	int model_server;            /* a model server: local addresses never go through a proxy */
 };
 
 struct http_resp {

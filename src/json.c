@@ -7,7 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "util.h"
+
+static void *json_alloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		err_out_of_memory();
+	return p;
+}
+
+void json_init(void)
+{
+	/* Without this, cJSON answers NULL when memory runs out, which reads as
+	 * "not JSON". */
+	cJSON_Hooks hooks = { json_alloc, free };
+	cJSON_InitHooks(&hooks);
+}
 
 static void position_of(const char *text, const char *at, long *line, long *col)
 {
@@ -33,9 +50,13 @@ cJSON *json_parse(const char *text, size_t len, char **errmsg)
 			*errmsg = xstrdup("empty document");
 		return NULL;
 	}
-	if (memchr(text, '\0', len)) {
-		if (errmsg)
-			*errmsg = xstrdup("document contains a NUL byte");
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		if (errmsg) {
+			long line, col;
+			position_of(text, nul, &line, &col);
+			*errmsg = xasprintf("line %ld, column %ld: a NUL byte (text cannot hold one)", line, col);
+		}
 		return NULL;
 	}
 	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -71,7 +92,165 @@ cJSON *json_parse(const char *text, size_t len, char **errmsg)
 		cJSON_Delete(root);
 		return NULL;
 	}
+	/* cJSON decodes \u0000 into a NUL that ends the string: "abc\u0000def"
+	 * would silently become "abc". */
+	long at = json_nul_escape(text, len);
+	if (at >= 0) {
+		if (errmsg) {
+			long line, col;
+			position_of(text, text + at, &line, &col);
+			*errmsg = xasprintf("line %ld, column %ld: \\u0000 (a NUL character) in a string; text cannot "
+					    "hold one", line, col);
+		}
+		cJSON_Delete(root);
+		return NULL;
+	}
 	return root;
+}
+
+long json_nul_escape(const char *text, size_t len)
+{
+	const char *end = text + len;
+	int in_string = 0;
+	for (const char *p = text; p < end; p++) {
+		if (!in_string) {
+			in_string = *p == '"';
+		} else if (*p == '"') {
+			in_string = 0;
+		} else if (*p == '\\') {
+			if (end - p >= 6 && !memcmp(p + 1, "u0000", 5))
+				return (long)(p - text);
+			p++; /* the escaped character: \\u0000 is a backslash, then text */
+		}
+	}
+	return -1;
+}
+
+/* Duplicate keys ------------------------------------------------------------
+ * cJSON keeps both and its lookups find the first, so {"a": 1, "a": 2} would
+ * silently mean a = 1. Found on the tree (sorting the names of big objects),
+ * then placed in the text by walking it alongside the tree. */
+
+struct named {
+	const cJSON *item;
+	size_t idx; /* the place in the object */
+};
+
+static int by_name(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->item->string, y->item->string);
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The duplicate key of obj whose second occurrence comes first: *first, *second. */
+static int object_duplicate(const cJSON *obj, const cJSON **first, const cJSON **second)
+{
+	size_t n = 0;
+	for (const cJSON *c = obj->child; c; c = c->next)
+		n += c->string != NULL;
+	if (n < 2)
+		return 0;
+	struct named *v = xcalloc(n, sizeof *v);
+	size_t i = 0;
+	for (const cJSON *c = obj->child; c; c = c->next)
+		if (c->string)
+			v[i].item = c, v[i].idx = i, i++;
+	qsort(v, n, sizeof *v, by_name);
+	size_t best = 0;
+	for (i = 1; i < n; i++)
+		if (!strcmp(v[i - 1].item->string, v[i].item->string) && (!best || v[i].idx < v[best].idx))
+			best = i;
+	if (best)
+		*first = v[best - 1].item, *second = v[best].item;
+	free(v);
+	return best != 0;
+}
+
+static int find_duplicate(const cJSON *item, const cJSON **first, const cJSON **second)
+{
+	if (cJSON_IsObject(item) && object_duplicate(item, first, second))
+		return 1;
+	for (const cJSON *c = item->child; c; c = c->next)
+		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && find_duplicate(c, first, second))
+			return 1;
+	return 0;
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+/* Walks the value at p (valid JSON, the text of node) and records where the
+ * keys of a and b begin. Returns the end of the value. */
+static const char *place_keys(const char *p, const char *end, const cJSON *node, const cJSON *a, const cJSON *b,
+			      const char **at_a, const char **at_b)
+{
+	p = skip_ws(p, end);
+	if (p >= end)
+		return p;
+	if (*p == '{' || *p == '[') {
+		int object = *p == '{';
+		const cJSON *c = node ? node->child : NULL;
+		p++;
+		while (p < end && !*at_b) {
+			p = skip_ws(p, end);
+			if (p >= end || *p == '}' || *p == ']')
+				return p + 1;
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			if (object) {
+				if (c == a)
+					*at_a = p;
+				if (c == b)
+					*at_b = p;
+				p = place_keys(p, end, NULL, NULL, NULL, at_a, at_b); /* the key */
+				p = skip_ws(p, end);
+				if (p < end && *p == ':')
+					p++;
+			}
+			p = place_keys(p, end, c, a, b, at_a, at_b);
+			c = c ? c->next : NULL;
+		}
+		return p;
+	}
+	if (*p == '"') {
+		for (p++; p < end && *p != '"'; p++)
+			if (*p == '\\')
+				p++;
+		return p + 1;
+	}
+	while (p < end && !strchr(",]} \t\r\n", *p))
+		p++;
+	return p;
+}
+
+cJSON *json_parse_strict(const char *text, size_t len, char **errmsg)
+{
+	cJSON *root = json_parse(text, len, errmsg);
+	const cJSON *a, *b;
+	if (!root || !find_duplicate(root, &a, &b))
+		return root;
+	if (errmsg) {
+		const char *at_a = NULL, *at_b = NULL;
+		place_keys(text, text + len, root, a, b, &at_a, &at_b);
+		long line = 0, col = 0, line1 = 0, col1 = 0;
+		if (at_b)
+			position_of(text, at_b, &line, &col);
+		if (at_a)
+			position_of(text, at_a, &line1, &col1);
+		char *key = str_excerpt(b->string, 40);
+		*errmsg = xasprintf("line %ld, column %ld: key '%s' appears twice in one object (first at line %ld, "
+				    "column %ld)", line, col, key, line1, col1);
+		free(key);
+	}
+	cJSON_Delete(root);
+	return NULL;
 }
 
 char *json_print(const cJSON *item)
@@ -223,19 +402,28 @@ const cJSON *json_path(const cJSON *item, const char *path)
 	return item;
 }
 
-/* Parses text[0..len) as a JSON object or array; NULL if it is not one. */
-static cJSON *parse_container(const char *text, size_t len)
+/* Parses text[0..len) (a part of whole) as a JSON object or array; NULL if
+ * it is not one. A candidate refused only for \u0000 is noted in *refused
+ * (the first one), with its place in whole. */
+static cJSON *parse_container(const char *whole, const char *text, size_t len, char **refused)
 {
-	cJSON *j = json_parse(text, len, NULL);
+	char *msg = NULL;
+	cJSON *j = json_parse(text, len, refused ? &msg : NULL);
 	if (j && !cJSON_IsObject(j) && !cJSON_IsArray(j)) {
 		cJSON_Delete(j);
 		j = NULL;
 	}
+	long at;
+	if (!j && msg && !*refused && strstr(msg, "(a NUL character)") && (at = json_nul_escape(text, len)) >= 0) {
+		long line, col;
+		position_of(whole, text + at, &line, &col);
+		*refused = xasprintf("its JSON holds \\u0000 (a NUL character) at line %ld, column %ld, which text "
+				     "cannot hold", line, col);
+	}
+	free(msg);
 	return j;
 }
 
-/* Returns the end (one past the closing bracket) of the balanced object or array
- * starting at p, honouring strings; NULL if it does not close. */
 static const char *balanced_end(const char *p)
 {
 	char stack[256];
@@ -266,7 +454,25 @@ static const char *balanced_end(const char *p)
 	return NULL;
 }
 
+static cJSON *find(const char *text, char **refused);
+
 cJSON *json_from_text(const char *text)
+{
+	return find(text, NULL);
+}
+
+cJSON *json_find(const char *text, char **refused)
+{
+	*refused = NULL;
+	cJSON *j = find(text, refused);
+	if (j) { /* another candidate was good */
+		free(*refused);
+		*refused = NULL;
+	}
+	return j;
+}
+
+static cJSON *find(const char *text, char **refused)
 {
 	/* 1. Fenced code blocks, in order. */
 	const char *p = text;
@@ -277,13 +483,13 @@ cJSON *json_from_text(const char *text)
 		const char *close = strstr(body, "```");
 		if (!close)
 			break;
-		cJSON *j = parse_container(body, (size_t)(close - body));
+		cJSON *j = parse_container(text, body, (size_t)(close - body), refused);
 		if (j)
 			return j;
 		p = close + 3;
 	}
 	/* 2. The whole answer. */
-	cJSON *j = parse_container(text, strlen(text));
+	cJSON *j = parse_container(text, text, strlen(text), refused);
 	if (j)
 		return j;
 	/* 3. The first balanced object or array that parses. Only the first few
@@ -296,7 +502,7 @@ cJSON *json_from_text(const char *text)
 		const char *end = balanced_end(p);
 		if (!end)
 			continue;
-		j = parse_container(p, (size_t)(end - p));
+		j = parse_container(text, p, (size_t)(end - p), refused);
 		if (j)
 			return j;
 	}

@@ -10,10 +10,23 @@
 #include <stddef.h>
 #include <cJSON.h>
 
+/* Makes cJSON's allocations exit with "out of memory" (err_out_of_memory)
+ * rather than fail; main() calls it once. */
+void json_init(void);
+
 /* Parses exactly one JSON document (whitespace around it allowed). On failure
  * returns NULL and, if errmsg is not NULL, a message such as
- * "line 3, column 7: unexpected character" (caller frees). */
+ * "line 3, column 7: unexpected character" (caller frees). A NUL byte or a
+ * \u0000 escape in a string is refused with its place: text cannot hold one. */
 cJSON *json_parse(const char *text, size_t len, char **errmsg);
+
+/* The same, and a key that appears twice in one object is an error (cJSON
+ * would keep both and find the first): for files people write. */
+cJSON *json_parse_strict(const char *text, size_t len, char **errmsg);
+
+/* The offset of the first \u0000 escape inside a string of JSON text (which
+ * cJSON would decode into a NUL that ends the string), or -1. */
+long json_nul_escape(const char *text, size_t len);
 
 /* Compact and indented serialisations; caller frees. */
 char *json_print(const cJSON *item);
@@ -48,6 +61,9 @@ const cJSON *json_path(const cJSON *item, const char *path);
  * code block that parses, else the whole text, else the first balanced object
  * or array that parses. Returns a new root or NULL. */
 cJSON *json_from_text(const char *text);
+/* The same; when none is found and a candidate was refused only for holding
+ * \u0000, *refused says so and where (caller frees), else it is NULL. */
+cJSON *json_find(const char *text, char **refused);
 
 /* Prints root compactly and a newline to stdout, then deletes it. */
 void json_emit(cJSON *root);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "protocol.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -129,9 +130,10 @@ int llm_replay_key(const char *request_json, char key[65])
 	return 0;
 }
 
+static const char *const modes[] = { "actor", "replay", "ollama", "openai", "record", "cache" };
+
 int llm_mode_parse(const char *s)
 {
-	static const char *const modes[] = { "actor", "replay", "ollama", "openai", "record" };
 	for (size_t i = 0; i < ARRAY_LEN(modes); i++)
 		if (!strcmp(s, modes[i]))
 			return (int)i;
@@ -140,20 +142,58 @@ int llm_mode_parse(const char *s)
 
 const char *llm_mode_name(enum llm_mode m)
 {
-	static const char *const modes[] = { "actor", "replay", "ollama", "openai", "record" };
 	return (unsigned)m < ARRAY_LEN(modes) ? modes[m] : "?";
 }
 
-enum llm_mode llm_backend_for(const struct wf_actor *a, enum llm_mode m)
+/* The protocols of the live backends: one line each (protocol.h). */
+static const struct llm_protocol *const protocols[] = { &ollama_protocol, &openai_protocol };
+
+const struct llm_protocol *llm_protocol_of(enum llm_mode m)
 {
-	if (m == LLM_REPLAY || m == LLM_OLLAMA || m == LLM_OPENAI)
+	for (size_t i = 0; i < ARRAY_LEN(protocols); i++)
+		if (protocols[i]->mode == m)
+			return protocols[i];
+	return NULL;
+}
+
+const struct llm_protocol *llm_protocol_named(const char *name)
+{
+	for (size_t i = 0; name && i < ARRAY_LEN(protocols); i++)
+		if (!strcmp(protocols[i]->name, name))
+			return protocols[i];
+	return NULL;
+}
+
+/* The live backend the environment points at when an actor says none: the
+ * one protocol whose address is set when only one is (the first, Ollama,
+ * otherwise). */
+static enum llm_mode live_from_environment(void)
+{
+	const struct llm_protocol *only = NULL;
+	for (size_t i = 0; i < ARRAY_LEN(protocols); i++) {
+		const char *v = getenv(protocols[i]->env);
+		if (v && *v) {
+			if (only)
+				return protocols[0]->mode;
+			only = protocols[i];
+		}
+	}
+	return only ? only->mode : protocols[0]->mode;
+}
+
+enum llm_mode llm_backend_for(const struct wf_actor *a, enum llm_mode m, enum llm_mode live)
+{
+	if (m == LLM_REPLAY || llm_protocol_of(m))
 		return m;
+	if (llm_protocol_of(live))
+		return live;
 	const char *b = json_str(a->config, "backend");
-	if (b && !strcmp(b, "openai"))
-		return LLM_OPENAI;
+	const struct llm_protocol *p = llm_protocol_named(b);
+	if (p)
+		return p->mode;
 	if (b && !strcmp(b, "replay") && m != LLM_RECORD)
 		return LLM_REPLAY;
-	return LLM_OLLAMA;
+	return live_from_environment();
 }
 
 const char *llm_default_replay_dir(void)

@@ -40,14 +40,18 @@ enum llm_mode {
 	LLM_OLLAMA,
 	LLM_OPENAI,
 	LLM_RECORD,    /* call the actor's live backend and write the replay fixture */
+	LLM_CACHE,     /* the recorded answer when there is one, else a live call, recorded */
 };
-/* Parses "replay", "ollama", "openai", "record"; -1 if none. */
+/* Parses "actor", "replay", "ollama", "openai", "record", "cache"; -1 if none. */
 int llm_mode_parse(const char *s);
 const char *llm_mode_name(enum llm_mode m);
 
 /* The backend an actor uses under mode m: LLM_REPLAY, LLM_OLLAMA or LLM_OPENAI
- * (for LLM_RECORD: the live one it records from). */
-enum llm_mode llm_backend_for(const struct wf_actor *a, enum llm_mode m);
+ * (for LLM_RECORD and LLM_CACHE: the live one it calls). live is the backend
+ * the user chose for every actor (run --backend), or LLM_ACTOR for none; else
+ * the actor's config "backend"; else LLM_OPENAI when only OPENAI_BASE_URL is
+ * set in the environment (not OLLAMA_HOST); else LLM_OLLAMA. */
+enum llm_mode llm_backend_for(const struct wf_actor *a, enum llm_mode m, enum llm_mode live);
 
 /* Where replayed responses live: $WAVERUNNER_REPLAY_DIR, else fixtures/replay. */
 const char *llm_default_replay_dir(void);

@@ -49,6 +49,44 @@ void llmreply_set_malformed(struct llm_reply *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+size_t llmreply_max_answer(const struct llm_reply *r)
+{
+	return r->max_answer ? r->max_answer : LLMREPLY_MAX_ANSWER;
+}
+
+int llmreply_stopped(const struct llm_reply *r)
+{
+	return r->malformed || r->too_large;
+}
+
+void llmreply_add_text(struct llm_reply *r, const char *piece)
+{
+	size_t n = strlen(piece);
+	if (r->too_large)
+		return;
+	if (n > llmreply_max_answer(r) - r->text.len) {
+		r->too_large = 1;
+		return;
+	}
+	buf_add(&r->text, piece, n);
+}
+
+int llmreply_check_nul(struct llm_reply *r, const char *json, size_t len, int event)
+{
+	long at = json_nul_escape(json, len);
+	if (at < 0)
+		return 0;
+	if (r->lines)
+		llmreply_set_malformed(r, "%s %ld, byte %ld of the stream holds \\u0000 (a NUL character), which "
+				       "text cannot hold", event ? "the data of the event that ends at line" : "line",
+				       r->lines, at + 1);
+	else
+		llmreply_set_malformed(r, "byte %ld of the answer holds \\u0000 (a NUL character), which text "
+				       "cannot hold", at + 1);
+	r->refused = 1;
+	return 1;
+}
+
 static void emit(struct llm_reply *r, const char *line, size_t len,
 		 void (*on_line)(struct llm_reply *, const char *, size_t))
 {
@@ -61,11 +99,11 @@ static void emit(struct llm_reply *r, const char *line, size_t len,
 void llmreply_lines(struct llm_reply *r, const char *data, size_t len, int final,
 		    void (*on_line)(struct llm_reply *r, const char *line, size_t len))
 {
-	while (len && !r->malformed) {
+	while (len && !llmreply_stopped(r)) {
 		const char *nl = memchr(data, '\n', len);
 		size_t take = nl ? (size_t)(nl - data) : len;
-		if (r->line.len + take > LLMREPLY_MAX_LINE) {
-			llmreply_set_malformed(r, "a line is longer than %u MB", LLMREPLY_MAX_LINE >> 20);
+		if (r->line.len + take > llmreply_max_answer(r) + LLMREPLY_LINE_SLACK) {
+			r->too_large = 1; /* one line may hold the whole answer */
 			return;
 		}
 		if (!nl) {
@@ -83,7 +121,7 @@ void llmreply_lines(struct llm_reply *r, const char *data, size_t len, int final
 		data += take + 1;
 		len -= take + 1;
 	}
-	if (final && r->line.len && !r->malformed) {
+	if (final && r->line.len && !llmreply_stopped(r)) {
 		emit(r, r->line.data, r->line.len, on_line);
 		buf_reset(&r->line);
 	}

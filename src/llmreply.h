@@ -7,12 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "retry.h"
+#include "failure.h"
 #include "util.h"
 
-/* The longest line (NDJSON object, SSE field) accepted from a server. Ollama's
- * own client allows 8 MB; a model's whole answer rarely reaches 1 MB. */
-#define LLMREPLY_MAX_LINE (16u << 20)
+/* The default cap on a model's answer (run --max-answer): its text, and any
+ * line of the stream (NDJSON object, SSE field, a whole JSON body), which may
+ * hold it all plus LLMREPLY_LINE_SLACK. A model that loops endlessly grew
+ * memory without bound before; its answer now fails as answer_too_large. */
+#define LLMREPLY_MAX_ANSWER ((size_t)16 << 20)
+#define LLMREPLY_LINE_SLACK ((size_t)1 << 20)
 /* How many first bytes are kept to quote in messages. */
 #define LLMREPLY_HEAD 256
 
@@ -27,6 +30,9 @@ struct llm_reply {
 	char *done_reason;     /* "stop", "length", ... or NULL */
 	char *error;           /* an error the server reported inside a successful response */
 	char *malformed;       /* why the body is not what the protocol allows */
+	int refused;           /* malformed is something waverunner refuses (\u0000) */
+	size_t max_answer;     /* the cap on the answer; 0: LLMREPLY_MAX_ANSWER */
+	int too_large;         /* the answer went over the cap: reading stopped */
 	int done;              /* the server marked the answer complete */
 	size_t received;       /* bytes fed so far */
 	struct buf head;       /* the first LLMREPLY_HEAD bytes, for messages */
@@ -49,6 +55,17 @@ void llmreply_note_bytes(struct llm_reply *r, const char *data, size_t len);
  * set) the partial line is passed too. Stops early once r->malformed is set. */
 void llmreply_lines(struct llm_reply *r, const char *data, size_t len, int final,
 		    void (*on_line)(struct llm_reply *r, const char *line, size_t len));
+/* Appends a piece of the answer's text, unless it would go over the cap
+ * (then sets r->too_large), or it holds \u0000 (see llmreply_check_nul). */
+void llmreply_add_text(struct llm_reply *r, const char *piece);
+/* The cap on the answer and on a line of the stream. */
+size_t llmreply_max_answer(const struct llm_reply *r);
+/* If the JSON text of a line holds \u0000 (which cJSON would decode into a
+ * NUL that cuts the text short), refuses the answer saying where; returns 1.
+ * event: json is the data of a server-sent event, not a line. */
+int llmreply_check_nul(struct llm_reply *r, const char *json, size_t len, int event);
+/* Whether reading should stop: malformed, refused or too large. */
+int llmreply_stopped(const struct llm_reply *r);
 /* Sets r->malformed (the first reason wins). */
 void llmreply_set_malformed(struct llm_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

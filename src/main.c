@@ -1,6 +1,7 @@
 /* main.c: global options, finding the command, opening the database, and
  * turning the result into the exit status (see man/waverunner.1). */
 #include <getopt.h>
+#include <signal.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -12,6 +13,7 @@
 #include "db.h"
 #include "err.h"
 #include "http.h"
+#include "json.h"
 #include "version.h"
 
 static void print_usage(FILE *f)
@@ -39,6 +41,10 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 4 << 20);
 #endif
+	json_init();
+	/* A write beyond a file size limit (ulimit -f) then fails with EFBIG,
+	 * which SQLite reports, instead of killing the process without a word. */
+	signal(SIGXFSZ, SIG_IGN);
 	struct cmd_ctx ctx = { 0 };
 	ctx.db_path = getenv("WAVERUNNER_DB");
 	if (!ctx.db_path || !*ctx.db_path)

@@ -8,6 +8,7 @@
 
 #include "json.h"
 #include "llm.h"
+#include "protocol.h"
 #include "util.h"
 
 /* Trims the characters of set from both ends of s, in place. */
@@ -210,7 +211,7 @@ static void on_line(struct llm_reply *r, const char *line, size_t len)
 	size_t i = 0;
 	while (i < len && isspace((unsigned char)line[i]))
 		i++;
-	if (i == len || r->done || r->error)
+	if (i == len || r->done || r->error || llmreply_check_nul(r, line, len, 0))
 		return;
 	cJSON *j = cJSON_ParseWithLength(line, len);
 	if (!cJSON_IsObject(j)) {
@@ -232,7 +233,7 @@ static void on_line(struct llm_reply *r, const char *line, size_t len)
 	if (!piece)
 		piece = json_str(cJSON_GetObjectItemCaseSensitive(j, "message"), "content");
 	if (piece)
-		buf_puts(&r->text, piece);
+		llmreply_add_text(r, piece);
 	const char *model = json_str(j, "model");
 	if (model && !r->model)
 		r->model = xstrdup(model);
@@ -261,3 +262,91 @@ void ollama_finish(struct llm_reply *r)
 {
 	llmreply_lines(r, "", 0, 1, on_line);
 }
+
+/* ==== The protocol's entry in the table (protocol.h) ===================== */
+
+static char *endpoint(const char *configured, char **error)
+{
+	return ollama_base_url(configured ? configured : getenv("OLLAMA_HOST"), error);
+}
+
+static int request(const char *base, const cJSON *req, const cJSON *keep_alive, char **url, char **body,
+		   char **error)
+{
+	const char *path;
+	*url = NULL;
+	if (ollama_request(req, keep_alive, &path, body, error) < 0)
+		return -1;
+	*url = xasprintf("%s%s", base, path);
+	return 0;
+}
+
+static char *no_auth(void)
+{
+	return NULL;
+}
+
+static char *not_found_hint(const char *model)
+{
+	return xasprintf("; pull it with: ollama pull %s", model);
+}
+
+static char *list_url(const char *base)
+{
+	return xasprintf("%s/api/tags", base);
+}
+
+static const cJSON *list_of(const cJSON *doc)
+{
+	return cJSON_GetObjectItemCaseSensitive(doc, "models");
+}
+
+/* "mistral" is "mistral:latest"; an entry is named by "name" or "model". */
+static int listed(const cJSON *list, const char *model)
+{
+	const cJSON *it;
+	size_t ml = strlen(model);
+	cJSON_ArrayForEach(it, list) {
+		const char *names[2] = { json_str(it, "name"), json_str(it, "model") };
+		for (int k = 0; k < 2; k++) {
+			const char *n = names[k];
+			if (n && (!strcmp(n, model) ||
+				  (!strchr(model, ':') && !strncmp(n, model, ml) && !strcmp(n + ml, ":latest"))))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static char *loaded_url(const char *base)
+{
+	return xasprintf("%s/api/ps", base);
+}
+
+static int loaded_of(const cJSON *doc)
+{
+	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "models"));
+}
+
+const struct llm_protocol ollama_protocol = {
+	.name = "ollama",
+	.mode = LLM_OLLAMA,
+	.env = "OLLAMA_HOST",
+	.kind = "an Ollama",
+	.accept = "application/x-ndjson",
+	.stream_name = "NDJSON",
+	.pin_load_options = ollama_pin_load_options,
+	.endpoint = endpoint,
+	.request = request,
+	.feed = ollama_feed,
+	.finish = ollama_finish,
+	.auth = no_auth,
+	.not_found_hint = not_found_hint,
+	.auth_hint = "",
+	.server_word = "Ollama",
+	.list_url = list_url,
+	.list_of = list_of,
+	.listed = listed,
+	.loaded_url = loaded_url,
+	.loaded_of = loaded_of,
+};

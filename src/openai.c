@@ -8,6 +8,7 @@
 
 #include "json.h"
 #include "llm.h"
+#include "protocol.h"
 #include "util.h"
 
 static int ends_with(const char *s, const char *suffix)
@@ -124,7 +125,7 @@ static void take(struct llm_reply *r, const cJSON *j, int error_event)
 			part = cJSON_GetObjectItemCaseSensitive(choice, "message");
 		const char *content = json_str(part, "content");
 		if (content)
-			buf_puts(&r->text, content);
+			llmreply_add_text(r, content);
 		const char *reason = json_str(choice, "finish_reason");
 		if (reason) {
 			free(r->done_reason);
@@ -158,7 +159,7 @@ static void dispatch(struct llm_reply *r)
 	size_t len = r->event.len;
 	if (!error_event && len == 6 && !memcmp(data, "[DONE]", 6)) {
 		r->done = 1;
-	} else if (!r->error) {
+	} else if (!r->error && !llmreply_check_nul(r, data, len, 1)) {
 		cJSON *j = cJSON_ParseWithLength(data, len);
 		if (cJSON_IsObject(j)) {
 			take(r, j, error_event);
@@ -193,6 +194,10 @@ static void on_line(struct llm_reply *r, const char *line, size_t len)
 		/* llama.cpp's server sends errors as an "error:" field. */
 		if (FIELD("error"))
 			r->event_error = 1;
+		if (r->event.len + vlen > llmreply_max_answer(r) + LLMREPLY_LINE_SLACK) {
+			r->too_large = 1; /* data lines without the blank line that ends an event */
+			return;
+		}
 		if (r->event.len)
 			buf_putc(&r->event, '\n');
 		buf_add(&r->event, value, vlen);
@@ -223,8 +228,8 @@ void openai_feed(struct llm_reply *r, const char *data, size_t len)
 			r->whole_json = 1;
 	}
 	if (r->whole_json) {
-		if (r->line.len + len > LLMREPLY_MAX_LINE) {
-			llmreply_set_malformed(r, "the answer is longer than %u MB", LLMREPLY_MAX_LINE >> 20);
+		if (r->line.len + len > llmreply_max_answer(r) + LLMREPLY_LINE_SLACK) {
+			r->too_large = 1;
 			return;
 		}
 		buf_add(&r->line, data, len);
@@ -236,7 +241,7 @@ void openai_feed(struct llm_reply *r, const char *data, size_t len)
 void openai_finish(struct llm_reply *r)
 {
 	if (r->whole_json) {
-		if (r->malformed)
+		if (llmreply_stopped(r) || llmreply_check_nul(r, buf_str(&r->line), r->line.len, 0))
 			return;
 		cJSON *j = cJSON_ParseWithLength(buf_str(&r->line), r->line.len);
 		if (cJSON_IsObject(j)) {
@@ -253,6 +258,123 @@ void openai_finish(struct llm_reply *r)
 		return;
 	}
 	llmreply_lines(r, "", 0, 1, on_line);
-	if (!r->malformed)
+	if (!llmreply_stopped(r))
 		dispatch(r);
 }
+
+/* ==== The protocol's entry in the table (protocol.h) ===================== */
+
+static char *endpoint(const char *configured, char **error)
+{
+	const char *base = configured ? configured : getenv("OPENAI_BASE_URL");
+	if (!base || !*base) {
+		/* There is no sensible default: llama.cpp's port varies, and a
+		 * hosted API would be a surprise for a local tool. */
+		*error = xstrdup("no OpenAI-compatible server is set: give the actor a \"base_url\" in its "
+				 "config or set OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)");
+		return NULL;
+	}
+	return openai_endpoint(base, error);
+}
+
+static int request(const char *ep, const cJSON *req, const cJSON *keep_alive, char **url, char **body,
+		   char **error)
+{
+	(void)keep_alive;
+	*url = NULL;
+	if (openai_request(req, body, error) < 0)
+		return -1;
+	*url = xstrdup(ep);
+	return 0;
+}
+
+/* A key of only blanks is no key. */
+static char *auth(void)
+{
+	const char *key = getenv("OPENAI_API_KEY");
+	if (key && *key && strspn(key, " \t") != strlen(key))
+		return xasprintf("Authorization: Bearer %s", key);
+	return NULL;
+}
+
+static char *not_found_hint(const char *model)
+{
+	(void)model;
+	return xstrdup("");
+}
+
+/* The endpoint without /chat/completions (and without /v1 for root). */
+static char *strip(const char *ep, const char *tail)
+{
+	size_t n = strlen(ep), t = strlen(tail);
+	return n >= t && !strcmp(ep + n - t, tail) ? xasprintf("%.*s", (int)(n - t), ep) : xstrdup(ep);
+}
+
+static char *list_url(const char *ep)
+{
+	char *base = strip(ep, "/chat/completions");
+	char *url = xasprintf("%s/models", base);
+	free(base);
+	return url;
+}
+
+static const cJSON *list_of(const cJSON *doc)
+{
+	return cJSON_GetObjectItemCaseSensitive(doc, "data");
+}
+
+static int listed(const cJSON *list, const char *model)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, list) {
+		const char *n = json_str(it, "id");
+		if (n && !strcmp(n, model))
+			return 1;
+	}
+	return 0;
+}
+
+static const char *only_model(const cJSON *list)
+{
+	return cJSON_GetArraySize(list) == 1 ? json_str(cJSON_GetArrayItem(list, 0), "id") : NULL;
+}
+
+/* llama.cpp's server reports its slots at /props, beside /v1. */
+static char *slots_url(const char *ep)
+{
+	char *base = strip(ep, "/v1/chat/completions");
+	char *url = xasprintf("%s/props", base);
+	free(base);
+	return url;
+}
+
+static int slots_of(const cJSON *doc)
+{
+	long n = 0;
+	if (json_get_long(doc, "total_slots", &n) < 0 || n < 1 || n > 4096)
+		return 0;
+	return (int)n;
+}
+
+const struct llm_protocol openai_protocol = {
+	.name = "openai",
+	.mode = LLM_OPENAI,
+	.env = "OPENAI_BASE_URL",
+	.kind = "an OpenAI-compatible",
+	.accept = "text/event-stream",
+	.stream_name = "server-sent events",
+	.endpoint = endpoint,
+	.request = request,
+	.feed = openai_feed,
+	.finish = openai_finish,
+	.auth = auth,
+	.not_found_hint = not_found_hint,
+	.auth_hint = "check OPENAI_API_KEY",
+	.server_word = "model",
+	.list_url = list_url,
+	.list_of = list_of,
+	.listed = listed,
+	.only_model = only_model,
+	.slots_url = slots_url,
+	.slots_of = slots_of,
+};

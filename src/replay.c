@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "json.h"
@@ -153,4 +154,15 @@ int replay_write(const char *dir, const char *request_json, const struct result 
 	free(sub);
 	free(path);
 	return rc;
+}
+
+int replay_has(const char *dir, const char *request_json)
+{
+	char key[65];
+	if (!request_json || llm_replay_key(request_json, key) < 0)
+		return 0;
+	char *path = llm_replay_path(dir, key);
+	int found = access(path, R_OK) == 0;
+	free(path);
+	return found;
 }

@@ -9,6 +9,9 @@
  * no recorded response fails (not retried) with a message naming the key. */
 struct executor *replay_executor_new(const char *dir);
 
+/* 1 when dir holds a recorded response for request_json (NULL: 0). */
+int replay_has(const char *dir, const char *request_json);
+
 /* Writes the fixture for request_json with the response and usage in res.
  * *changed is set when a fixture for the same request already held another
  * response (a model that is not deterministic: the last answer wins).

@@ -1,33 +1,5 @@
-/* retry.c: failure classes and backoff (see retry.h). */
+/* retry.c: backoff between tries (see retry.h). */
 #include "retry.h"
-
-static const char *const names[] = {
-	[FC_NONE] = "none",
-	[FC_CONNECTION] = "connection",
-	[FC_TIMEOUT] = "timeout",
-	[FC_RATE_LIMIT] = "rate_limit",
-	[FC_SERVER] = "server_error",
-	[FC_LEASE] = "lease_expired",
-	[FC_NOT_FOUND] = "not_found",
-	[FC_BAD_REQUEST] = "bad_request",
-	[FC_AUTH] = "auth",
-	[FC_TEMPLATE] = "template",
-	[FC_INVALID_OUTPUT] = "invalid_output",
-	[FC_SCRIPT] = "script_error",
-	[FC_STEP_FAILED] = "step_failed",
-	[FC_REPLAY_MISS] = "replay_miss",
-	[FC_INTERNAL] = "internal",
-};
-
-const char *fail_class_name(enum fail_class c)
-{
-	return (unsigned)c < sizeof names / sizeof names[0] && names[c] ? names[c] : "unknown";
-}
-
-int fail_class_retryable(enum fail_class c)
-{
-	return c == FC_CONNECTION || c == FC_TIMEOUT || c == FC_RATE_LIMIT || c == FC_SERVER || c == FC_LEASE;
-}
 
 static uint64_t next_random(uint64_t *s)
 {
@@ -53,7 +25,7 @@ int64_t retry_delay_ms(int attempt, int64_t base_ms, int64_t cap_ms, int64_t ret
 	double factor = 0.5 + 0.5 * (double)(next_random(rng) >> 11) / (double)(1ull << 53);
 	delay = (int64_t)((double)delay * factor);
 	if (retry_after_ms > 0) {
-		int64_t honoured = retry_after_ms > 120000 ? 120000 : retry_after_ms;
+		int64_t honoured = retry_after_ms > RETRY_AFTER_CAP_MS ? RETRY_AFTER_CAP_MS : retry_after_ms;
 		if (honoured > delay)
 			delay = honoured;
 	}

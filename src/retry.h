@@ -1,4 +1,4 @@
-/* retry.h: failure classes and the retry policy. Pure: no I/O.
+/* retry.h: the retry policy. Pure: no I/O. The failure classes are failure.h.
  *
  * What can succeed later is retried with exponential backoff, jitter and a cap
  * (connection refused or reset, timeouts, HTTP 429 and 5xx, a lost lease);
@@ -9,32 +9,14 @@
 
 #include <stdint.h>
 
-enum fail_class {
-	FC_NONE = 0,
-	FC_CONNECTION,     /* refused, reset, DNS: retried */
-	FC_TIMEOUT,        /* the step's timeout or the server stalled: retried */
-	FC_RATE_LIMIT,     /* HTTP 429: retried, honouring Retry-After */
-	FC_SERVER,         /* HTTP 5xx, server busy: retried */
-	FC_LEASE,          /* the process running it died: retried */
-	FC_NOT_FOUND,      /* unknown model (404) */
-	FC_BAD_REQUEST,    /* HTTP 400 and other 4xx */
-	FC_AUTH,           /* HTTP 401/403 */
-	FC_TEMPLATE,       /* the template could not be rendered */
-	FC_INVALID_OUTPUT, /* a malformed or empty answer, output that is not one JSON document */
-	FC_SCRIPT,         /* a script exited non-zero or was killed */
-	FC_STEP_FAILED,    /* the step reported failure ([FAILED], "error") */
-	FC_REPLAY_MISS,    /* no recorded response for the request */
-	FC_INTERNAL,       /* a fault in waverunner itself */
-};
+#include "failure.h"
 
-/* The stored name ("connection", "timeout", ...). */
-const char *fail_class_name(enum fail_class c);
-/* 1 if a failure of this class may succeed when tried again. */
-int fail_class_retryable(enum fail_class c);
+/* A server's Retry-After is honoured up to this. */
+#define RETRY_AFTER_CAP_MS 120000
 
 /* The wait before the next try after failed attempt number attempt (1, 2, ...):
  * base * 2^(attempt-1), capped, times a jitter factor in [0.5, 1]; a server's
- * Retry-After (ms, when > 0) is honoured up to the cap of 120 s. rng is the
+ * Retry-After (ms, when > 0) is honoured up to RETRY_AFTER_CAP_MS (120 s). rng is the
  * caller's random state. */
 int64_t retry_delay_ms(int attempt, int64_t base_ms, int64_t cap_ms, int64_t retry_after_ms, uint64_t *rng);
 

@@ -12,10 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "err.h"
+
 static void out_of_memory(size_t n)
 {
-	fprintf(stderr, "waverunner: out of memory (allocating %zu bytes)\n", n);
-	abort();
+	(void)n;
+	err_out_of_memory();
 }
 
 void *xmalloc(size_t n)
@@ -211,6 +213,30 @@ int parse_duration_ms(const char *s, int64_t *out)
 	return 0;
 }
 
+int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || v < 0 || !isdigit((unsigned char)*s))
+		return -1;
+	double scale;
+	if (!*end || !strcmp(end, "B"))
+		scale = 1;
+	else if (!strcmp(end, "K") || !strcmp(end, "k") || !strcmp(end, "KiB"))
+		scale = 1024;
+	else if (!strcmp(end, "M") || !strcmp(end, "MiB"))
+		scale = 1024.0 * 1024;
+	else if (!strcmp(end, "G") || !strcmp(end, "GiB"))
+		scale = 1024.0 * 1024 * 1024;
+	else
+		return -1;
+	if (v * scale < 1 || v * scale > 1e15)
+		return -1;
+	*out = (size_t)(v * scale);
+	return 0;
+}
+
 int utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -268,23 +294,41 @@ char *utf8_shorten(const char *s, size_t max_bytes)
 	return p;
 }
 
-char *text_one_line(const char *s, size_t max_bytes)
+/* s escaped for a message (see str_excerpt); when cut, "…" and, if say_size,
+ * " (N bytes)". */
+static char *excerpt(const char *s, size_t max_bytes, int say_size)
 {
 	struct buf b = BUF_INIT;
+	size_t len = strlen(s), i = 0;
 	buf_puts(&b, "");
-	for (; *s && b.len <= max_bytes; s++) {
-		if (*s == '\n')
-			buf_puts(&b, "\\n");
-		else if (*s == '\r')
-			buf_puts(&b, "\\r");
-		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			buf_putc(&b, ' ');
-		else
-			buf_putc(&b, *s);
+	while (i < len) {
+		if (b.len >= max_bytes) {
+			buf_puts(&b, "\xE2\x80\xA6");
+			if (say_size)
+				buf_printf(&b, " (%zu bytes)", len);
+			break;
+		}
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+		if (c < 0x20 || c == 0x7f || !n || n > len - i || !utf8_valid(s + i, n)) {
+			buf_printf(&b, c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : "\\x%02x", c);
+			i++;
+			continue;
+		}
+		buf_add(&b, s + i, n);
+		i += n;
 	}
-	char *line = utf8_shorten(buf_str(&b), max_bytes);
-	buf_release(&b);
-	return line;
+	return buf_detach(&b);
+}
+
+char *str_excerpt(const char *s, size_t max_bytes)
+{
+	return excerpt(s, max_bytes, 1);
+}
+
+char *text_one_line(const char *s, size_t max_bytes)
+{
+	return excerpt(s, max_bytes, 0);
 }
 
 char *text_shape(const char *s, size_t max_bytes)
@@ -396,6 +440,59 @@ int read_file(const char *path, char **out, size_t *len)
 		*len = b.len;
 	*out = buf_detach(&b);
 	return 0;
+}
+
+char *read_input_file(const char *path, size_t max, char **out, size_t *len)
+{
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO without a writer must not wait. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return xstrdup(strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		char *e = xstrdup(strerror(errno));
+		close(fd);
+		return e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return xasprintf("not a regular file (%s)", S_ISDIR(st.st_mode) ? "a directory"
+						 : S_ISCHR(st.st_mode) ? "a character device"
+						 : S_ISBLK(st.st_mode) ? "a block device"
+						 : S_ISFIFO(st.st_mode) ? "a pipe" : S_ISSOCK(st.st_mode) ? "a socket"
+						 : "not a file");
+	}
+	if ((uintmax_t)st.st_size > max) {
+		close(fd);
+		return xasprintf("%jd bytes is more than the %zu MiB a file may have", (intmax_t)st.st_size, max >> 20);
+	}
+	struct buf b = BUF_INIT;
+	buf_grow(&b, (size_t)st.st_size);
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			char *e = xstrdup(strerror(errno));
+			close(fd);
+			buf_release(&b);
+			return e;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) { /* it grew while being read */
+			close(fd);
+			buf_release(&b);
+			return xasprintf("more than the %zu MiB a file may have", max >> 20);
+		}
+		buf_add(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	*len = b.len;
+	*out = buf_detach(&b);
+	return NULL;
 }
 
 int write_file_atomic(const char *path, const char *data, size_t len)

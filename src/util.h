@@ -8,8 +8,9 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Allocation: these abort with a message on exhaustion and never return NULL.
- * Memory is released with free(). */
+/* Allocation: on exhaustion these print "waverunner: COMMAND: out of memory"
+ * and exit with E_NOMEM (err.h); they never return NULL. Memory is released
+ * with free(). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -49,6 +50,10 @@ void iso_now(char out[32]);
  * Returns 0 on success, -1 if s is not a duration. */
 int parse_duration_ms(const char *s, int64_t *out);
 
+/* Parses a size such as "16M", "16MiB", "512K", "1G" (powers of 1024) or
+ * "1000" (bytes) into bytes, at least 1. Returns 0, or -1. */
+int parse_size(const char *s, size_t *out);
+
 /* UTF-8: 1 if s[0..len) is valid UTF-8. */
 int utf8_valid(const char *s, size_t len);
 /* Number of code points in a valid UTF-8 string. */
@@ -57,9 +62,11 @@ size_t utf8_length(const char *s);
  * appending "…" when shortened. Caller frees. */
 char *utf8_shorten(const char *s, size_t max_bytes);
 
-/* A text quoted in a one-line report (an error, a reason, an answer's
- * opening): newlines and carriage returns shown as \n and \r, tabs and other
- * control characters as spaces, shortened like utf8_shorten. Caller frees. */
+/* s for a message: control characters escaped (\n, \r, \t, \x01), invalid
+ * UTF-8 as \xNN, cut after about max_bytes with "… (N bytes)". Caller frees. */
+char *str_excerpt(const char *s, size_t max_bytes);
+/* The same for a text quoted in a one-line report (an error, a reason, an
+ * answer's opening): cut with "…" alone. Caller frees. */
 char *text_one_line(const char *s, size_t max_bytes);
 /* The shape of a message, for grouping messages that differ only in numbers:
  * each run of digits becomes "#", each run of white space one space, at most
@@ -81,6 +88,13 @@ int double_to_long(double d, long *out);
 /* Reads a whole file into a new NUL-terminated buffer (caller frees).
  * Returns 0, or -1 with errno set. */
 int read_file(const char *path, char **out, size_t *len);
+/* Reads an input file that a person names (load, validate): only a regular
+ * file (never a device or a pipe, which could be endless or never end), of at
+ * most max bytes. Returns NULL, or why not (caller frees). */
+char *read_input_file(const char *path, size_t max, char **out, size_t *len);
+/* The size of a workflow or postings file that load and validate accept
+ * (man/waverunner-load.1). */
+#define INPUT_FILE_MAX ((size_t)256 << 20)
 /* Writes data to path atomically (temporary file + rename). Returns 0 or -1. */
 int write_file_atomic(const char *path, const char *data, size_t len);
 /* Creates a directory and its parents (mode 0777 & umask). Returns 0 or -1. */

@@ -79,33 +79,6 @@ cJSON *findings_json(const struct findings *f)
 	return arr;
 }
 
-int workflow_step_is_global(const struct workflow *wf, const struct wf_conv *c)
-{
-	const struct wf_actor *a = workflow_actor(wf, c->actor);
-	if (!a)
-		return 0;
-	int fans_out = 0;
-	if (json_get_bool(a->config, "fans_out", &fans_out) == 0 && fans_out)
-		return 1;
-	return !strcmp(a->type, "builtin") && !strcmp(builtin_of(a), "fetch_jobs");
-}
-
-const struct wf_conv *workflow_first_step(const struct workflow *wf)
-{
-	for (size_t i = 0; i < wf->nconvs; i++) /* sorted by order */
-		if (wf->convs[i].enabled)
-			return &wf->convs[i];
-	return NULL;
-}
-
-const struct wf_conv *workflow_posting_entry(const struct workflow *wf)
-{
-	for (size_t i = 0; i < wf->nconvs; i++)
-		if (wf->convs[i].enabled && !workflow_step_is_global(wf, &wf->convs[i]))
-			return &wf->convs[i];
-	return NULL;
-}
-
 /* The graph of enabled steps and rules, by index into wf->convs. */
 struct graph {
 	const struct workflow *wf;
@@ -388,7 +361,7 @@ static void check_config(struct findings *out, const struct wf_actor *a, const s
 				    a->name, it->string);
 		}
 	}
-	if (!strcmp(a->type, "script"))
+	if (a->kind == ACTOR_SCRIPT)
 		check_script_config(out, a, c);
 	const char *backend = json_str(a->config, "backend");
 	if (backend && strcmp(backend, "ollama") && strcmp(backend, "openai") && strcmp(backend, "replay"))
@@ -409,15 +382,13 @@ static void check_actor(struct findings *out, const struct workflow *wf, const s
 	}
 	if (!a->enabled)
 		add(out, SEV_ERROR, c, 0, "actor %ld '%s' is disabled", a->id, a->name);
-	if (!strcmp(a->type, "builtin") && !builtin_known(builtin_of(a))) {
-		struct buf b = BUF_INIT;
-		for (const char *const *n = builtin_names; *n; n++)
-			buf_printf(&b, "%s%s", b.len ? ", " : "", *n);
+	if (a->kind == ACTOR_BUILTIN && !builtin_known(builtin_of(a))) {
+		char *known = builtin_list();
 		add(out, SEV_ERROR, c, 0, "actor %ld '%s': no built-in actor named '%s' (known: %s)", a->id,
-		    a->name, builtin_of(a), buf_str(&b));
-		buf_release(&b);
+		    a->name, builtin_of(a), known);
+		free(known);
 	}
-	if (!strcmp(a->type, "script") && a->script) {
+	if (a->kind == ACTOR_SCRIPT && a->script) {
 		char *path = a->script[0] == '/' || !wf->source_dir ? xstrdup(a->script)
 								    : xasprintf("%s/%s", wf->source_dir, a->script);
 		if ((a->script[0] == '/' || wf->source_dir) && access(path, X_OK) != 0)
@@ -442,7 +413,7 @@ static enum tpl_lookup no_lookup(void *ctx, const char *name, char **value, char
 static void check_sql_query(struct findings *out, const struct workflow *wf, const struct wf_conv *c)
 {
 	const struct wf_actor *a = workflow_actor(wf, c->actor);
-	if (!a || strcmp(a->type, "builtin") || strcmp(builtin_of(a), "sql_query") || !c->has_instruction)
+	if (!a || a->kind != ACTOR_BUILTIN || strcmp(builtin_of(a), "sql_query") || !c->has_instruction)
 		return;
 	cJSON *in = json_parse(c->template, strlen(c->template), NULL);
 	char *rendered = NULL, *error = NULL;
@@ -520,15 +491,10 @@ static void strong(struct tarjan *t, size_t v)
 	buf_release(&b);
 }
 
-void validate_workflow(const struct workflow *wf, struct findings *out)
+/* A parameter named like a posting column or a run id could never be read:
+ * those names come first. */
+static void check_params(const struct workflow *wf, struct findings *out)
 {
-	struct graph g;
-	graph_build(&g, wf);
-	if (!wf->enabled)
-		add(out, SEV_WARNING, NULL, 0, "workflow %ld is disabled", wf->id);
-
-	/* A parameter named like a posting column or a run id could never be read:
-	 * those names come first. */
 	const cJSON *param;
 	cJSON_ArrayForEach(param, wf->parameters) {
 		long conv;
@@ -538,6 +504,102 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 			    "workflow %ld: parameter '%s' has the name of a built-in variable; rename it", wf->id,
 			    param->string);
 	}
+}
+
+/* Each enabled rule of c: its condition parses, its target is an enabled
+ * step of wf; and c has not too many rules, or none without being terminal. */
+static void check_rules(struct findings *out, const struct workflow *wf, const struct wf_conv *c)
+{
+	for (size_t r = 0; r < c->nrules; r++) {
+		const struct wf_rule *ru = &c->rules[r];
+		if (!ru->enabled)
+			continue;
+		enum cond_kind kind;
+		char *arg, *error;
+		if (branch_parse(ru->condition, &kind, &arg, &error) < 0)
+			add(out, SEV_ERROR, c, ru->id, "rule '%s': %s", ru->condition, error);
+		free(arg);
+		free(error);
+		if (!ru->next)
+			continue;
+		const struct wf_conv *t = workflow_conv(wf, ru->next);
+		if (!t)
+			add(out, SEV_ERROR, c, ru->id,
+			    "rule '%s' leads to conversation %ld, which is not part of workflow %ld",
+			    ru->condition, ru->next, wf->id);
+		else if (!t->enabled)
+			add(out, SEV_ERROR, c, ru->id, "rule '%s' leads to disabled conversation %ld '%s'",
+			    ru->condition, t->id, t->name);
+	}
+	if (c->nrules > BRANCH_MAX_RULES)
+		add(out, SEV_ERROR, c, 0, "has %zu rules; at most %d are allowed", c->nrules, BRANCH_MAX_RULES);
+	if (!c->nrules && !c->terminal)
+		add(out, SEV_WARNING, c, 0,
+		    "has no rules and is not marked terminal: every path through it ends here");
+}
+
+/* c's fan-in: it waits for a group that has other members. */
+static void check_group(struct findings *out, const struct workflow *wf, const struct wf_conv *c)
+{
+	if (c->wait_for_group && !c->parallel_group)
+		add(out, SEV_ERROR, c, 0, "waits for a group but names none (set parallel_group)");
+	if (c->wait_for_group && c->parallel_group) {
+		size_t members = 0;
+		for (size_t k = 0; k < wf->nconvs; k++)
+			if (&wf->convs[k] != c && wf->convs[k].enabled &&
+			    wf->convs[k].parallel_group == c->parallel_group && !wf->convs[k].wait_for_group)
+				members++;
+		if (!members)
+			add(out, SEV_ERROR, c, 0, "waits for group %d, which has no other member",
+			    c->parallel_group);
+	}
+}
+
+/* Loops: every cycle needs a bounded rule. */
+static void check_loops(struct findings *out, const struct workflow *wf, struct graph *g)
+{
+	struct tarjan t = { g, xcalloc(g->n, sizeof(long)), xcalloc(g->n, sizeof(long)),
+			    xcalloc(g->n, sizeof(int)), xcalloc(g->n + 1, sizeof(size_t)), 0, 0, out };
+	for (size_t i = 0; i < g->n; i++)
+		t.index[i] = -1;
+	for (size_t i = 0; i < g->n; i++)
+		if (t.index[i] < 0 && wf->convs[i].enabled)
+			strong(&t, i);
+	free(t.index);
+	free(t.low);
+	free(t.on_stack);
+	free(t.stack);
+}
+
+/* Models that would reload: one model, two different load settings. */
+static void check_num_ctx(struct findings *out, const struct workflow *wf)
+{
+	for (size_t i = 0; i < wf->nactors; i++) {
+		const struct wf_actor *a = &wf->actors[i];
+		double ctx_a;
+		if (a->kind != ACTOR_AI_MODEL || json_get_double(a->config, "num_ctx", &ctx_a))
+			continue;
+		for (size_t k = i + 1; k < wf->nactors; k++) {
+			const struct wf_actor *b = &wf->actors[k];
+			double ctx_b;
+			if (b->kind == ACTOR_AI_MODEL && !strcmp(wf_actor_model(a), wf_actor_model(b)) &&
+			    !json_get_double(b->config, "num_ctx", &ctx_b) && ctx_a != ctx_b)
+				add(out, SEV_WARNING, NULL, 0,
+				    "actors '%s' and '%s' call model '%s' with different num_ctx (%g, %g); "
+				    "waverunner sends the first for both, since a change reloads the model",
+				    a->name, b->name, wf_actor_model(a), ctx_a, ctx_b);
+		}
+	}
+}
+
+void validate_workflow(const struct workflow *wf, struct findings *out)
+{
+	struct graph g;
+	graph_build(&g, wf);
+	if (!wf->enabled)
+		add(out, SEV_WARNING, NULL, 0, "workflow %ld is disabled", wf->id);
+
+	check_params(wf, out);
 
 	size_t entries[2], nentries = 0;
 	const struct wf_conv *first = workflow_first_step(wf);
@@ -557,44 +619,8 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 		check_sql_query(out, wf, c);
 		if (!c->has_instruction)
 			add(out, SEV_ERROR, c, 0, "has no instruction (prompt template)");
-		for (size_t r = 0; r < c->nrules; r++) {
-			const struct wf_rule *ru = &c->rules[r];
-			if (!ru->enabled)
-				continue;
-			enum cond_kind kind;
-			char *arg, *error;
-			if (branch_parse(ru->condition, &kind, &arg, &error) < 0)
-				add(out, SEV_ERROR, c, ru->id, "rule '%s': %s", ru->condition, error);
-			free(arg);
-			free(error);
-			if (!ru->next)
-				continue;
-			const struct wf_conv *t = workflow_conv(wf, ru->next);
-			if (!t)
-				add(out, SEV_ERROR, c, ru->id,
-				    "rule '%s' leads to conversation %ld, which is not part of workflow %ld",
-				    ru->condition, ru->next, wf->id);
-			else if (!t->enabled)
-				add(out, SEV_ERROR, c, ru->id, "rule '%s' leads to disabled conversation %ld '%s'",
-				    ru->condition, t->id, t->name);
-		}
-		if (c->nrules > 64)
-			add(out, SEV_ERROR, c, 0, "has %zu rules; at most 64 are allowed", c->nrules);
-		if (!c->nrules && !c->terminal)
-			add(out, SEV_WARNING, c, 0,
-			    "has no rules and is not marked terminal: every path through it ends here");
-		if (c->wait_for_group && !c->parallel_group)
-			add(out, SEV_ERROR, c, 0, "waits for a group but names none (set parallel_group)");
-		if (c->wait_for_group && c->parallel_group) {
-			size_t members = 0;
-			for (size_t k = 0; k < wf->nconvs; k++)
-				if (&wf->convs[k] != c && wf->convs[k].enabled &&
-				    wf->convs[k].parallel_group == c->parallel_group && !wf->convs[k].wait_for_group)
-					members++;
-			if (!members)
-				add(out, SEV_ERROR, c, 0, "waits for group %d, which has no other member",
-				    c->parallel_group);
-		}
+		check_rules(out, wf, c);
+		check_group(out, wf, c);
 
 		struct check_ctx cx = { wf, &g, entries, nentries, i, 0, out, "template" };
 		for (size_t e = 0; e < nentries; e++)
@@ -616,36 +642,9 @@ void validate_workflow(const struct workflow *wf, struct findings *out)
 			add(out, SEV_ERROR, &wf->convs[i], 0, "is unreachable: no rule leads to it from the start");
 	free(seen);
 
-	/* Loops: every cycle needs a bounded rule. */
-	struct tarjan t = { &g, xcalloc(g.n, sizeof(long)), xcalloc(g.n, sizeof(long)),
-			    xcalloc(g.n, sizeof(int)), xcalloc(g.n + 1, sizeof(size_t)), 0, 0, out };
-	for (size_t i = 0; i < g.n; i++)
-		t.index[i] = -1;
-	for (size_t i = 0; i < g.n; i++)
-		if (t.index[i] < 0 && wf->convs[i].enabled)
-			strong(&t, i);
-	free(t.index);
-	free(t.low);
-	free(t.on_stack);
-	free(t.stack);
+	check_loops(out, wf, &g);
 
-	/* Models that would reload: one model, two different load settings. */
-	for (size_t i = 0; i < wf->nactors; i++) {
-		const struct wf_actor *a = &wf->actors[i];
-		double ctx_a;
-		if (strcmp(a->type, "ai_model") || json_get_double(a->config, "num_ctx", &ctx_a))
-			continue;
-		for (size_t k = i + 1; k < wf->nactors; k++) {
-			const struct wf_actor *b = &wf->actors[k];
-			double ctx_b;
-			if (!strcmp(b->type, "ai_model") && !strcmp(wf_actor_model(a), wf_actor_model(b)) &&
-			    !json_get_double(b->config, "num_ctx", &ctx_b) && ctx_a != ctx_b)
-				add(out, SEV_WARNING, NULL, 0,
-				    "actors '%s' and '%s' call model '%s' with different num_ctx (%g, %g); "
-				    "waverunner sends the first for both, since a change reloads the model",
-				    a->name, b->name, wf_actor_model(a), ctx_a, ctx_b);
-		}
-	}
+	check_num_ctx(out, wf);
 	graph_release(&g);
 }
 
@@ -671,7 +670,7 @@ static void needs_visit(void *ctx, const char *text, char *const *alts, size_t n
 	buf_printf(sn->names, "%s%s", sn->n++ ? ", " : "", text);
 }
 
-size_t workflow_start_needs(const struct wf_conv *c, struct buf *names)
+size_t validate_start_needs(const struct wf_conv *c, struct buf *names)
 {
 	struct start_needs sn = { names, 0 };
 	if (c->has_instruction) {

@@ -33,17 +33,11 @@ void findings_print(const struct findings *f, const char *origin);
 /* The findings as a JSON array (new; caller deletes). */
 cJSON *findings_json(const struct findings *f);
 
-/* Entry points: the first step, and the first step that works on a posting
- * (the first that is not a global step such as the fetch). NULL if none. */
-const struct wf_conv *workflow_first_step(const struct workflow *wf);
-const struct wf_conv *workflow_posting_entry(const struct workflow *wf);
 /* The placeholders of c's template and system prompt that only earlier steps
  * can fill ({conversation_N_output}, {parent_response}), appended to names
  * ("{a}, {b}"); returns how many. A run that starts at c has no earlier steps
  * (see waverunner rerun, which reuses them). */
 struct buf;
-size_t workflow_start_needs(const struct wf_conv *c, struct buf *names);
-/* 1 if c runs once per workflow rather than per posting (it fetches postings). */
-int workflow_step_is_global(const struct workflow *wf, const struct wf_conv *c);
+size_t validate_start_needs(const struct wf_conv *c, struct buf *names);
 
 #endif

@@ -10,13 +10,6 @@
 #include "json.h"
 #include "util.h"
 
-const char *const vars_posting_columns[] = {
-	"posting_id", "posting_name", "job_title", "job_description", "location_city", "location_country",
-	"source", "external_job_id", "external_id", "external_url", "posting_status", "first_seen_at",
-	"last_seen_at", "updated_at", "source_metadata", "extracted_summary", "skill_keywords", "ihl_score",
-	"ihl_scale", "ihl_verdict", NULL,
-};
-
 const char *vars_posting_column(const char *name)
 {
 	if (!strcmp(name, "variations_param_1"))
@@ -25,9 +18,9 @@ const char *vars_posting_column(const char *name)
 		return "job_title";
 	if (!strcmp(name, "variations_param_3"))
 		return "location_city";
-	for (const char *const *c = vars_posting_columns; *c; c++)
-		if (!strcmp(*c, name))
-			return *c;
+	for (size_t c = 0; c < NPOSTING_COLUMNS; c++)
+		if (posting_columns[c].var && !strcmp(posting_columns[c].name, name))
+			return posting_columns[c].name;
 	return NULL;
 }
 
@@ -57,9 +50,12 @@ int vars_is_context(const char *var)
 static enum tpl_lookup output_field(const char *output, const char *field, const char *var, char **value,
 				    char **why)
 {
-	cJSON *doc = json_from_text(output);
+	char *refused;
+	cJSON *doc = json_find(output, &refused);
 	if (!doc) {
-		*why = xasprintf("the output of %s holds no JSON to read '%s' from", var, field);
+		*why = refused ? xasprintf("the output of %s holds no JSON to read '%s' from: %s", var, field, refused)
+			       : xasprintf("the output of %s holds no JSON to read '%s' from", var, field);
+		free(refused);
 		return TPL_NO_VALUE;
 	}
 	const cJSON *item = json_path(doc, field);

@@ -18,10 +18,8 @@
 
 struct db;
 
-/* Posting columns usable as variables, NULL-terminated. */
-extern const char *const vars_posting_columns[];
-
-/* The column an alias or column name stands for, or NULL if name is neither. */
+/* The column an alias or column name stands for, or NULL if name is neither
+ * (the columns: those of POSTING_COLUMNS in db-postings.h with var set). */
 const char *vars_posting_column(const char *name);
 /* If var is "conversation_N_output", stores N and returns 1; else 0. */
 int vars_output_conv(const char *var, long *conv);

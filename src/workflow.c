@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtin.h"
 #include "err.h"
 #include "json.h"
 #include "util.h"
@@ -48,8 +49,12 @@ static int check_keys(struct ctx *c, const cJSON *obj, const char *const *allowe
 		for (const char *const *a = allowed; *a; a++)
 			if (!strcmp(*a, item->string))
 				ok = 1;
-		if (!ok)
-			return fail(c, "unknown key '%s'", item->string);
+		if (!ok) {
+			char *key = str_excerpt(item->string, 40);
+			int rc = fail(c, "unknown key '%s'", key);
+			free(key);
+			return rc;
+		}
 	}
 	return E_OK;
 }
@@ -128,6 +133,16 @@ static int get_bool(struct ctx *c, const cJSON *obj, const char *key, int dflt, 
 	return E_OK;
 }
 
+enum actor_kind actor_kind_parse(const char *type)
+{
+	static const char *const names[] = { [ACTOR_AI_MODEL] = "ai_model", [ACTOR_SCRIPT] = "script",
+					     [ACTOR_BUILTIN] = "builtin" };
+	for (size_t k = ACTOR_AI_MODEL; type && k < ARRAY_LEN(names); k++)
+		if (!strcmp(type, names[k]))
+			return (enum actor_kind)k;
+	return ACTOR_UNKNOWN;
+}
+
 static int parse_actor(struct ctx *c, const cJSON *j, size_t idx, struct wf_actor *a)
 {
 	static const char *const keys[] = { "actor_id", "name", "type", "config", "script", "enabled", NULL };
@@ -145,7 +160,7 @@ static int parse_actor(struct ctx *c, const cJSON *j, size_t idx, struct wf_acto
 	rc = check_keys(c, j, keys);
 	if (!rc)
 		rc = get_string(c, j, "type", 1, &a->type);
-	if (!rc && strcmp(a->type, "ai_model") && strcmp(a->type, "script") && strcmp(a->type, "builtin"))
+	if (!rc && !(a->kind = actor_kind_parse(a->type)))
 		rc = fail(c, "'type' must be ai_model, script or builtin, not '%s'", a->type);
 	if (!rc)
 		rc = get_string(c, j, "script", 0, &a->script);
@@ -157,9 +172,9 @@ static int parse_actor(struct ctx *c, const cJSON *j, size_t idx, struct wf_acto
 	if (cfg && !cJSON_IsNull(cfg) && !cJSON_IsObject(cfg))
 		return fail(c, "'config' must be an object");
 	a->config = cfg && cJSON_IsObject(cfg) ? cJSON_Duplicate(cfg, 1) : cJSON_CreateObject();
-	if (!strcmp(a->type, "script") && !a->script)
+	if (a->kind == ACTOR_SCRIPT && !a->script)
 		return fail(c, "a script actor needs 'script', the program to run");
-	if (strcmp(a->type, "script") && a->script)
+	if (a->kind != ACTOR_SCRIPT && a->script)
 		return fail(c, "'script' is only for script actors");
 	return E_OK;
 }
@@ -375,12 +390,14 @@ out:
 
 int workflow_read_file(const char *path, struct workflow *wf)
 {
-	char *text;
+	char *text, *msg;
 	size_t len;
-	if (read_file(path, &text, &len) < 0)
-		return err_set(E_INPUT, "%s: %s", path, strerror(errno));
-	char *msg;
-	cJSON *root = json_parse(text, len, &msg);
+	if ((msg = read_input_file(path, INPUT_FILE_MAX, &text, &len))) {
+		err_set(E_INPUT, "%s: %s", path, msg);
+		free(msg);
+		return E_INPUT;
+	}
+	cJSON *root = json_parse_strict(text, len, &msg);
 	free(text);
 	if (!root) {
 		err_set(E_INPUT, "%s: %s", path, msg);
@@ -592,4 +609,33 @@ const char *wf_actor_model(const struct wf_actor *a)
 {
 	const char *m = json_str(a->config, "model");
 	return m ? m : a->name;
+}
+
+int workflow_step_is_global(const struct workflow *wf, const struct wf_conv *c)
+{
+	const struct wf_actor *a = workflow_actor(wf, c->actor);
+	if (!a)
+		return 0;
+	int fans_out = 0;
+	if (json_get_bool(a->config, "fans_out", &fans_out) == 0 && fans_out)
+		return 1;
+	/* A built-in that does not run inline is the fetch, which fans out. */
+	const struct builtin *b = a->kind == ACTOR_BUILTIN ? builtin_find(builtin_of(a)) : NULL;
+	return b && !b->runs_inline;
+}
+
+const struct wf_conv *workflow_first_step(const struct workflow *wf)
+{
+	for (size_t i = 0; i < wf->nconvs; i++) /* sorted by order */
+		if (wf->convs[i].enabled)
+			return &wf->convs[i];
+	return NULL;
+}
+
+const struct wf_conv *workflow_posting_entry(const struct workflow *wf)
+{
+	for (size_t i = 0; i < wf->nconvs; i++)
+		if (wf->convs[i].enabled && !workflow_step_is_global(wf, &wf->convs[i]))
+			return &wf->convs[i];
+	return NULL;
 }

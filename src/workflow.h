@@ -41,10 +41,14 @@ struct wf_conv {
 	size_t nrules;
 };
 
+/* What runs an actor; parsed once from its type string (actor_kind_parse). */
+enum actor_kind { ACTOR_UNKNOWN = 0, ACTOR_AI_MODEL, ACTOR_SCRIPT, ACTOR_BUILTIN };
+
 struct wf_actor {
 	long id;
 	char *name;
-	char *type;              /* ai_model | script | builtin */
+	char *type;              /* ai_model | script | builtin, as stored */
+	enum actor_kind kind;    /* type, parsed */
 	cJSON *config;           /* execution_config; an object, owned */
 	char *script;            /* script_file_path */
 	int enabled;
@@ -82,6 +86,18 @@ struct wf_actor *workflow_actor(const struct workflow *wf, const char *name);
 void workflow_sort(struct workflow *wf);
 /* "conversation 3337 'Grade summary'" into a new string; caller frees. */
 char *workflow_conv_label(const struct wf_conv *c);
+
+/* Entry points: the first step, and the first step that works on a posting
+ * (the first that is not a global step such as the fetch). NULL if none. */
+const struct wf_conv *workflow_first_step(const struct workflow *wf);
+const struct wf_conv *workflow_posting_entry(const struct workflow *wf);
+/* 1 if c runs once per workflow rather than per posting (it fetches postings:
+ * its actor fans out, or is a built-in that does not run inline). */
+int workflow_step_is_global(const struct workflow *wf, const struct wf_conv *c);
+
+/* The kind named by an actor type ("ai_model", "script", "builtin"), else
+ * ACTOR_UNKNOWN; the only place an actor type is compared as a string. */
+enum actor_kind actor_kind_parse(const char *type);
 
 /* The model an ai_model actor calls: config "model", else its name. Borrowed. */
 const char *wf_actor_model(const struct wf_actor *a);

@@ -482,6 +482,7 @@ static struct wf_actor *add_actor(struct import *im, long id, const char *name, 
 	a->id = id;
 	a->name = xstrdup(name);
 	a->type = xstrdup(type);
+	a->kind = actor_kind_parse(type);
 	a->config = cJSON_CreateObject();
 	a->enabled = 1;
 	return a;
@@ -506,9 +507,8 @@ static const char *map_actor(struct import *im, const struct wf_conv *c, const s
 		if (builtin && per_conv) {
 			result = builtin;
 			if (!workflow_actor(&im->wf, builtin)) {
-				long k = 0;
-				while (builtin_names[k] && strcmp(builtin_names[k], builtin))
-					k++;
+				const struct builtin *b = builtin_find(builtin);
+				long k = b ? (long)(b - builtins) : 0;
 				struct wf_actor *a = add_actor(im, STANDIN_ID_BASE + k, builtin, "builtin");
 				cJSON_AddStringToObject(a->config, "builtin", builtin);
 			}
@@ -748,7 +748,7 @@ static void translate_templates(struct import *im)
 		struct wf_conv *c = &wf->convs[i];
 		const struct wf_actor *a = workflow_actor(wf, c->actor);
 		char *tpl;
-		if (a && !strcmp(a->type, "builtin")) {
+		if (a && a->kind == ACTOR_BUILTIN) {
 			const char *builtin = json_str(a->config, "builtin");
 			tpl = turing_builtin_template(builtin ? builtin : a->name, c->template, wf);
 			char *label = workflow_conv_label(c);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "claims.h"
+#include "db-postings.h"
 #include "db-sync.h"
 #include "db.h"
 #include "err.h"
@@ -22,19 +23,25 @@ enum ctype { CT_NONE, CT_TEXT, CT_JSONB, CT_JSON, CT_INT, CT_TIME, CT_OTHER };
 enum col { C_SUMMARY, C_SKILLS, C_IHL, C_SCALE, C_VERDICT, C_STATUS, C_UPDATED_AT, C_UPDATED_BY, NCOLS };
 
 static const struct {
-	const char *name;
+	int pcol;        /* the local column (db-postings.h), or -1: none */
 	int core;        /* say so when it cannot be pushed */
 	unsigned types;  /* accepted types, bits of 1 << enum ctype */
 } columns[NCOLS] = {
-	[C_SUMMARY] = { "extracted_summary", 1, 1u << CT_TEXT },
-	[C_SKILLS] = { "skill_keywords", 1, 1u << CT_JSONB | 1u << CT_JSON | 1u << CT_TEXT },
-	[C_IHL] = { "ihl_score", 1, 1u << CT_INT },
-	[C_SCALE] = { "ihl_scale", 0, 1u << CT_INT },
-	[C_VERDICT] = { "ihl_verdict", 0, 1u << CT_TEXT },
-	[C_STATUS] = { "posting_status", 1, 1u << CT_TEXT },
-	[C_UPDATED_AT] = { "updated_at", 1, 1u << CT_TIME },
-	[C_UPDATED_BY] = { "updated_by_interaction_id", 0, ~0u },
+	[C_SUMMARY] = { PCOL_extracted_summary, 1, 1u << CT_TEXT },
+	[C_SKILLS] = { PCOL_skill_keywords, 1, 1u << CT_JSONB | 1u << CT_JSON | 1u << CT_TEXT },
+	[C_IHL] = { PCOL_ihl_score, 1, 1u << CT_INT },
+	[C_SCALE] = { PCOL_ihl_scale, 0, 1u << CT_INT },
+	[C_VERDICT] = { PCOL_ihl_verdict, 0, 1u << CT_TEXT },
+	[C_STATUS] = { PCOL_posting_status, 1, 1u << CT_TEXT },
+	[C_UPDATED_AT] = { PCOL_updated_at, 1, 1u << CT_TIME },
+	[C_UPDATED_BY] = { -1, 0, ~0u },
 };
+
+/* The name of column c in turing's postings: the local column's name. */
+static const char *col_name(enum col c)
+{
+	return columns[c].pcol >= 0 ? posting_columns[columns[c].pcol].name : "updated_by_interaction_id";
+}
 
 static enum ctype classify(const char *type)
 {
@@ -67,7 +74,7 @@ struct push_ctx {
 
 enum outcome { O_NONE, O_PUSHED, O_UP_TO_DATE, O_CONFLICT, O_REJECTED, O_MISSING };
 
-struct result {
+struct push_result {
 	enum outcome kind;
 	char *version;  /* PostgreSQL's updated_at after the push */
 	char *message;
@@ -90,18 +97,18 @@ static int plan_columns(struct push_ctx *px, cJSON *report)
 	cJSON *sent = cJSON_AddArrayToObject(report, "columns");
 	cJSON *skipped = cJSON_AddArrayToObject(report, "skipped_columns");
 	for (int c = 0; c < NCOLS; c++) {
-		const char *type = pg_column_type(cols, n, columns[c].name);
+		const char *type = pg_column_type(cols, n, col_name(c));
 		enum ctype t = classify(type);
 		if (t != CT_NONE && (columns[c].types & (1u << t))) {
 			px->type[c] = t;
-			cJSON_AddItemToArray(sent, cJSON_CreateString(columns[c].name));
+			cJSON_AddItemToArray(sent, cJSON_CreateString(col_name(c)));
 			continue;
 		}
 		px->type[c] = CT_NONE;
 		if (!columns[c].core)
 			continue;
 		cJSON *s = cJSON_CreateObject();
-		cJSON_AddStringToObject(s, "column", columns[c].name);
+		cJSON_AddStringToObject(s, "column", col_name(c));
 		char *why = !type ? xstrdup("PostgreSQL's postings table has no such column")
 				  : xasprintf("its type in PostgreSQL is %s", type);
 		cJSON_AddStringToObject(s, "reason", why);
@@ -160,7 +167,7 @@ static void differs(struct pg_query *q, const struct push_ctx *px, const int *pa
 			continue;
 		pg_query_sql(q, first ? "" : equal ? " AND " : " OR ");
 		first = 0;
-		pg_query_sql(q, columns[c].name);
+		pg_query_sql(q, col_name(c));
 		if (px->type[c] == CT_JSON)
 			pg_query_sql(q, "::jsonb");
 		pg_query_sql(q, equal ? " IS NOT DISTINCT FROM " : " IS DISTINCT FROM ");
@@ -171,7 +178,7 @@ static void differs(struct pg_query *q, const struct push_ctx *px, const int *pa
 
 /* After an update that changed no row: gone, already there, or changed remotely. */
 static int classify_unchanged(struct push_ctx *px, const struct sync_item *it, char *vals[NCOLS], const char *idtext,
-			      struct result *res)
+			      struct push_result *res)
 {
 	struct pg_query q;
 	int param[NCOLS] = { 0 };
@@ -249,7 +256,7 @@ static int claim_fence(struct push_ctx *px, const struct sync_item *it, const ch
 
 /* Sends one posting's results inside the batch's transaction. Returns E_OK
  * with res filled, or the error that ends the batch (E_REMOTE, E_INTERRUPT). */
-static int push_one(struct push_ctx *px, const struct sync_item *it, struct result *res)
+static int push_one(struct push_ctx *px, const struct sync_item *it, struct push_result *res)
 {
 	char *vals[NCOLS];
 	char idtext[32];
@@ -260,7 +267,7 @@ static int push_one(struct push_ctx *px, const struct sync_item *it, struct resu
 	for (int c = 0; c < NCOLS; c++)
 		if (vals[c]) {
 			any = 1;
-			cJSON_AddItemToArray(res->sent, cJSON_CreateString(columns[c].name));
+			cJSON_AddItemToArray(res->sent, cJSON_CreateString(col_name(c)));
 		}
 	if (!any) {
 		res->kind = O_UP_TO_DATE; /* nothing PostgreSQL can take */
@@ -277,7 +284,7 @@ static int push_one(struct push_ctx *px, const struct sync_item *it, struct resu
 			continue;
 		pg_query_sql(&q, first ? "" : ", ");
 		first = 0;
-		pg_query_sql(&q, columns[c].name);
+		pg_query_sql(&q, col_name(c));
 		pg_query_sql(&q, " = ");
 		param[c] = pg_query_add(&q, vals[c]);
 		value_expr(&q, px->type[c], param[c]);
@@ -366,7 +373,7 @@ static const char *outcome_name(enum outcome k)
 	}
 }
 
-static void report_item(struct push_ctx *px, const struct sync_item *it, struct result *res)
+static void report_item(struct push_ctx *px, const struct sync_item *it, struct push_result *res)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "posting_id", (double)it->posting_id);
@@ -389,7 +396,7 @@ static void report_item(struct push_ctx *px, const struct sync_item *it, struct 
 	}
 }
 
-static void result_release(struct result *res)
+static void result_release(struct push_result *res)
 {
 	free(res->version);
 	free(res->message);
@@ -399,7 +406,7 @@ static void result_release(struct result *res)
 
 /* The stale check needs no server: a pull changed the posting after its
  * results were saved. */
-static int stale_conflict(const struct push_ctx *px, const struct sync_item *it, struct result *res)
+static int stale_conflict(const struct push_ctx *px, const struct sync_item *it, struct push_result *res)
 {
 	if (!it->stale || px->o->force)
 		return 0;
@@ -413,7 +420,7 @@ static int stale_conflict(const struct push_ctx *px, const struct sync_item *it,
 /* One batch: one PostgreSQL transaction, then the local marks. */
 static int push_batch(struct push_ctx *px, const struct sync_item *items, size_t n)
 {
-	struct result *res = xcalloc(n, sizeof *res);
+	struct push_result *res = xcalloc(n, sizeof *res);
 	int rc = pg_begin(px->pg);
 	for (size_t i = 0; !rc && i < n; i++)
 		if (!stale_conflict(px, &items[i], &res[i]))
@@ -465,7 +472,7 @@ static int push_batch(struct push_ctx *px, const struct sync_item *items, size_t
 static int dry_item(struct push_ctx *px, const struct sync_item *it)
 {
 	char *vals[NCOLS];
-	struct result res = { 0 };
+	struct push_result res = { 0 };
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "posting_id", (double)it->posting_id);
 	item_values(px, it, vals);
@@ -475,11 +482,11 @@ static int dry_item(struct push_ctx *px, const struct sync_item *it)
 			continue;
 		cJSON *j = px->type[c] == CT_JSONB || px->type[c] == CT_JSON ? cJSON_Parse(vals[c]) : NULL;
 		if (px->type[c] == CT_INT)
-			cJSON_AddNumberToObject(v, columns[c].name, atof(vals[c]));
+			cJSON_AddNumberToObject(v, col_name(c), atof(vals[c]));
 		else if (j)
-			cJSON_AddItemToObject(v, columns[c].name, j);
+			cJSON_AddItemToObject(v, col_name(c), j);
 		else
-			cJSON_AddStringToObject(v, columns[c].name, vals[c]);
+			cJSON_AddStringToObject(v, col_name(c), vals[c]);
 	}
 	if (px->type[C_UPDATED_AT])
 		cJSON_AddStringToObject(v, "updated_at", "now()");

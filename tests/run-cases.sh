@@ -11,6 +11,17 @@ base=$(mktemp -d "${TEST_OUT:-/tmp}/cases.XXXXXX")
 
 [ $# -gt 0 ] || set -- "$REPO"/tests/cases/*.test
 
+# Each case has a number of its own, so that "case 0061" names one case.
+dups=$(for c in "$REPO"/tests/cases/*.test; do basename "$c" | cut -d- -f1; done | sort | uniq -d | tr '\n' ' ')
+n=$((n + 1))
+if [ -z "$dups" ]; then
+	echo "ok $n - every case has a number of its own"
+else
+	failed=$((failed + 1))
+	echo "not ok $n - every case has a number of its own"
+	echo "#   numbers used twice: $dups"
+fi
+
 for case in "$@"; do
 	[ -f "$case" ] || continue
 	n=$((n + 1))

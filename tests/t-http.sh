@@ -144,32 +144,38 @@ check_eq "openai: both calls completed with usage and finish reason" \
 	        AND prompt_tokens > 0 AND output_tokens > 0 AND done_reason = 'stop'")" 2
 check_eq "openai: both went to /v1/chat/completions with the key" "$(stat by_api.openai)" 2
 
-# The backend and address chosen per actor, by its config.
+# The backend and address chosen per actor, by its config (the stub that
+# answers is started first, so that the actor names its port).
+start_stub --latency-ms 20
 sed -e 's|"config": {"temperature": 0, "num_predict": 50}|"config": {"backend": "openai", "base_url": "http://127.0.0.1:PORTX", "num_predict": 50}|' \
 	"$T/two.json" | sed -e "s|PORTX|$PORT|" >"$T/two-openai.json"
 fresh "$T/two-openai.json" 7001 1
-start_stub --latency-ms 20
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run
 check_eq "per actor: the run completes" "$STATUS" 0
 check_eq "per actor: qwen through Ollama, mistral through its OpenAI-compatible base_url" \
-	"$(row "SELECT group_concat(model || ':' || backend, ' ') FROM (SELECT model, backend FROM interactions ORDER BY conversation_id)")" \
-	"qwen2.5:7b:ollama mistral:latest:openai"
+	"$(row "SELECT group_concat(model || ':' || backend || ':' || status, ' ') FROM (SELECT model, backend, status FROM interactions ORDER BY conversation_id)")" \
+	"qwen2.5:7b:ollama:completed mistral:latest:openai:completed"
 
 # --- Errors ----------------------------------------------------------------------
 # last_error: class|attempts|status of the first step of posting 1.
-last() { row "SELECT failure_class || '|' || attempts || '|' || status FROM interactions WHERE conversation_id = 71"; }
+last() { row "SELECT coalesce(failure_class, '') || '|' || attempts || '|' || status FROM interactions WHERE conversation_id = 71"; }
 retried() { row "SELECT count(*) FROM interaction_events e JOIN interactions i USING (interaction_id)
                  WHERE i.conversation_id = 71 AND e.event_type = 'interaction_retried'"; }
 
+# A server's failures (refused, 5xx, dropped) spend no attempt: the
+# interaction waits for the server (tests/t-outage.sh has the details).
+released() { row "SELECT count(*) FROM interaction_events e JOIN interactions i USING (interaction_id)
+                  WHERE i.conversation_id = 71 AND e.event_type = 'interaction_released'
+                  AND json_extract(e.event_data, '\$.failure_class') = '$1'"; }
 fresh "$T/two.json" 7001 1
 stop_stub
 DEAD=$(free_port)
-OLLAMA_HOST="127.0.0.1:$DEAD" run_wr_t run --llm ollama
-check_eq "connection refused: retried, then failed as connection" "$(last)" "connection|2|failed"
-check_eq "connection refused: one retry" "$(retried)" 1
-check_contains "connection refused: the message names the URL" \
-	"$(row "SELECT error_message FROM interactions WHERE conversation_id = 71")" \
-	"cannot connect to http://127.0.0.1:$DEAD/api/generate"
+OLLAMA_HOST="127.0.0.1:$DEAD" run_wr_t run --llm ollama --patience 1s
+check_eq "connection refused: run gives up on the server after the patience (exit 5)" "$STATUS" 5
+check_eq "connection refused: the interaction is pending, no attempt spent" "$(last)" "|0|pending"
+check_eq "connection refused: no retry counted" "$(retried)" 0
+check_true "connection refused: released as a connection failure" test "$(released connection)" -ge 1
+check_contains "connection refused: the message names the server" "$ERR" "the model server http://127.0.0.1:$DEAD"
 
 fresh "$T/two.json" 7001 1
 start_stub --latency-ms 10 --fail-429 0.5 --retry-after 1
@@ -184,22 +190,20 @@ for code in 500 503; do
 	fresh "$T/two.json" 7001 1
 	start_stub --latency-ms 10 --fail-$code 0.5
 	run_wr_t run --llm ollama
-	check_eq "$code: retried, then completed" \
-		"$(row "SELECT attempts || '|' || status FROM interactions WHERE conversation_id = 71")" "2|completed"
-	check_eq "$code: the retry is recorded as a server error" \
-		"$(row "SELECT json_extract(event_data, '\$.failure_class') FROM interaction_events
-		        JOIN interactions USING (interaction_id) WHERE event_type = 'interaction_retried'
-		        AND conversation_id = 71")" "server_error"
+	check_eq "$code: tried again without spending an attempt, then completed" \
+		"$(row "SELECT attempts || '|' || status FROM interactions WHERE conversation_id = 71")" "1|completed"
+	check_eq "$code: released once as a server error, not retried" "$(released server_error) $(retried)" "1 0"
 done
 
+# An unknown model is found before anything runs (the server's list of models).
 fresh "$T/two.json" 7001 1
 start_stub --latency-ms 10 --models mistral:latest
 run_wr_t run --llm ollama
-check_eq "404: failed at once as not_found" "$(last)" "not_found|1|failed"
-check_eq "404: no retry" "$(retried)" 0
-ERRMSG=$(row "SELECT error_message FROM interactions WHERE conversation_id = 71")
-check_contains "404: the server's message" "$ERRMSG" "model 'qwen2.5:7b' not found"
-check_contains "404: the URL" "$ERRMSG" "http://127.0.0.1:$PORT/api/generate"
+check_eq "unknown model: run stops before it claims work (exit 3)" "$STATUS" 3
+check_eq "unknown model: nothing was claimed" "$(last)" "|0|pending"
+check_contains "unknown model: the model, the server and the setting are named" "$ERR" \
+	"actor 'qwen2.5:7b': unknown model 'qwen2.5:7b': not among the 1 models of http://127.0.0.1:$PORT/api/tags (OLLAMA_HOST); pull it with: ollama pull qwen2.5:7b"
+check_eq "unknown model: no generation request was sent" "$(stat requests)" 0
 
 fresh "$T/two.json" 7001 1
 start_stub --latency-ms 10 --fail-400 1
@@ -213,9 +217,9 @@ fresh "$T/two.json" 7001 1
 start_stub --latency-ms 10 --api-key the-right-key
 OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" OPENAI_API_KEY=wrong-sekrit-0815 run_wr_t run --llm openai
 cat "$T/out" "$T/err" >"$T/run-out"
-check_eq "401: failed at once as auth" "$(last)" "auth|1|failed"
-check_contains "401: the server's message" \
-	"$(row "SELECT error_message FROM interactions WHERE conversation_id = 71")" "Invalid API Key"
+check_eq "401: run stops before it claims work (exit 3)" "$STATUS:$(last)" "3:|0|pending"
+check_contains "401: the message says which setting to check" "$ERR" \
+	"http://127.0.0.1:$PORT/v1/models refused the request (HTTP 401): check OPENAI_API_KEY"
 run_wr status --workflow 7001
 cat "$T/out" "$T/err" >"$T/status-out"
 run_wr trace --full "$(row "SELECT max(workflow_run_id) FROM workflow_runs")"
@@ -233,8 +237,11 @@ check_contains "malformed body: its first bytes are quoted" \
 
 fresh "$T/two.json" 7001 1
 start_stub --latency-ms 10 --drop 1
-run_wr_t run --llm ollama
-check_eq "dropped connection: retried, then failed as connection" "$(last)" "connection|2|failed"
+run_wr_t run --llm ollama --patience 1s
+check_eq "every connection dropped: the server is given up on after the patience (exit 5)" "$STATUS" 5
+check_eq "every connection dropped: the interaction is pending, no attempt spent" "$(last)" "|0|pending"
+check_true "every connection dropped: released as connection failures, probed more than once" \
+	test "$(released connection)" -ge 2
 
 fresh "$T/two.json" 7001 1
 start_stub --latency-ms 10 --stall 1

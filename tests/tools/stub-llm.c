@@ -11,12 +11,15 @@
  *   stub-llm [--port N] [--port-file F] [--latency-ms N] [--slots N] [--switch-ms N]
  *            [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R]
  *            [--retry-after S] [--fail-400 R] [--stall R] [--malformed R] [--drop R]
+ *            [--endless R] [--nul R] [--no-props] [--max-loaded N]
  *            [--seed N] [--replay-dir DIR] [--answers FILE] [--stats-file F] [--request-log F]
  *            [--verbose]
  *
  * Rates R are fractions of generation requests (0..1). Without --seed they are
  * spread evenly and the first request fails (rate 0.5: the 1st, 3rd, 5th...),
- * so a test knows which attempt fails; with --seed they are random.
+ * so a test knows which attempt fails; with --seed they are random. --endless
+ * streams an answer that never ends (as fast as the client reads); --nul puts
+ * "abc\u0000def" in the answer's first piece.
  *
  * Answers, in order: --answers FILE, a JSON object
  *   {"<posting id>": {"<conversation id>": "answer" | ["1st call", "2nd call"]}, "*": {...}}
@@ -25,6 +28,13 @@
  * matches any); then --replay-dir (fixtures keyed as waverunner keys them);
  * then a rule: a prompt containing "[PASS]" gets "[PASS]", "JSON array" a skill
  * list, "ihl_score" an IHL verdict, anything else a summary-shaped text.
+ *
+ * GET /api/tags (Ollama) and GET /v1/models (OpenAI-compatible) list the
+ * models of --models; without it the stub serves any model and lists the ones
+ * the tests and the benchmark use (LISTED). GET /props reports the slots as
+ * llama.cpp's server does ({"total_slots": N}); --no-props answers it 404,
+ * like a server that does not say. --max-loaded N keeps up to N models loaded
+ * (OLLAMA_MAX_LOADED_MODELS; default 1), which GET /api/ps lists.
  *
  * --request-log F appends a line "POSTING CONVERSATION MODEL" for each
  * generation request as it arrives (the X-Waverunner headers), so that tests
@@ -52,10 +62,13 @@
 #define MAX_CONNS 1000
 #define MAX_HEADER 65536
 #define MAX_BODY (32u << 20)
+#define LISTED "qwen2.5:7b,mistral:latest,gemma2:latest"
+#define MAX_LOADED 16
 
 enum api { API_GENERATE, API_CHAT, API_OPENAI };
-enum fault { F_NONE, F_DROP, F_500, F_503, F_429, F_400, F_MALFORMED, F_STALL, F_COUNT };
-static const char *const fault_names[] = { "none", "drop", "500", "503", "429", "400", "malformed", "stall" };
+enum fault { F_NONE, F_DROP, F_500, F_503, F_429, F_400, F_MALFORMED, F_STALL, F_ENDLESS, F_NUL, F_COUNT };
+static const char *const fault_names[] = { "none", "drop", "500", "503", "429", "400", "malformed", "stall",
+					   "endless", "nul" };
 
 struct knob {
 	double rate;
@@ -80,6 +93,8 @@ struct job {
 	int stream;
 	int include_usage;
 	int stalled;
+	int endless; /* stalled, and the answer keeps coming */
+	int nul;
 	int active;
 	char *model;
 	char *answer;
@@ -97,6 +112,8 @@ struct model_stat {
 
 static struct {
 	int latency_ms, slots, switch_ms, retry_after, verbose;
+	int no_props; /* --no-props: no GET /props (a server that does not report its slots) */
+	int max_loaded; /* --max-loaded: models kept loaded at once (OLLAMA_MAX_LOADED_MODELS) */
 	int seeded;
 	uint64_t rng;
 	const char *models, *api_key, *replay_dir, *stats_file;
@@ -104,15 +121,20 @@ static struct {
 	cJSON *answers;
 	cJSON *calls; /* "posting conversation" -> calls so far */
 	struct knob knobs[F_COUNT];
-} opt = { .latency_ms = 100, .slots = 1, .retry_after = 1 };
+} opt = { .latency_ms = 100, .slots = 1, .retry_after = 1, .max_loaded = 1 };
 
 static struct {
 	struct job *queue; /* every open generation request, in arrival order */
 	int active;
-	char *loaded;
-	int64_t loaded_at; /* when the loaded model is ready */
+	char *loaded;      /* the model loaded last */
+	int64_t loaded_at; /* when the model loaded last is ready */
+	/* The models kept loaded (--max-loaded), each ready at its time. */
+	char *resident[MAX_LOADED];
+	int64_t resident_at[MAX_LOADED];
+	int nresident;
 	long requests, completed, cancelled, loads, switches, replay_hits;
 	long open, peak_open, peak_active, http_requests;
+	long peak_models; /* models served at once */
 	long injected[F_COUNT];
 	long by_api[3];
 	double service_ms, switch_total_ms;
@@ -207,6 +229,7 @@ static char *stats_json(void)
 	cJSON_AddNumberToObject(j, "http_requests", (double)st.http_requests);
 	cJSON_AddNumberToObject(j, "peak_concurrency", (double)st.peak_open);
 	cJSON_AddNumberToObject(j, "peak_active", (double)st.peak_active);
+	cJSON_AddNumberToObject(j, "peak_models", (double)st.peak_models);
 	cJSON_AddNumberToObject(j, "open", (double)st.open);
 	cJSON_AddNumberToObject(j, "model_loads", (double)st.loads);
 	cJSON_AddNumberToObject(j, "model_switches", (double)st.switches);
@@ -583,6 +606,14 @@ static void write_answer(struct job *j, int64_t now)
 	out_headers(c, 200, sse ? "text/event-stream" : "application/x-ndjson", -1, NULL);
 	if (sse)
 		put_line(c, openai_chunk(j, "", 0, NULL), "data: ", "\n\n");
+	if (j->nul) { /* cJSON cannot write it: by hand */
+		const char *line = sse ? "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"abc\\u0000def\"},"
+					 "\"finish_reason\":null}]}\n\n"
+				       : j->api == API_CHAT ? "{\"message\":{\"role\":\"assistant\",\"content\":\"abc\\u0000def\"},"
+							      "\"done\":false}\n"
+				       : "{\"response\":\"abc\\u0000def\",\"done\":false}\n";
+		out_chunk(c, line, strlen(line));
+	}
 	for (size_t at = 0; at < len;) {
 		size_t end = next_piece(a, len, at);
 		if (sse)
@@ -613,6 +644,18 @@ static void write_answer(struct job *j, int64_t now)
 	buf_puts(&c->out, "0\r\n\r\n");
 }
 
+/* More of an endless answer, once what was written has gone out. */
+static void write_more(struct job *j)
+{
+	static const char piece[] = "and so on, and so on, and so on, ";
+	for (int i = 0; i < 512; i++) {
+		if (j->api == API_OPENAI)
+			put_line(j->c, openai_chunk(j, piece, sizeof piece - 1, NULL), "data: ", "\n\n");
+		else
+			put_line(j->c, ollama_chunk(j, piece, sizeof piece - 1), "", "\n");
+	}
+}
+
 /* Scheduling -------------------------------------------------------------- */
 
 static void job_free(struct job *j)
@@ -638,9 +681,45 @@ static void unlink_job(struct job *j)
 	st.dirty = 1;
 }
 
+static int resident_index(const char *model)
+{
+	for (int i = 0; i < st.nresident; i++)
+		if (!strcmp(st.resident[i], model))
+			return i;
+	return -1;
+}
+
+static int serves(const char *model)
+{
+	for (struct job *j = st.queue; j; j = j->next)
+		if (j->active && !strcmp(j->model, model))
+			return 1;
+	return 0;
+}
+
+/* How many loaded models have a request being served. */
+static long models_serving(void)
+{
+	long n = 0;
+	for (int i = 0; i < st.nresident; i++)
+		n += serves(st.resident[i]);
+	return n;
+}
+
+/* A loaded model with no request being served (the first such), or -1. */
+static int idle_resident(void)
+{
+	for (int i = 0; i < st.nresident; i++)
+		if (!serves(st.resident[i]))
+			return i;
+	return -1;
+}
+
 /* Starts waiting requests, first come first served: the first one waits while
- * every slot is busy, or while another model is loaded and still in use; the
- * ones behind it wait too (as in Ollama's scheduler). */
+ * every slot is busy, or while its model is not loaded and no place for it is
+ * free (--max-loaded models are loaded, all still in use); the ones behind it
+ * wait too (as in Ollama's scheduler). Loading a model into a free place is a
+ * load; evicting one for it is a switch too. */
 static void admit(int64_t now)
 {
 	for (struct job *j = st.queue; j; j = j->next) {
@@ -648,27 +727,39 @@ static void admit(int64_t now)
 			continue;
 		if (st.active >= opt.slots)
 			break;
-		if (!st.loaded || strcmp(st.loaded, j->model)) {
-			if (st.active)
-				break;
-			if (st.loaded)
+		int r = resident_index(j->model);
+		if (r < 0) {
+			if (st.nresident >= opt.max_loaded) {
+				int idle = idle_resident();
+				if (idle < 0)
+					break;
+				free(st.resident[idle]);
+				st.resident[idle] = st.resident[--st.nresident];
+				st.resident_at[idle] = st.resident_at[st.nresident];
 				st.switches++;
+			}
 			st.loads++;
 			model_stat(j->model)->loads++;
 			free(st.loaded);
 			st.loaded = xstrdup(j->model);
 			st.loaded_at = now + opt.switch_ms;
 			st.switch_total_ms += opt.switch_ms;
+			r = st.nresident++;
+			st.resident[r] = xstrdup(j->model);
+			st.resident_at[r] = st.loaded_at;
 			j->load_ms = opt.switch_ms;
 			if (opt.verbose)
 				fprintf(stderr, "stub-llm: loading %s\n", j->model);
 		}
 		j->active = 1;
-		j->start = st.loaded_at > now ? st.loaded_at : now;
+		j->start = st.resident_at[r] > now ? st.resident_at[r] : now;
 		j->done_at = j->start + opt.latency_ms;
 		st.active++;
 		if (st.active > st.peak_active)
 			st.peak_active = st.active;
+		long serving = models_serving();
+		if (serving > st.peak_models)
+			st.peak_models = serving;
 		if (j->stalled) /* it holds its slot, and shows the beginning of an answer */
 			write_answer(j, now);
 	}
@@ -888,7 +979,9 @@ static void generation(struct conn *c, const struct request *rq, enum api api, c
 	j->api = api;
 	j->model = xstrdup(model);
 	j->arrived = now;
-	j->stalled = f == F_STALL;
+	j->stalled = f == F_STALL || f == F_ENDLESS;
+	j->endless = f == F_ENDLESS;
+	j->nul = f == F_NUL;
 	int stream = api != API_OPENAI; /* Ollama streams unless told not to; OpenAI the other way */
 	json_get_bool(req, "stream", &stream);
 	j->stream = stream;
@@ -938,17 +1031,48 @@ static void handle(struct conn *c, const struct request *rq, const char *body, s
 		respond(c, 200, "text/plain; charset=utf-8", "Ollama is running", NULL);
 	else if (get && !strcmp(path, "/api/version"))
 		respond(c, 200, "application/json", "{\"version\":\"0.0.0-stub\"}", NULL);
-	else if (get && !strcmp(path, "/api/tags")) {
+	else if (get && (!strcmp(path, "/api/tags") || !strcmp(path, "/v1/models"))) {
+		int openai = !strcmp(path, "/v1/models");
+		if (openai && opt.api_key) {
+			char *want = xasprintf("Bearer %s", opt.api_key);
+			int good = !strcmp(rq->auth, want);
+			free(want);
+			if (!good) {
+				respond_error(c, API_OPENAI, 401, "Invalid API Key", NULL);
+				return;
+			}
+		}
 		cJSON *j = cJSON_CreateObject();
-		cJSON *models = cJSON_AddArrayToObject(j, "models");
-		char *list = xstrdup(opt.models ? opt.models : ""), *save = NULL;
+		if (openai)
+			cJSON_AddStringToObject(j, "object", "list");
+		cJSON *models = cJSON_AddArrayToObject(j, openai ? "data" : "models");
+		char *list = xstrdup(opt.models ? opt.models : LISTED), *save = NULL;
 		for (char *m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
 			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", m);
-			cJSON_AddStringToObject(o, "model", m);
+			cJSON_AddStringToObject(o, openai ? "id" : "name", m);
+			cJSON_AddStringToObject(o, openai ? "object" : "model", openai ? "model" : m);
 			cJSON_AddItemToArray(models, o);
 		}
 		free(list);
+		char *s = json_print(j);
+		respond(c, 200, "application/json", s, NULL);
+		free(s);
+		cJSON_Delete(j);
+	} else if (get && !strcmp(path, "/props") && !opt.no_props) {
+		/* llama.cpp's server reports its slots here. */
+		char *s = xasprintf("{\"total_slots\":%d,\"model_path\":\"stub\"}", opt.slots);
+		respond(c, 200, "application/json", s, NULL);
+		free(s);
+	} else if (get && !strcmp(path, "/api/ps")) {
+		/* Ollama: the models kept loaded now. */
+		cJSON *j = cJSON_CreateObject();
+		cJSON *models = cJSON_AddArrayToObject(j, "models");
+		for (int i = 0; i < st.nresident; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", st.resident[i]);
+			cJSON_AddStringToObject(o, "model", st.resident[i]);
+			cJSON_AddItemToArray(models, o);
+		}
 		char *s = json_print(j);
 		respond(c, 200, "application/json", s, NULL);
 		free(s);
@@ -1055,8 +1179,9 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: stub-llm [--port N] [--port-file F] [--latency-ms N] [--slots N] [--switch-ms N]\n"
 			"  [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R] [--retry-after S]\n"
-			"  [--fail-400 R] [--stall R] [--malformed R] [--drop R] [--seed N] [--replay-dir DIR]\n"
-			"  [--answers FILE] [--stats-file F] [--request-log F] [--verbose]\n");
+			"  [--fail-400 R] [--stall R] [--malformed R] [--drop R] [--endless R] [--nul R] [--seed N]\n"
+			"  [--replay-dir DIR]\n"
+			"  [--answers FILE] [--stats-file F] [--request-log F] [--verbose] [--no-props] [--max-loaded N]\n");
 	return 2;
 }
 
@@ -1077,6 +1202,10 @@ int main(int argc, char **argv)
 			opt.verbose = 1;
 			continue;
 		}
+		if (!strcmp(a, "--no-props")) {
+			opt.no_props = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return usage();
 		const char *v = argv[++i];
@@ -1087,7 +1216,7 @@ int main(int argc, char **argv)
 			enum fault f;
 		} const knobs[] = { { "--drop", F_DROP }, { "--fail-500", F_500 }, { "--fail-503", F_503 },
 				    { "--fail-429", F_429 }, { "--fail-400", F_400 }, { "--malformed", F_MALFORMED },
-				    { "--stall", F_STALL } };
+				    { "--stall", F_STALL }, { "--endless", F_ENDLESS }, { "--nul", F_NUL } };
 		int done = 0;
 		for (size_t k = 0; k < ARRAY_LEN(knobs); k++)
 			if (!strcmp(a, knobs[k].name)) {
@@ -1106,6 +1235,8 @@ int main(int argc, char **argv)
 			opt.latency_ms = (int)d;
 		else if (!strcmp(a, "--slots") && numeric && d >= 1)
 			opt.slots = (int)d;
+		else if (!strcmp(a, "--max-loaded") && numeric && d >= 1 && d <= MAX_LOADED)
+			opt.max_loaded = (int)d;
 		else if (!strcmp(a, "--switch-ms") && numeric)
 			opt.switch_ms = (int)d;
 		else if (!strcmp(a, "--retry-after") && numeric)
@@ -1192,6 +1323,8 @@ int main(int argc, char **argv)
 				conn_close(i);
 				continue;
 			}
+			if (c->job && c->job->endless && c->job->active && !c->out.len)
+				write_more(c->job);
 			i++;
 		}
 		size_t n = 0;
@@ -1271,6 +1404,8 @@ int main(int argc, char **argv)
 		free(m);
 	}
 	free(st.loaded);
+	for (int i = 0; i < st.nresident; i++)
+		free(st.resident[i]);
 	cJSON_Delete(opt.answers);
 	cJSON_Delete(opt.calls);
 	if (opt.request_log)

@@ -42,6 +42,47 @@ int main(void)
 	ok(j == NULL && msg && strstr(msg, "line 2"), "the error names the line: %s", msg ? msg : "");
 	free(msg);
 
+	j = json_parse("{\"a\": \"x\\u0000y\"}", 17, &msg);
+	ok(j == NULL && msg && strstr(msg, "line 1, column 9: \\u0000"), "\\u0000 is refused with its place: %s",
+	   msg ? msg : "");
+	free(msg);
+	j = json_parse("{\"a\\u0000\": 1}", 14, &msg);
+	ok(j == NULL && msg, "\\u0000 in a key too");
+	free(msg);
+	j = json_parse("{\"a\": \"x\\\\u0000y\"}", 18, &msg);
+	ok(j != NULL && !strcmp(json_str(j, "a"), "x\\u0000y"), "an escaped backslash, then u0000, is text");
+	cJSON_Delete(j);
+	j = json_parse("{\"a\": 1,\n \"a\": 2}", 17, &msg);
+	ok(j != NULL, "json_parse keeps duplicate keys (model answers)");
+	cJSON_Delete(j);
+	j = json_parse_strict("{\"a\": 1,\n \"b\": {\"c\": 1, \"\\u0063\": 2}}", 37, &msg);
+	ok(j == NULL && msg && strstr(msg, "line 2, column 16: key 'c' appears twice in one object (first at line 2, column 8)"),
+	   "json_parse_strict refuses a duplicate key (however escaped) with both places: %s", msg ? msg : "");
+	free(msg);
+	{
+		struct buf big = BUF_INIT;
+		buf_puts(&big, "[{");
+		for (int i = 0; i < 500; i++)
+			buf_printf(&big, "%s\"k%d\": [%d]", i ? ", " : "", i, i);
+		buf_puts(&big, ", \"k7\": 0}]");
+		j = json_parse_strict(big.data, big.len, &msg);
+		ok(j == NULL && msg && strstr(msg, "key 'k7' appears twice"), "a duplicate in a big object: %s",
+		   msg ? msg : "");
+		free(msg);
+		buf_release(&big);
+	}
+	s = str_excerpt("ab\ncd\x01" "ef", 100);
+	is_str(s, "ab\\ncd\\x01ef", "str_excerpt escapes control characters");
+	free(s);
+	s = str_excerpt("abcdefgh", 3);
+	is_str(s, "abc\xE2\x80\xA6 (8 bytes)", "str_excerpt shortens, giving the size");
+	free(s);
+	size_t sz = 0;
+	ok(parse_size("16M", &sz) == 0 && sz == 16u << 20, "parse_size 16M");
+	ok(parse_size("512K", &sz) == 0 && sz == 512u << 10, "parse_size 512K");
+	ok(parse_size("100", &sz) == 0 && sz == 100, "parse_size in bytes");
+	ok(parse_size("2X", &sz) < 0 && parse_size("-1M", &sz) < 0 && parse_size("0", &sz) < 0, "parse_size refuses");
+
 	j = cJSON_Parse("{\"a\": {\"b\": [10, {\"c\": \"deep\"}]}}");
 	const cJSON *c = json_path(j, "a.b.1.c");
 	is_str(c ? c->valuestring : NULL, "deep", "json_path follows keys and indexes");

@@ -166,6 +166,31 @@ static void streams(void)
 	llmreply_release(&r);
 
 	llmreply_init(&r);
+	feed_in(&r, "{\"response\":\"abc\\u0000def\",\"done\":false}\n{\"response\":\"\",\"done\":true}\n", 5);
+	ok(r.refused && r.malformed && strstr(r.malformed, "line 1, byte 17") && !r.text.len,
+	   "\\u0000 in a piece refuses the answer, saying where: %s", r.malformed ? r.malformed : "");
+	llmreply_release(&r);
+
+	llmreply_init(&r);
+	feed_in(&r, "{\"response\":\"abc\\\\u0000def\",\"done\":true}\n", 5);
+	is_str(buf_str(&r.text), "abc\\u0000def", "an escaped backslash before u0000 is text");
+	llmreply_release(&r);
+
+	llmreply_init(&r);
+	r.max_answer = 5;
+	feed_in(&r, "{\"response\":\"abc\",\"done\":false}\n{\"response\":\"def\",\"done\":false}\n"
+		    "{\"response\":\"ghi\",\"done\":true}\n", 7);
+	ok(r.too_large && llmreply_stopped(&r) && !strcmp(buf_str(&r.text), "abc"),
+	   "an answer over the cap stops, keeping no more than the cap");
+	llmreply_release(&r);
+
+	llmreply_init(&r);
+	r.max_answer = 5;
+	feed_in(&r, "{\"response\":\"abcde\",\"done\":true}\n", 3);
+	ok(!r.too_large && r.done && !strcmp(buf_str(&r.text), "abcde"), "an answer of exactly the cap is whole");
+	llmreply_release(&r);
+
+	llmreply_init(&r);
 	feed_in(&r, "[1,2]\n", 100);
 	ok(r.malformed != NULL, "a line that is JSON but not an object is malformed");
 	llmreply_release(&r);

@@ -17,10 +17,12 @@ static const char BASE[] =
 
 static char *diff_of(const char *from, const char *find, const char *replace)
 {
-	char *edited = xstrdup(from);
+	char *edited;
 	if (find) {
-		char *at = strstr(from, find);
+		const char *at = strstr(from, find);
 		edited = xasprintf("%.*s%s%s", (int)(at - from), from, replace, at + strlen(find));
+	} else {
+		edited = xstrdup(from);
 	}
 	struct workflow a, b;
 	cJSON *ja = cJSON_Parse(from), *jb = cJSON_Parse(edited);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtin.h"
 #include "err.h"
 #include "json.h"
 #include "tap.h"
@@ -67,6 +68,17 @@ int main(void)
 	is_int(wf.convs[0].rules[1].next, 2, "a rule keeps its target");
 	is_int(wf.convs[0].timeout_seconds, 300, "timeout_seconds defaults to 300");
 	is_int(wf.convs[0].max_attempts, 3, "max_attempts defaults to 3");
+	is_int(wf.actors[0].kind, ACTOR_AI_MODEL, "an actor's type is parsed into its kind");
+	is_int(actor_kind_parse("script"), ACTOR_SCRIPT, "actor kind: script");
+	is_int(actor_kind_parse("builtin"), ACTOR_BUILTIN, "actor kind: builtin");
+	is_int(actor_kind_parse("human"), ACTOR_UNKNOWN, "actor kind: anything else is unknown");
+	ok(builtin_find("save_summary") && builtin_find("save_summary")->runs_inline, "save_summary runs inline");
+	ok(builtin_find("fetch_jobs") && !builtin_find("fetch_jobs")->runs_inline, "fetch_jobs runs in a process");
+	ok(!builtin_find("nope"), "an unknown built-in is not found");
+	char *known = builtin_list();
+	is_str(known, "check_description, save_summary, save_skills, save_ihl, sql_query, fetch_jobs",
+	       "the built-ins, in the order of their table");
+	free(known);
 	cJSON *back = workflow_to_json(&wf);
 	struct workflow again;
 	ok(workflow_from_json(back, "back", &again) == E_OK, "the exported form parses again");

@@ -19,6 +19,7 @@
 #   v1-6c30308.sqlite  the first 0001-init.sql, by the last commit before eb1866a
 #   v1-eb1866a.sqlite  0001-init.sql as eb1866a edited it (no 0002 yet)
 #   v2-cdfb99b.sqlite  0001 and 0002, by the commit that added 0002
+#   v3-a2d051a.sqlite  0001 to 0003 (the events table with any kind of event)
 set -eu
 [ $# -eq 2 ] || { echo "usage: sh tests/upgrade/make-db.sh COMMIT OUTPUT.sqlite" >&2; exit 2; }
 commit=$1

@@ -1,0 +1,140 @@
+#!/bin/sh
+# matrix.sh: how close run's defaults come to the best hand-tuned options.
+# Workflow 3001 against the stub model server, which queues requests beyond
+# its slots the way Ollama does (one model loaded at a time, a cost to switch),
+# for slots {1, 2, 4, 8} x latency {50, 200 ms} x models {1, 3} (x servers: one
+# for now; server pools, a comma-separated OLLAMA_HOST, are not built yet).
+# Each cell runs twice: with no options, and hand-tuned (--parallel slots x
+# servers, --per-server and --per-model the slots). Printed per cell: both wall
+# times, the ideal (service time / slots over all servers + the loads no order
+# can avoid), defaults as a share of hand-tuned throughput, and the model
+# switches of both.
+# Postings per cell are chosen so that the ideal is about BENCH_CELL_S seconds
+# (at least 3 per slot, so that there is work for every slot): a cell of 1
+# slot and 200 ms would take minutes with 200. Environment: BENCH_CELL_S (4), BENCH_SWITCH_MS (300), BENCH_SLOTS
+# ("1 2 4 8"), BENCH_LATENCIES ("50 200"), BENCH_MODELS ("1 3"),
+# BENCH_SERVERS ("1"), BENCH_PROTOCOL (ollama; openai: the stub reports its
+# slots at /props as llama.cpp does).
+set -u
+: "${WAVERUNNER:?}" "${TOOLS:?}"
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+CELL_S=${BENCH_CELL_S:-4}
+SWITCH=${BENCH_SWITCH_MS:-300}
+SLOTS_LIST=${BENCH_SLOTS:-1 2 4 8}
+LATS=${BENCH_LATENCIES:-50 200}
+MODELS_LIST=${BENCH_MODELS:-1 3}
+SERVERS_LIST=${BENCH_SERVERS:-1}
+PROTO=${BENCH_PROTOCOL:-ollama}
+T=$(mktemp -d "${TMPDIR:-/tmp}/bench-matrix.XXXXXX")
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+q() { sqlite3 -batch -noheader :memory: "$@"; }
+
+# Three models: the IHL skeptic on gemma2 (as scheduling.sh); one: all on qwen.
+q "WITH w AS (SELECT readfile('$REPO/fixtures/workflows/3001.json') AS j),
+     c AS (SELECT e.key AS k FROM w, json_each(json_extract(w.j, '\$.conversations')) e
+           WHERE json_extract(e.value, '\$.conversation_id') = 9162)
+   SELECT json_set(json_insert(j, '\$.actors[#]', json('{\"actor_id\": 46, \"name\": \"gemma2:latest\",
+          \"type\": \"ai_model\", \"config\": {\"temperature\": 0, \"seed\": 42, \"num_ctx\": 8192,
+          \"num_predict\": 1024}}')), '\$.conversations[' || (SELECT k FROM c) || '].actor', 'gemma2:latest')
+   FROM w" >"$T/wf-3.json"
+q "SELECT replace(readfile('$REPO/fixtures/workflows/3001.json'), '\"actor\": \"mistral:latest\"',
+          '\"actor\": \"qwen2.5:7b\"')" >"$T/wf-1.json"
+
+postings() {
+	q "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+	   SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
+	          'job_description', 'We are hiring data engineer number ' || i || ' to build pipelines in Python and SQL, '
+	          || 'maintain the warehouse, and work with analysts across the company. Remote work is possible.',
+	          'location_city', 'Berlin', 'source', 'bench', 'external_job_id', 'B' || i,
+	          'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
+}
+
+# start_stubs N SLOTS LAT: N stub servers; their addresses, comma-separated, in $ADDRS.
+start_stubs() {
+	ADDRS=
+	k=0
+	while [ $k -lt "$1" ]; do
+		rm -f "$T/port$k"
+		props=
+		[ "$PROTO" = openai ] || props=--no-props
+		"$TOOLS/stub-llm" --port 0 --port-file "$T/port$k" --latency-ms "$3" --slots "$2" $props \
+			--switch-ms "$SWITCH" --stats-file "$T/stats$k.json" >/dev/null &
+		PIDS="$PIDS $!"
+		i=0
+		while [ ! -s "$T/port$k" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+		url=http://127.0.0.1:$(cat "$T/port$k")
+		[ "$PROTO" = openai ] && url=$url/v1
+		ADDRS=${ADDRS:+$ADDRS,}$url
+		k=$((k + 1))
+	done
+}
+
+stop_stubs() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	PIDS=
+}
+
+# one WF SERVERS SLOTS LAT OPTIONS...: runs the cell; prints "wall_ms switches service_ms".
+one() {
+	wf=$1 ns=$2 slots=$3 lat=$4
+	shift 4
+	db="$T/cell.db"
+	rm -f "$db"
+	WAVERUNNER_DB=$db "$WAVERUNNER" init >/dev/null &&
+		WAVERUNNER_DB=$db "$WAVERUNNER" load "$wf" "$T/postings.json" >/dev/null &&
+		WAVERUNNER_DB=$db "$WAVERUNNER" start --workflow 3001 --all >/dev/null || return 1
+	start_stubs "$ns" "$slots" "$lat"
+	if [ "$PROTO" = openai ]; then
+		OPENAI_BASE_URL=$ADDRS WAVERUNNER_DB=$db "$WAVERUNNER" --json run --llm openai --quiet "$@" >"$T/run.json"
+	else
+		OLLAMA_HOST=$ADDRS WAVERUNNER_DB=$db "$WAVERUNNER" --json run --llm ollama --quiet "$@" >"$T/run.json"
+	fi
+	rc=$?
+	stop_stubs
+	[ $rc -eq 0 ] || return 1
+	sw=0 svc=0 k=0
+	while [ $k -lt "$ns" ]; do
+		set -- $(q "SELECT json_extract(readfile('$T/stats$k.json'), '\$.model_switches'),
+		                   json_extract(readfile('$T/stats$k.json'), '\$.service_ms')" | tr '|' ' ')
+		sw=$((sw + $1)) svc=$((svc + $2)) k=$((k + 1))
+	done
+	echo "$(q "SELECT json_extract(readfile('$T/run.json'), '\$.elapsed_ms')") $sw $svc"
+}
+
+printf '%-5s %-4s %-6s %-7s %-8s %9s %9s %8s %7s %6s %9s\n' slots lat models servers postings \
+	"default s" "tuned s" "ideal s" "def/tun" "ideal%" "switches"
+worst=1000
+for ns in $SERVERS_LIST; do
+	for nm in $MODELS_LIST; do
+		for lat in $LATS; do
+			for slots in $SLOTS_LIST; do
+				# About 11 calls per posting.
+				n=$((CELL_S * 1000 * slots * ns / (lat * 11)))
+				# at least 3 postings per slot: enough work to fill them
+				[ $n -lt $((3 * slots * ns)) ] && n=$((3 * slots * ns))
+				[ $n -gt 200 ] && n=200
+				postings "$n"
+				d=$(one "$T/wf-$nm.json" "$ns" "$slots" "$lat") || { echo "matrix: a default run failed" >&2; exit 1; }
+				h=$(one "$T/wf-$nm.json" "$ns" "$slots" "$lat" --parallel $((slots * ns)) --per-server "$slots" \
+					--per-model "$slots") || { echo "matrix: a tuned run failed" >&2; exit 1; }
+				set -- $d $h
+				# ideal: service over all slots + the loads (1 per model per server, at least)
+				row=$(q "SELECT printf('%-5d %-4d %-6d %-7d %-8d %9.1f %9.1f %8.1f %6.0f%% %5.0f%% %4d/%-4d',
+				          $slots, $lat, $nm, $ns, $n, $1 / 1000.0, $4 / 1000.0,
+				          ($6 / 1000.0) / ($slots * $ns) + $nm * $SWITCH / 1000.0,
+				          100.0 * $4 / $1, 100.0 * (($6 * 1.0) / ($slots * $ns) + $nm * $SWITCH) / $1, $2, $5),
+				          CAST(100.0 * $4 / $1 AS INTEGER)")
+				echo "${row%|*}"
+				pct=${row##*|}
+				[ "$pct" -lt "$worst" ] && worst=$pct
+			done
+		done
+	done
+done
+echo "defaults reach at worst $worst % of the hand-tuned throughput (aim: at least 90 %)"

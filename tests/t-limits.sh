@@ -1,0 +1,171 @@
+#!/bin/sh
+# t-limits.sh: how many requests run sends a model server at once, learned
+# rather than asked of the user (engine.c: Limits), against the stub model
+# server (tests/tools/stub-llm.c): the slots a server reports (llama.cpp's
+# /props), a limit measured where it reports none, the options that override
+# both, and the learned limits in status.
+. "$(dirname "$0")/lib.sh"
+[ -n "$T" ] && [ -d "$T" ] || { echo "not ok 1 - no test directory"; exit 1; }
+
+export WAVERUNNER_RETRY_BASE_MS=50
+export WAVERUNNER_RETRY_CAP_MS=200
+unset OLLAMA_HOST OPENAI_BASE_URL OPENAI_API_KEY WAVERUNNER_REPLAY_DIR
+STUB_PID=
+stop_stub() {
+	if [ -n "$STUB_PID" ]; then
+		kill "$STUB_PID" 2>/dev/null
+		wait "$STUB_PID" 2>/dev/null
+	fi
+	STUB_PID=
+}
+trap 'stop_stub' EXIT
+trap 'stop_stub; exit 1' INT TERM
+
+# start_stub ARGS...: a stub model server on a free port: sets PORT and STATS.
+nstub=0
+start_stub() {
+	stop_stub
+	nstub=$((nstub + 1))
+	STATS="$T/stats.$nstub.json"
+	rm -f "$T/port.$nstub"
+	"$TOOLS/stub-llm" --port 0 --port-file "$T/port.$nstub" --stats-file "$STATS" "$@" \
+		>/dev/null 2>"$T/stub.$nstub.log" &
+	STUB_PID=$!
+	i=0
+	while [ ! -s "$T/port.$nstub" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	PORT=$(cat "$T/port.$nstub" 2>/dev/null)
+}
+stat() { sqlite3 -batch -noheader :memory: "SELECT json_extract(readfile('$STATS'), '\$.$1')"; }
+
+run_wr_t() {
+	timeout 120 "$WAVERUNNER" "$@" >"$T/out" 2>"$T/err"
+	STATUS=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+# Four steps that alternate between two models.
+cat >"$T/alternate.json" <<'EOF2'
+{"workflow_id": 7202, "name": "Alternating models",
+ "actors": [
+  {"actor_id": 723, "name": "qwen2.5:7b", "type": "ai_model", "config": {"temperature": 0}},
+  {"actor_id": 724, "name": "mistral:latest", "type": "ai_model", "config": {"temperature": 0}}],
+ "conversations": [
+  {"conversation_id": 731, "name": "A", "actor": "qwen2.5:7b", "order": 1, "instruction": {"template": "A {job_title}"},
+   "rules": [{"id": 7311, "condition": "*", "next": 732, "priority": 1}]},
+  {"conversation_id": 732, "name": "B", "actor": "mistral:latest", "order": 2, "instruction": {"template": "B {job_title}"},
+   "rules": [{"id": 7321, "condition": "*", "next": 733, "priority": 1}]},
+  {"conversation_id": 733, "name": "C", "actor": "qwen2.5:7b", "order": 3, "instruction": {"template": "C {job_title}"},
+   "rules": [{"id": 7331, "condition": "*", "next": 734, "priority": 1}]},
+  {"conversation_id": 734, "name": "D", "actor": "mistral:latest", "order": 4, "terminal": true,
+   "instruction": {"template": "D {job_title}"}}]}
+EOF2
+# Two steps on two models; every posting can run at once.
+cat >"$T/two.json" <<'EOF2'
+{"workflow_id": 7201, "name": "Two models",
+ "actors": [
+  {"actor_id": 721, "name": "qwen2.5:7b", "type": "ai_model", "config": {"temperature": 0}},
+  {"actor_id": 722, "name": "mistral:latest", "type": "ai_model", "config": {"temperature": 0}}],
+ "conversations": [
+  {"conversation_id": 721, "name": "Answer", "actor": "qwen2.5:7b", "order": 1, "timeout_seconds": 20,
+   "instruction": {"template": "Say something about {job_title}."},
+   "rules": [{"id": 7211, "condition": "*", "next": 722, "priority": 1}]},
+  {"conversation_id": 722, "name": "Comment", "actor": "mistral:latest", "order": 2, "timeout_seconds": 20,
+   "terminal": true, "instruction": {"template": "Comment on: {conversation_721_output}"}}]}
+EOF2
+postings() {
+	sqlite3 -batch -noheader :memory: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+	  SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
+	    'job_description', 'We are hiring data engineer number ' || i || '.',
+	    'external_job_id', 'L' || i, 'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
+}
+# fresh N [WORKFLOW_FILE WORKFLOW_ID]: a new database with N postings started.
+fresh() {
+	rm -f "$DB" "$DB-wal" "$DB-shm"
+	postings "$1"
+	wr init >/dev/null && wr load "${2:-$T/two.json}" "$T/postings.json" >/dev/null &&
+		wr start --workflow "${3:-7201}" --all >/dev/null
+}
+completed() { sql "SELECT count(*) FROM interactions WHERE status = 'completed'"; }
+limits() { sql "SELECT max_in_flight || ' ' || source FROM model_servers"; }
+
+# --- A server that reports its slots gets that many, with no options ---------
+fresh 12
+start_stub --latency-ms 100 --slots 3
+OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai
+check_eq "reported slots: all 24 calls completed" "$STATUS $(completed)" "0 24"
+check_eq "reported slots: 3 requests at the server at once, with no options (not 1)" "$(stat peak_concurrency)" 3
+check_eq "reported slots: the limit is stored, and how it was found" "$(limits)" "3 reported"
+run_wr_t status
+check_contains "status shows each server's limit" "$OUT" \
+	"model servers:
+  http://127.0.0.1:$PORT: 3 requests at once (reported"
+run_wr_t --json status
+check_contains "status --json has model_servers" "$OUT" '"max_in_flight":3'
+
+fresh 12
+start_stub --latency-ms 100 --slots 3
+OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai --parallel 2
+check_eq "--parallel 2 caps the reported 3" "$(completed) $(stat peak_concurrency) $(limits)" "24 2 2 reported"
+
+fresh 12
+start_stub --latency-ms 100 --slots 3
+OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai --per-server 1
+check_eq "--per-server 1 overrides what the server reports; nothing is learned" \
+	"$(completed) $(stat peak_concurrency) [$(limits)]" "24 1 []"
+
+fresh 12
+start_stub --latency-ms 100 --slots 3
+OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai --per-model 2
+check_eq "--per-model 2 overrides it too" "$(completed) $(stat peak_concurrency) [$(limits)]" "24 2 []"
+
+# --- A server that does not report: the limit is measured ----------------------
+fresh 16
+start_stub --latency-ms 100 --slots 2 --no-props
+OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
+check_eq "measured: all 32 calls completed" "$STATUS $(completed)" "0 32"
+check_true "measured: more than one request at the server at once (learned, not the old 1)" \
+	[ "$(stat peak_concurrency)" -ge 2 ]
+check_true "measured: never more than --parallel (8)" [ "$(stat peak_concurrency)" -le 8 ]
+check_contains "measured: stored as measured" "$(limits)" " measured"
+
+fresh 10
+start_stub --latency-ms 100 --slots 1 --no-props
+OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
+l=$(sql "SELECT max_in_flight FROM model_servers")
+check_true "measured, 1 slot: the limit stays near the slot (at most one or two waiting): $l" \
+	test "${l:-0}" -ge 1 -a "${l:-0}" -le 3
+check_eq "measured, 1 slot: all 20 calls completed" "$(completed)" 20
+
+# --- Models kept loaded (Ollama's /api/ps) ------------------------------------------
+fresh 6 "$T/alternate.json" 7202
+start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props
+OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
+check_eq "one model at a time, no options: all 24 calls, 3 switches (loaded model first still holds)" \
+	"$(completed) $(stat model_switches) $(stat peak_models)" "24 3 1"
+
+fresh 6 "$T/alternate.json" 7202
+start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props --max-loaded 2
+OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
+check_eq "a server that keeps 2 loaded (/api/ps) gets work for both at once: no switch, 2 loads" \
+	"$(completed) $(stat model_switches) $(stat model_loads) $(stat peak_models)" "24 0 2 2"
+
+fresh 6 "$T/alternate.json" 7202
+start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props --max-loaded 2
+OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama --loaded-models 1
+check_eq "--loaded-models 1 overrides what the server keeps loaded" "$(completed) $(stat peak_models)" "24 1"
+
+# --- No starvation: a model's turn on a full server is bounded --------------------
+# 40 postings: 40 qwen calls ready at once, each making a mistral call ready.
+# Loaded model first alone would run every qwen call before any mistral one.
+fresh 40
+start_stub --latency-ms 20 --slots 1 --switch-ms 20 --no-props
+OLLAMA_HOST="127.0.0.1:$PORT" WAVERUNNER_TEST_TURN_MS=200 run_wr_t run --llm ollama
+check_eq "turns: all 80 calls completed" "$STATUS $(completed)" "0 80"
+check_eq "turns: mistral's work did not wait for all of qwen's" \
+	"$(sql "SELECT (SELECT min(completed_at) FROM interactions WHERE conversation_id = 722) <
+	               (SELECT max(completed_at) FROM interactions WHERE conversation_id = 721)")" 1
+check_true "turns: still few switches (each turn is long): $(stat model_switches)" [ "$(stat model_switches)" -le 20 ]
+
+stop_stub
+finish

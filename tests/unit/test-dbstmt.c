@@ -1,0 +1,75 @@
+/* Unit tests of db-stmt.c: the typed statement helpers db_do, db_get and
+ * db_ids, against a real SQLite file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dbint.h"
+#include "err.h"
+#include "tap.h"
+
+static const char CREATE[] = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n INTEGER, x REAL, opt INTEGER)";
+static const char INSERT[] = "INSERT INTO t (id, name, n, x, opt) VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char ONE[] = "SELECT name, n, x, opt, opt IS NULL FROM t WHERE id = ?1";
+static const char IDS[] = "SELECT id FROM t WHERE n >= ?1 ORDER BY id";
+static const char BAD[] = "INSERT INTO t (id) VALUES (?1)";
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[512], path[600];
+	snprintf(dir, sizeof dir, "%s/test-dbstmt.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof path, "%s/t.db", dir);
+	struct db *db;
+	ok(db_open(path, DB_CREATE, &db) == E_OK, "a new database opens");
+	ok(db_exec(db, CREATE) == E_OK, "a table");
+
+	ok(db_do(db, INSERT, "LTiDl", 1L, "one", 10, 1.5, 7L) == E_OK, "db_do inserts a row");
+	ok(db_do(db, INSERT, "LTiDl", 2L, (const char *)NULL, 20, 2.5, 0L) == E_OK, "NULL text, 'l' 0 as NULL");
+	ok(db_do(db, INSERT, "LTi-", 3L, "three", 30) == E_OK, "'-' binds NULL and takes no argument");
+
+	char *name = NULL;
+	int n = 0, opt_null = -1;
+	double x = 0;
+	long opt = 0;
+	is_int(db_get(db, ONE, "L", "TiDLi", 1L, &name, &n, &x, &opt, &opt_null), SQLITE_ROW, "db_get finds row 1");
+	is_str(name, "one", "a text column, copied");
+	is_int(n, 10, "an int column");
+	ok(x == 1.5, "a real column");
+	is_int(opt, 7, "a long column");
+	is_int(opt_null, 0, "'l' with a value binds it");
+	free(name);
+	name = (char *)"untouched";
+	is_int(db_get(db, ONE, "L", "T-D-i", 2L, &name, &x, &opt_null), SQLITE_ROW, "'-' skips a column");
+	ok(name == NULL, "SQL NULL reads as a NULL string");
+	ok(x == 2.5, "the column after a skipped one");
+	is_int(opt_null, 1, "'l' with 0 binds NULL");
+	name = (char *)"untouched";
+	is_int(db_get(db, ONE, "L", "T", 9L, &name), SQLITE_DONE, "no row: SQLITE_DONE");
+	is_str(name, "untouched", "no row leaves the outputs as they were");
+
+	long *ids;
+	size_t nids;
+	ok(db_ids(db, IDS, &ids, &nids, "i", 20) == E_OK && nids == 2 && ids[0] == 2 && ids[1] == 3,
+	   "db_ids collects the first column of every row");
+	free(ids);
+	ok(db_ids(db, IDS, &ids, &nids, "i", 99) == E_OK && nids == 0 && !ids, "db_ids: none is NULL, 0");
+
+	is_int(db_do(db, BAD, "L", 1L), E_DB, "a failing statement is E_DB");
+	ok(strstr(err_msg(), "UNIQUE") != NULL, "with SQLite's message: %s", err_msg());
+	/* The statement is reset after a failure: the next use works. */
+	ok(db_do(db, BAD, "L", 4L) == E_OK, "the same statement works again after a failure");
+
+	db_close(db);
+	unlink(path);
+	char wal[700];
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	unlink(wal);
+	snprintf(wal, sizeof wal, "%s-shm", path);
+	unlink(wal);
+	rmdir(dir);
+	return done_testing();
+}
