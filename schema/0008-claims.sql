@@ -1,4 +1,4 @@
--- 0005: the claims this database holds in turing (sync pull --claim, work):
+-- 0008: the claims this database holds in turing (sync pull --claim, work):
 -- the token each claim was granted, so that a push writes a posting's results
 -- only while turing's waverunner_claims row still holds that token.
 CREATE TABLE IF NOT EXISTS posting_claims (
