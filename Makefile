@@ -41,7 +41,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS        = $(PKG_LIBS) -lm
 
 SRC      = $(wildcard src/*.c) $(wildcard sync/*.c)
-LIB_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC))) $(BUILD)/schema.o
+LIB_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC))) $(BUILD)/schema.o $(BUILD)/pg-claims.o
 MAIN_OBJ = $(BUILD)/src/main.o
 MIGRATIONS = $(sort $(wildcard schema/[0-9]*.sql))
 
@@ -76,6 +76,17 @@ $(BUILD)/schema.c: schema/embed.sh $(MIGRATIONS)
 	@sh schema/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/schema.o: $(BUILD)/schema.c src/schema.h
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# sync setup's SQL (schema/postgres/claims.sql), carried by the binary.
+$(BUILD)/pg-claims.c: schema/postgres/claims.sql
+	@mkdir -p $(dir $@)
+	@{ echo '/* Generated from schema/postgres/claims.sql. Do not edit. */'; \
+	  echo 'extern const char pg_claims_sql[];'; echo 'const char pg_claims_sql[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/pg-claims.o: $(BUILD)/pg-claims.c
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(LIB_OBJ)

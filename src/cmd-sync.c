@@ -1,5 +1,6 @@
-/* cmd-sync.c: waverunner sync pull | push: exchange postings, workflow
- * definitions and results with PostgreSQL (turing). */
+/* cmd-sync.c: waverunner sync pull | push | setup | status: exchange
+ * postings, workflow definitions and results with PostgreSQL (turing), and
+ * share it between instances through claims. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "cmd.h"
+#include "db-sync.h"
 #include "db.h"
 #include "err.h"
 #include "json.h"
@@ -50,7 +53,11 @@ struct sync_args {
 	size_t nworkflows;
 	struct push_opts push;
 	int64_t every_ms;
+	long claim;               /* pull --claim N */
+	int64_t lease_ms;         /* pull --lease */
 	int pull_only, push_only; /* options given, to refuse them on the other subcommand */
+	int select_only;          /* a posting option --claim cannot go with */
+	int lease_given;
 };
 
 static int add_ids(struct cmd_ctx *ctx, const char *opt, const char *arg, long **ids, size_t *n)
@@ -223,6 +230,89 @@ static void print_push(const cJSON *report, long round)
 	if (ns)
 		printf(", %ld not sent", ns);
 	printf("\n");
+	const cJSON *cl = cJSON_GetObjectItemCaseSensitive(report, "claims");
+	long cd = cl ? num(cl, "done") : 0, cf = cl ? num(cl, "failed") : 0, cg = cl ? num(cl, "lost") : 0;
+	if (cd || cf || cg) {
+		printf("claims ended: %ld done, %ld failed", cd, cf);
+		if (cg)
+			printf(", %ld no longer held", cg);
+		printf("\n");
+	}
+}
+
+static int run_setup(struct cmd_ctx *ctx, struct sync_args *a)
+{
+	struct pg *pg;
+	int rc = pg_connect(a->conninfo, &pg);
+	if (rc)
+		return rc;
+	cJSON *report = cJSON_CreateObject();
+	rc = sync_setup(pg, report);
+	pg_close(pg);
+	if (!rc && !ctx->json)
+		printf("claims ready in PostgreSQL at %s: table waverunner_claims, %ld %s queued\n",
+		       json_str(report, "server"), num(report, "queued"), count_word(num(report, "queued"), "posting", "postings"));
+	if (!rc && ctx->json)
+		json_emit(report);
+	else
+		cJSON_Delete(report);
+	return rc;
+}
+
+static int run_status(struct cmd_ctx *ctx, struct sync_args *a)
+{
+	struct pg *pg;
+	int rc = pg_connect(a->conninfo, &pg);
+	if (rc)
+		return rc;
+	cJSON *report = cJSON_CreateObject();
+	rc = sync_claims_status(pg, report);
+	char *instance = NULL;
+	struct held_claim *held = NULL;
+	size_t nheld = 0;
+	if (!rc)
+		rc = sync_instance(ctx->db, 0, &instance);
+	if (!rc)
+		rc = db_claims_held(ctx->db, pg_where(pg), &held, &nheld);
+	pg_close(pg);
+	if (rc) {
+		cJSON_Delete(report);
+		return rc;
+	}
+	if (instance)
+		cJSON_AddStringToObject(report, "this_instance", instance);
+	cJSON_AddNumberToObject(report, "held_here", (double)nheld);
+	db_claims_free(held, nheld);
+	if (ctx->json) {
+		json_emit(report);
+		free(instance);
+		return E_OK;
+	}
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(report, "postings"), *it;
+	long total = num(p, "free") + num(p, "claimed") + num(p, "expired") + num(p, "done") + num(p, "failed") +
+		     num(p, "skipped");
+	printf("claims in PostgreSQL at %s\n", json_str(report, "server"));
+	printf("postings: %ld queued: %ld free, %ld claimed, %ld expired claims, %ld done, %ld failed, %ld skipped\n",
+	       total, num(p, "free"), num(p, "claimed"), num(p, "expired"), num(p, "done"), num(p, "failed"),
+	       num(p, "skipped"));
+	if (num(p, "not_queued"))
+		printf("%ld newer postings not queued yet (the next claim queues them)\n", num(p, "not_queued"));
+	const cJSON *inst = cJSON_GetObjectItemCaseSensitive(report, "instances");
+	if (cJSON_GetArraySize(inst)) {
+		printf("%-28s %8s %8s %8s %8s  %s\n", "instance", "claimed", "expired", "done", "failed", "lease until");
+		cJSON_ArrayForEach(it, inst) {
+			const char *until = json_str(it, "lease_until");
+			printf("%-28s %8ld %8ld %8ld %8ld  %s\n", json_str(it, "instance"), num(it, "claimed"),
+			       num(it, "expired"), num(it, "done"), num(it, "failed"),
+			       num(it, "claimed") + num(it, "expired") ? (until ? until : "") : "-");
+		}
+	}
+	if (instance)
+		printf("this database is instance %s and holds %ld %s\n", instance, num(report, "held_here"),
+		       count_word(num(report, "held_here"), "claim", "claims"));
+	free(instance);
+	cJSON_Delete(report);
+	return E_OK;
 }
 
 /* The closing message of a pull that ran into problems: what they were. */
@@ -257,12 +347,89 @@ static int printed_with_workflow(const cJSON *report)
 	return 0;
 }
 
+static void print_claim(const cJSON *report)
+{
+	const cJSON *it, *claimed = cJSON_GetObjectItemCaseSensitive(report, "claimed");
+	int n = cJSON_GetArraySize(claimed), taken = 0;
+	struct buf ids = BUF_INIT, from = BUF_INIT;
+	cJSON_ArrayForEach(it, claimed) {
+		const char *was = json_str(it, "taken_from");
+		buf_printf(&ids, "%s%ld", ids.len ? ", " : "", num(it, "posting_id"));
+		if (was) {
+			taken++;
+			if (!strstr(buf_str(&from), was))
+				buf_printf(&from, "%s%s", from.len ? ", " : "", was);
+		}
+	}
+	printf("claimed %d %s in PostgreSQL at %s as instance %s", n, count_word(n, "posting", "postings"),
+	       json_str(report, "server"), json_str(report, "instance"));
+	if (n)
+		printf(" until %s: %s", json_str(report, "lease_until"), buf_str(&ids));
+	else
+		printf(": none is free and no claim has expired");
+	printf("\n");
+	if (taken)
+		printf("%d of them taken over from expired claims of %s\n", taken, buf_str(&from));
+	buf_release(&ids);
+	buf_release(&from);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "dropped"))
+		warn("posting %ld was claimed but could not be pulled: marked failed in PostgreSQL",
+		     (long)cJSON_GetNumberValue(it));
+}
+
+static int run_claim(struct cmd_ctx *ctx, struct sync_args *a, struct pg *pg)
+{
+	char *instance;
+	int rc = sync_instance(ctx->db, 1, &instance);
+	if (rc)
+		return rc;
+	cJSON *report = cJSON_CreateObject();
+	rc = sync_claim(ctx->db, pg, instance, a->claim, a->lease_ms, report);
+	free(instance);
+	cJSON *pulled = cJSON_DetachItemFromObject(report, "pull");
+	if (!ctx->json) {
+		if (cJSON_HasObjectItem(report, "claimed"))
+			print_claim(report);
+		if (pulled)
+			print_pull(pulled);
+	}
+	if (rc == E_FAIL) {
+		int dropped = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "dropped"));
+		err_set(E_FAIL, "%d claimed %s could not be pulled", dropped, count_word(dropped, "posting", "postings"));
+	}
+	if (pulled)
+		cJSON_AddItemToObject(report, "postings", cJSON_DetachItemFromObject(pulled, "postings"));
+	cJSON_Delete(pulled);
+	if (!rc && a->nworkflows) {
+		struct pull_opts wo = a->pull;
+		wo.postings = 0;
+		cJSON *wr = cJSON_CreateObject();
+		rc = sync_pull(ctx->db, pg, &wo, wr);
+		if (!ctx->json)
+			print_pull(wr);
+		if (rc == E_FAIL)
+			pull_failure(wr);
+		cJSON_AddItemToObject(report, "workflows", cJSON_DetachItemFromObject(wr, "workflows"));
+		cJSON_Delete(wr);
+	}
+	if (ctx->json)
+		json_emit(report);
+	else
+		cJSON_Delete(report);
+	return rc;
+}
+
 static int run_pull(struct cmd_ctx *ctx, struct sync_args *a)
 {
 	struct pg *pg;
 	int rc = pg_connect(a->conninfo, &pg);
 	if (rc)
 		return rc;
+	if (a->claim) {
+		rc = run_claim(ctx, a, pg);
+		pg_close(pg);
+		return rc;
+	}
 	cJSON *report = cJSON_CreateObject();
 	rc = sync_pull(ctx->db, pg, &a->pull, report);
 	pg_close(pg);
@@ -345,43 +512,60 @@ static int run_push(struct cmd_ctx *ctx, struct sync_args *a)
 
 static int cmd_sync(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	enum { O_PG = 0x100, O_IDS, O_SINCE, O_STATUS, O_LIMIT, O_FULL, O_WORKFLOWS, O_DRY, O_FORCE, O_BATCH, O_EVERY };
+	enum { O_PG = 0x100, O_IDS, O_SINCE, O_STATUS, O_LIMIT, O_FULL, O_WORKFLOWS, O_DRY, O_FORCE, O_BATCH, O_EVERY,
+	       O_CLAIM, O_LEASE };
 	static const struct option opts[] = {
 		{ "pg", required_argument, NULL, O_PG },          { "ids", required_argument, NULL, O_IDS },
 		{ "since", required_argument, NULL, O_SINCE },    { "status", required_argument, NULL, O_STATUS },
 		{ "limit", required_argument, NULL, O_LIMIT },    { "full", no_argument, NULL, O_FULL },
 		{ "workflows", required_argument, NULL, O_WORKFLOWS }, { "dry-run", no_argument, NULL, O_DRY },
 		{ "force", no_argument, NULL, O_FORCE },          { "batch", required_argument, NULL, O_BATCH },
-		{ "every", required_argument, NULL, O_EVERY },    { NULL, 0, NULL, 0 },
+		{ "every", required_argument, NULL, O_EVERY },    { "claim", required_argument, NULL, O_CLAIM },
+		{ "lease", required_argument, NULL, O_LEASE },    { NULL, 0, NULL, 0 },
 	};
 	int rc = E_OK, c;
 	if (argc < 2 || argv[1][0] == '-') {
 		if (cmd_getopt(ctx, argc, argv, "", NULL, &rc) < 0)
 			return rc;
-		return cmd_usage_error(ctx, "name what to do: pull or push");
+		return cmd_usage_error(ctx, "name what to do: pull, push, setup or status");
 	}
 	const char *sub = argv[1];
 	int pull = !strcmp(sub, "pull"), push = !strcmp(sub, "push");
-	if (!pull && !push)
-		return cmd_usage_error(ctx, "unknown subcommand '%s' (pull or push)", sub);
+	int setup = !strcmp(sub, "setup"), status = !strcmp(sub, "status");
+	if (!pull && !push && !setup && !status)
+		return cmd_usage_error(ctx, "unknown subcommand '%s' (pull, push, setup or status)", sub);
 	struct sync_args a = { 0 };
 	a.push.batch = 100;
+	a.lease_ms = 30 * 60 * 1000;
 	argc--;
 	argv++;
 	while ((c = cmd_getopt(ctx, argc, argv, "", opts, &rc)) > 0 && !rc) {
 		long v;
 		switch (c) {
 		case O_PG: a.conninfo = optarg; break;
-		case O_IDS: rc = add_ids(ctx, "--ids", optarg, &a.ids, &a.nids); a.pull_only = c; break;
-		case O_SINCE: a.pull.since = optarg; a.pull_only = c; break;
-		case O_STATUS: a.pull.status = optarg; a.pull_only = c; break;
+		case O_IDS: rc = add_ids(ctx, "--ids", optarg, &a.ids, &a.nids); a.pull_only = a.select_only = c; break;
+		case O_SINCE: a.pull.since = optarg; a.pull_only = a.select_only = c; break;
+		case O_STATUS: a.pull.status = optarg; a.pull_only = a.select_only = c; break;
+		case O_CLAIM:
+			if (parse_long(optarg, &v) < 0 || v < 1 || v > 100000)
+				rc = cmd_usage_error(ctx, "--claim needs a number from 1 to 100000, not '%s'", optarg);
+			a.claim = v;
+			a.pull_only = c;
+			break;
+		case O_LEASE:
+			if (parse_duration_ms(optarg, &a.lease_ms) < 0 || a.lease_ms < 1000 ||
+			    a.lease_ms > 7LL * 24 * 3600 * 1000)
+				rc = cmd_usage_error(ctx, "--lease needs a duration from 1s to 7d, such as 30s or 20m, "
+						     "not '%s'", optarg);
+			a.lease_given = a.pull_only = c;
+			break;
 		case O_LIMIT:
 			if (parse_long(optarg, &v) < 0 || v < 1)
 				rc = cmd_usage_error(ctx, "--limit needs a positive number, not '%s'", optarg);
 			a.pull.limit = v;
-			a.pull_only = c;
+			a.pull_only = a.select_only = c;
 			break;
-		case O_FULL: a.pull.full = 1; a.pull_only = c; break;
+		case O_FULL: a.pull.full = 1; a.pull_only = a.select_only = c; break;
 		case O_WORKFLOWS:
 			rc = add_ids(ctx, "--workflows", optarg, &a.workflows, &a.nworkflows);
 			a.pull_only = c;
@@ -414,13 +598,26 @@ static int cmd_sync(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (rc)
 		goto out;
+	if ((setup || status) && (a.push_only || a.pull_only)) {
+		rc = cmd_usage_error(ctx, "sync %s takes no option but --pg", sub);
+		goto out;
+	}
+	if (a.claim && a.select_only) {
+		rc = cmd_usage_error(ctx, "--claim chooses the postings itself: not with --ids, --since, --status, "
+				     "--limit or --full");
+		goto out;
+	}
+	if (a.lease_given && !a.claim) {
+		rc = cmd_usage_error(ctx, "--lease goes with --claim");
+		goto out;
+	}
 	if (pull && a.push_only) {
 		rc = cmd_usage_error(ctx, "--dry-run, --force, --batch and --every are options of sync push");
 		goto out;
 	}
 	if (push && a.pull_only) {
-		rc = cmd_usage_error(ctx, "--ids, --since, --status, --limit, --full and --workflows are options of "
-				     "sync pull");
+		rc = cmd_usage_error(ctx, "--ids, --since, --status, --limit, --full, --workflows, --claim and --lease "
+				     "are options of sync pull");
 		goto out;
 	}
 	if (a.push.dry_run && a.every_ms) {
@@ -433,9 +630,9 @@ static int cmd_sync(struct cmd_ctx *ctx, int argc, char **argv)
 	a.pull.nworkflows = a.nworkflows;
 	/* --workflows alone pulls only workflows; a posting option pulls postings too. */
 	a.pull.postings = !a.nworkflows || a.nids || a.pull.since || a.pull.status || a.pull.limit || a.pull.full;
-	if ((rc = cmd_open_db(ctx, 0)))
+	if (!setup && (rc = cmd_open_db(ctx, 0)))
 		goto out;
-	rc = pull ? run_pull(ctx, &a) : run_push(ctx, &a);
+	rc = pull ? run_pull(ctx, &a) : push ? run_push(ctx, &a) : setup ? run_setup(ctx, &a) : run_status(ctx, &a);
 out:
 	free(a.ids);
 	free(a.workflows);
@@ -445,9 +642,10 @@ out:
 const struct cmd_entry cmd_sync_entry = {
 	.name = "sync",
 	.usage = "sync pull [--pg CONNINFO] [--ids N[,N...]] [--since TIME] [--status S] [--limit N] [--full] "
-		 "[--workflows ID[,ID...]...] | sync push [--pg CONNINFO] [--dry-run] [--force] [--batch N] "
-		 "[--every DURATION]",
-	.summary = "pull postings and workflow definitions from PostgreSQL (turing) and push results back",
+		 "[--claim N [--lease DURATION]] [--workflows ID[,ID...]...] | sync push [--pg CONNINFO] [--dry-run] "
+		 "[--force] [--batch N] [--every DURATION] | sync setup [--pg CONNINFO] | sync status [--pg CONNINFO]",
+	.summary = "pull postings and workflow definitions from PostgreSQL (turing), push results back, share it "
+		   "between machines through claims",
 	.options =
 		"  --pg CONNINFO          the PostgreSQL server: a libpq connection string or a postgresql://\n"
 		"                         URL (default $WAVERUNNER_PG, else libpq's PG* variables and\n"
@@ -458,12 +656,17 @@ const struct cmd_entry cmd_sync_entry = {
 		"  --status S             only postings with posting_status S\n"
 		"  --limit N              at most N postings (a plain pull resumes after them next time)\n"
 		"  --full                 fetch every posting, not only what changed since the last pull\n"
+		"  --claim N              claim up to N postings no other instance holds (expired claims\n"
+		"                         first) and pull them (needs sync setup once)\n"
+		"  --lease DURATION       how long the claims last unless extended (default 30m)\n"
 		"  --workflows ID[,ID...] import these workflow definitions (then only postings if a posting\n"
 		"                         option is given too); ids may also follow the options\n"
 		"push (the results that changed since the last push):\n"
 		"  --dry-run              show what would be sent; change nothing\n"
 		"  --force                push over postings that changed in PostgreSQL since the pull\n"
 		"  --batch N              postings per PostgreSQL transaction (default 100)\n"
-		"  --every DURATION       push again every DURATION (30s, 5m) until interrupted\n",
+		"  --every DURATION       push again every DURATION (30s, 5m) until interrupted\n"
+		"setup: create the table waverunner_claims in turing (once; harmless again)\n"
+		"status: postings by claim state, claims per instance, expired claims\n",
 	.run = cmd_sync,
 };

@@ -16,7 +16,7 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_init_entry, &cmd_load_entry, &cmd_validate_entry, &cmd_export_entry, &cmd_start_entry,
 	&cmd_rerun_entry, &cmd_run_entry, &cmd_status_entry, &cmd_trace_entry, &cmd_show_entry, &cmd_list_entry,
-	&cmd_graph_entry, &cmd_report_entry, &cmd_sync_entry, NULL,
+	&cmd_graph_entry, &cmd_report_entry, &cmd_sync_entry, &cmd_work_entry, NULL,
 };
 
 const struct cmd_entry *cmd_find(const char *name)

@@ -78,6 +78,6 @@ int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, lo
 
 extern const struct cmd_entry cmd_init_entry, cmd_load_entry, cmd_export_entry, cmd_validate_entry,
 	cmd_start_entry, cmd_rerun_entry, cmd_run_entry, cmd_status_entry, cmd_trace_entry,
-	cmd_show_entry, cmd_list_entry, cmd_graph_entry, cmd_report_entry, cmd_sync_entry;
+	cmd_show_entry, cmd_list_entry, cmd_graph_entry, cmd_report_entry, cmd_sync_entry, cmd_work_entry;
 
 #endif

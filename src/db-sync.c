@@ -1,4 +1,4 @@
-/* db-sync.c: sync's bookkeeping in the local database (posting_sync, sync_state). */
+/* db-sync.c: sync's bookkeeping in the local database (posting_sync, sync_state, posting_claims). */
 #include "db-sync.h"
 
 #include <stdlib.h>
@@ -57,8 +57,12 @@ int db_sync_to_push(struct db *db, struct sync_item **items, size_t *n)
 	static const char SQL[] =
 		"SELECT p.posting_id, p.extracted_summary, p.skill_keywords, p.ihl_score, p.ihl_scale, "
 		"p.ihl_verdict, p.posting_status, p.results_updated_at, s.remote_updated_at, "
-		"p.results_updated_at <= s.pulled_at, s.pulled_at "
-		"FROM postings p JOIN posting_sync s USING (posting_id) "
+		"p.results_updated_at <= s.pulled_at, s.pulled_at, c.server, c.token, "
+		"EXISTS (SELECT 1 FROM workflow_runs r WHERE r.posting_id = p.posting_id) AND NOT EXISTS "
+		"(SELECT 1 FROM workflow_runs r WHERE r.posting_id = p.posting_id AND r.status = 'running'), "
+		"coalesce((SELECT r.status = 'failed' FROM workflow_runs r WHERE r.posting_id = p.posting_id "
+		"ORDER BY r.workflow_run_id DESC LIMIT 1), 0), c.released_at IS NOT NULL "
+		"FROM postings p JOIN posting_sync s USING (posting_id) LEFT JOIN posting_claims c USING (posting_id) "
 		"WHERE s.pulled_at IS NOT NULL AND p.results_updated_at IS NOT NULL "
 		"AND (s.pushed_results_at IS NULL OR p.results_updated_at > s.pushed_results_at) "
 		"ORDER BY p.posting_id";
@@ -84,6 +88,11 @@ int db_sync_to_push(struct db *db, struct sync_item **items, size_t *n)
 		it->remote_updated_at = db_col_text(st, 8);
 		it->stale = sqlite3_column_int(st, 9);
 		it->pulled_at = db_col_text(st, 10);
+		it->claim_server = db_col_text(st, 11);
+		it->claim_token = db_col_text(st, 12);
+		it->claim_final = sqlite3_column_int(st, 13);
+		it->claim_failed = sqlite3_column_int(st, 14);
+		it->claim_released = sqlite3_column_int(st, 15);
 	}
 	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
@@ -99,6 +108,8 @@ void db_sync_items_free(struct sync_item *items, size_t n)
 		free(items[i].results_at);
 		free(items[i].remote_updated_at);
 		free(items[i].pulled_at);
+		free(items[i].claim_server);
+		free(items[i].claim_token);
 	}
 	free(items);
 }
@@ -118,6 +129,102 @@ int db_sync_mark_pushed(struct db *db, long posting_id, const char *results_at, 
 		"UPDATE posting_sync SET pushed_results_at = ?2, remote_updated_at = ?3, pushed_at = ?4 "
 		"WHERE posting_id = ?1";
 	return db_do(db, SQL, "LTTT", posting_id, results_at, remote_updated_at, now);
+}
+
+int db_claim_store(struct db *db, long posting_id, const char *server, const char *token, const char *claimed_at,
+		   const char *expires_at)
+{
+	static const char SQL[] =
+		"INSERT INTO posting_claims (posting_id, server, token, claimed_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+		"ON CONFLICT (posting_id) DO UPDATE SET server = excluded.server, token = excluded.token, "
+		"claimed_at = excluded.claimed_at, expires_at = excluded.expires_at, released_at = NULL";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, posting_id);
+	db_bind_text(st, 2, server);
+	db_bind_text(st, 3, token);
+	db_bind_text(st, 4, claimed_at);
+	db_bind_text(st, 5, expires_at);
+	return db_run(db, st);
+}
+
+int db_claims_held(struct db *db, const char *server, struct held_claim **out, size_t *n)
+{
+	static const char SQL[] =
+		"SELECT c.posting_id, c.token, c.expires_at, "
+		"EXISTS (SELECT 1 FROM workflow_runs r WHERE r.posting_id = c.posting_id), "
+		"EXISTS (SELECT 1 FROM workflow_runs r WHERE r.posting_id = c.posting_id AND r.status = 'running'), "
+		"coalesce((SELECT r.status = 'failed' FROM workflow_runs r WHERE r.posting_id = c.posting_id "
+		"ORDER BY r.workflow_run_id DESC LIMIT 1), 0), "
+		"p.results_updated_at IS NOT NULL AND (s.pushed_results_at IS NULL "
+		"OR p.results_updated_at > s.pushed_results_at) "
+		"FROM posting_claims c JOIN postings p USING (posting_id) LEFT JOIN posting_sync s USING (posting_id) "
+		"WHERE c.server = ?1 AND c.released_at IS NULL ORDER BY c.posting_id";
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_text(st, 1, server);
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		struct held_claim *c = &(*out)[(*n)++];
+		c->posting_id = (long)sqlite3_column_int64(st, 0);
+		c->token = db_col_text(st, 1);
+		c->expires_at = db_col_text(st, 2);
+		c->started = sqlite3_column_int(st, 3);
+		c->active = sqlite3_column_int(st, 4);
+		c->failed = sqlite3_column_int(st, 5);
+		c->unpushed = sqlite3_column_int(st, 6);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+void db_claims_free(struct held_claim *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].token);
+		free(c[i].expires_at);
+	}
+	free(c);
+}
+
+int db_claim_extended(struct db *db, long posting_id, const char *token, const char *expires_at)
+{
+	static const char SQL[] = "UPDATE posting_claims SET expires_at = ?3 WHERE posting_id = ?1 AND token = ?2";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, posting_id);
+	db_bind_text(st, 2, token);
+	db_bind_text(st, 3, expires_at);
+	return db_run(db, st);
+}
+
+int db_claim_drop(struct db *db, long posting_id, const char *token)
+{
+	static const char SQL[] = "DELETE FROM posting_claims WHERE posting_id = ?1 AND token = ?2";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, posting_id);
+	db_bind_text(st, 2, token);
+	return db_run(db, st);
+}
+
+int db_claim_released(struct db *db, long posting_id, const char *token, const char *now)
+{
+	static const char SQL[] = "UPDATE posting_claims SET released_at = ?3 WHERE posting_id = ?1 AND token = ?2";
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, posting_id);
+	db_bind_text(st, 2, token);
+	db_bind_text(st, 3, now);
+	return db_run(db, st);
 }
 
 int db_sync_actor_id(struct db *db, const char *name, long *id)

@@ -41,6 +41,11 @@ struct sync_item {
 	char *remote_updated_at;  /* PostgreSQL's version when last pulled or pushed */
 	int stale;                /* a pull changed the posting after these results were saved */
 	char *pulled_at;          /* when a pull last changed it */
+	char *claim_server;       /* a claim this database holds or held on it (posting_claims), */
+	char *claim_token;        /* NULL when none: where, under which token, */
+	int claim_final;          /* whether its runs have ended (some run, none running), */
+	int claim_failed;         /* whether the latest of them failed, */
+	int claim_released;       /* and whether it was given back unfinished */
 };
 /* The pulled postings with results not pushed yet, by posting id. */
 int db_sync_to_push(struct db *db, struct sync_item **items, size_t *n);
@@ -51,6 +56,28 @@ int db_sync_local_only(struct db *db, long **ids, size_t *n);
  * version remote_updated_at. Call after PostgreSQL committed. */
 int db_sync_mark_pushed(struct db *db, long posting_id, const char *results_at, const char *remote_updated_at,
 			const char *now);
+
+/* Claims (sync pull --claim): the token of a claim on posting_id at server,
+ * stored after the posting was pulled (replaces an older claim on it). */
+int db_claim_store(struct db *db, long posting_id, const char *server, const char *token, const char *claimed_at,
+		   const char *expires_at);
+/* A claim held at server that is not released. */
+struct held_claim {
+	long posting_id;
+	char *token;
+	char *expires_at;
+	int started;   /* it has a run */
+	int active;    /* a run of it is running */
+	int failed;    /* its latest run failed */
+	int unpushed;  /* it has results not pushed yet */
+};
+int db_claims_held(struct db *db, const char *server, struct held_claim **out, size_t *n);
+void db_claims_free(struct held_claim *c, size_t n);
+int db_claim_extended(struct db *db, long posting_id, const char *token, const char *expires_at);
+/* The claim is over (its posting is done, or failed): forget it. */
+int db_claim_drop(struct db *db, long posting_id, const char *token);
+/* Given back unfinished: not held, but its token still fences a push. */
+int db_claim_released(struct db *db, long posting_id, const char *token, const char *now);
 
 /* Actors, for storing pulled workflows: the id of the actor named name (0 when
  * none), the name of actor id (*name NULL when none; caller frees), and the

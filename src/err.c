@@ -9,7 +9,8 @@
 
 #include "util.h"
 
-static char *message;
+/* Per thread: work runs the engine in a thread of its own. */
+static _Thread_local char *message;
 static const char *command; /* NULL before a command is chosen */
 
 int err_set(int code, const char *fmt, ...)

@@ -206,11 +206,23 @@ void pg_query_ref(struct pg_query *q, int n)
 	buf_printf(&q->sql, "$%d", n);
 }
 
+static int pg_result(struct pg *pg, PGresult *r, struct pg_res **res);
+
 int pg_exec(struct pg *pg, const char *sql, int nparams, const char *const *params, struct pg_res **res)
 {
 	if (res)
 		*res = NULL;
-	PGresult *r = PQexecParams(pg->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	return pg_result(pg, PQexecParams(pg->conn, sql, nparams, NULL, params, NULL, NULL, 0), res);
+}
+
+int pg_exec_script(struct pg *pg, const char *sql)
+{
+	return pg_result(pg, PQexec(pg->conn, sql), NULL);
+}
+
+/* Takes r: the rows into *res, or the error recorded. */
+static int pg_result(struct pg *pg, PGresult *r, struct pg_res **res)
+{
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		if (res) {

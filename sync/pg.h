@@ -45,6 +45,9 @@ void pg_query_ref(struct pg_query *q, int n);
  * E_FAIL when the server rejected the statement (the message is the server's). */
 int pg_exec(struct pg *pg, const char *sql, int nparams, const char *const *params, struct pg_res **res);
 int pg_run(struct pg *pg, const struct pg_query *q, struct pg_res **res);
+/* Runs a script of several statements without parameters (PQexec: a fixed
+ * script such as schema/postgres/claims.sql, never one built from input). */
+int pg_exec_script(struct pg *pg, const char *sql);
 size_t pg_rows(const struct pg_res *r);
 /* The text of a field; NULL for SQL NULL. Borrowed until pg_res_free. */
 const char *pg_get(const struct pg_res *r, size_t row, int col);

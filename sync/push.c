@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claims.h"
 #include "db-postings.h"
 #include "db-sync.h"
 #include "db.h"
@@ -67,6 +68,8 @@ struct push_ctx {
 	enum ctype type[NCOLS]; /* CT_NONE: not pushed */
 	long pushed, up_to_date, conflicts, rejected, missing;
 	cJSON *postings;
+	int claims;             /* turing has waverunner_claims (checked when a posting is claimed) */
+	long claims_done, claims_failed; /* claims the batches ended */
 };
 
 enum outcome { O_NONE, O_PUSHED, O_UP_TO_DATE, O_CONFLICT, O_REJECTED, O_MISSING };
@@ -76,6 +79,7 @@ struct push_result {
 	char *version;  /* PostgreSQL's updated_at after the push */
 	char *message;
 	cJSON *sent;    /* the columns sent */
+	int claim_ended; /* its claim is over: done (or failed) in turing */
 };
 
 /* Looks at PostgreSQL's postings table: which result columns it can take. */
@@ -211,6 +215,45 @@ static int classify_unchanged(struct push_ctx *px, const struct sync_item *it, c
 	return E_OK;
 }
 
+/* 1 when item holds (or held) a claim on the server this push goes to. */
+static int claimed_here(const struct push_ctx *px, const struct sync_item *it)
+{
+	return it->claim_token && it->claim_server && !strcmp(it->claim_server, pg_where(px->pg));
+}
+
+/* The claim fence: locks the posting's row of waverunner_claims until the
+ * batch ends and says whether it still holds this database's token; if not,
+ * *why says who has it. */
+static int claim_fence(struct push_ctx *px, const struct sync_item *it, const char *idtext, int *ours, char **why)
+{
+	const char *params[] = { idtext, it->claim_token };
+	struct pg_res *r;
+	*ours = 0;
+	*why = NULL;
+	int rc = pg_exec(px->pg,
+			 "SELECT token IS NOT DISTINCT FROM $2, state, instance, expires_at::text FROM waverunner_claims "
+			 "WHERE posting_id = $1::bigint FOR UPDATE",
+			 2, params, &r);
+	if (rc)
+		return rc;
+	const char *state = pg_get(r, 0, 1), *who = pg_get(r, 0, 2), *until = pg_get(r, 0, 3);
+	if (!pg_rows(r))
+		*why = xstrdup("its claim is no longer in waverunner_claims");
+	else if (!strcmp(pg_get(r, 0, 0), "t"))
+		*ours = 1;
+	else if (!strcmp(state, "claimed"))
+		*why = xasprintf("its claim %s and instance %s holds it now (until %s)",
+				 it->claim_released ? "was given back" : "expired", who ? who : "?", until ? until : "?");
+	else if (!strcmp(state, "free"))
+		*why = xasprintf("its claim %s and the posting is free again",
+				 it->claim_released ? "was given back" : "expired");
+	else
+		*why = xasprintf("its claim %s and instance %s has finished it (%s)",
+				 it->claim_released ? "was given back" : "expired", who ? who : "?", state);
+	pg_res_free(r);
+	return E_OK;
+}
+
 /* Sends one posting's results inside the batch's transaction. Returns E_OK
  * with res filled, or the error that ends the batch (E_REMOTE, E_INTERRUPT). */
 static int push_one(struct push_ctx *px, const struct sync_item *it, struct push_result *res)
@@ -264,7 +307,29 @@ static int push_one(struct push_ctx *px, const struct sync_item *it, struct push
 	pg_query_sql(&q, px->type[C_UPDATED_AT] ? " RETURNING updated_at::text" : " RETURNING NULL");
 
 	struct pg_res *r = NULL;
-	int rc = pg_savepoint(px->pg);
+	int rc = E_OK;
+	if (claimed_here(px, it)) {
+		int ours;
+		char *why;
+		if ((rc = claim_fence(px, it, idtext, &ours, &why))) {
+			pg_query_release(&q);
+			free_values(vals);
+			return rc;
+		}
+		if (!ours) {
+			/* Not written: unless PostgreSQL has these very values already. */
+			pg_query_release(&q);
+			rc = classify_unchanged(px, it, vals, idtext, res);
+			if (!rc && res->kind == O_CONFLICT) {
+				free(res->message);
+				res->message = xasprintf("%s: not pushed (the claim token fences it)", why);
+			}
+			free(why);
+			free_values(vals);
+			return rc;
+		}
+	}
+	rc = pg_savepoint(px->pg);
 	if (!rc)
 		rc = pg_run(px->pg, &q, &r);
 	pg_query_release(&q);
@@ -282,6 +347,14 @@ static int push_one(struct push_ctx *px, const struct sync_item *it, struct push
 		rc = pg_release_savepoint(px->pg);
 		if (!rc && !changed)
 			rc = classify_unchanged(px, it, vals, idtext, res);
+	}
+	/* Its runs have ended and its results are in: the claim is done. */
+	if (!rc && claimed_here(px, it) && it->claim_final && !it->claim_released &&
+	    (res->kind == O_PUSHED || res->kind == O_UP_TO_DATE)) {
+		int changed;
+		rc = sync_claim_end(px->pg, it->posting_id, it->claim_token, it->claim_failed ? "failed" : "done",
+				    &changed);
+		res->claim_ended = !rc && changed;
 	}
 	pg_res_free(r);
 	free_values(vals);
@@ -373,8 +446,16 @@ static int push_batch(struct push_ctx *px, const struct sync_item *items, size_t
 	iso_now(now);
 	rc = db_begin(px->db);
 	for (size_t i = 0; !rc && i < n; i++)
-		if (res[i].kind == O_PUSHED || res[i].kind == O_UP_TO_DATE)
+		if (res[i].kind == O_PUSHED || res[i].kind == O_UP_TO_DATE) {
 			rc = db_sync_mark_pushed(px->db, items[i].posting_id, items[i].results_at, res[i].version, now);
+			if (!rc && res[i].claim_ended) {
+				rc = db_claim_drop(px->db, items[i].posting_id, items[i].claim_token);
+				if (items[i].claim_failed)
+					px->claims_failed++;
+				else
+					px->claims_done++;
+			}
+		}
 	if (!rc)
 		rc = db_commit(px->db);
 	else
@@ -413,8 +494,22 @@ static int dry_item(struct push_ctx *px, const struct sync_item *it)
 		cJSON_AddNullToObject(v, "updated_by_interaction_id");
 	free_values(vals);
 	enum outcome kind = O_PUSHED;
-	int rc = E_OK;
-	if (stale_conflict(px, it, &res)) {
+	int rc = E_OK, ours = 1;
+	char *why = NULL;
+	if (claimed_here(px, it)) {
+		char idtext[32];
+		snprintf(idtext, sizeof idtext, "%ld", it->posting_id);
+		rc = claim_fence(px, it, idtext, &ours, &why);
+	}
+	if (rc) {
+		cJSON_Delete(o);
+		return rc;
+	}
+	if (!ours) {
+		kind = O_CONFLICT;
+		res.message = xasprintf("%s: would not be pushed (the claim token fences it)", why);
+		free(why);
+	} else if (stale_conflict(px, it, &res)) {
 		kind = O_CONFLICT;
 	} else {
 		char idtext[32];
@@ -476,6 +571,14 @@ int sync_push(struct db *db, struct pg *pg, const struct push_opts *o, cJSON *re
 		return rc;
 	}
 	cJSON_AddNumberToObject(report, "to_push", (double)n);
+	for (size_t i = 0; !rc && i < n && !px.claims; i++)
+		if (claimed_here(&px, &items[i]))
+			px.claims = 1;
+	if (px.claims && (rc = sync_claims_ready(pg))) {
+		free(local_only);
+		db_sync_items_free(items, n);
+		return rc;
+	}
 	px.postings = cJSON_CreateArray();
 	if (o->dry_run) {
 		for (size_t i = 0; !rc && i < n; i++)
@@ -488,6 +591,16 @@ int sync_push(struct db *db, struct pg *pg, const struct push_opts *o, cJSON *re
 				break;
 			}
 			rc = push_batch(&px, items + start, n - start < batch ? n - start : batch);
+		}
+	}
+	/* Claims whose runs ended with nothing (more) to push are over too. */
+	if (!rc && !o->dry_run) {
+		cJSON *rel = cJSON_AddObjectToObject(report, "claims");
+		rc = sync_release(db, pg, 0, rel);
+		cJSON *d = cJSON_GetObjectItem(rel, "done"), *f = cJSON_GetObjectItem(rel, "failed");
+		if (!rc) {
+			cJSON_SetNumberValue(d, d->valuedouble + (double)px.claims_done);
+			cJSON_SetNumberValue(f, f->valuedouble + (double)px.claims_failed);
 		}
 	}
 	cJSON_AddNumberToObject(report, o->dry_run ? "would_push" : "pushed", (double)px.pushed);

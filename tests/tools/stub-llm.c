@@ -12,7 +12,8 @@
  *            [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R]
  *            [--retry-after S] [--fail-400 R] [--stall R] [--malformed R] [--drop R]
  *            [--endless R] [--nul R] [--no-props] [--max-loaded N]
- *            [--seed N] [--replay-dir DIR] [--answers FILE] [--stats-file F] [--verbose]
+ *            [--seed N] [--replay-dir DIR] [--answers FILE] [--stats-file F] [--request-log F]
+ *            [--verbose]
  *
  * Rates R are fractions of generation requests (0..1). Without --seed they are
  * spread evenly and the first request fails (rate 0.5: the 1st, 3rd, 5th...),
@@ -33,7 +34,11 @@
  * the tests and the benchmark use (LISTED). GET /props reports the slots as
  * llama.cpp's server does ({"total_slots": N}); --no-props answers it 404,
  * like a server that does not say. --max-loaded N keeps up to N models loaded
- * (OLLAMA_MAX_LOADED_MODELS; default 1), which GET /api/ps lists. */
+ * (OLLAMA_MAX_LOADED_MODELS; default 1), which GET /api/ps lists.
+ *
+ * --request-log F appends a line "POSTING CONVERSATION MODEL" for each
+ * generation request as it arrives (the X-Waverunner headers), so that tests
+ * can see which postings were asked about how often, by any number of clients. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +117,7 @@ static struct {
 	int seeded;
 	uint64_t rng;
 	const char *models, *api_key, *replay_dir, *stats_file;
+	FILE *request_log;
 	cJSON *answers;
 	cJSON *calls; /* "posting conversation" -> calls so far */
 	struct knob knobs[F_COUNT];
@@ -906,6 +912,11 @@ static void generation(struct conn *c, const struct request *rq, enum api api, c
 	}
 	account_time(now);
 	st.requests++;
+	if (opt.request_log) {
+		fprintf(opt.request_log, "%s %s %s\n", *rq->posting ? rq->posting : "-",
+			*rq->conversation ? rq->conversation : "-", model);
+		fflush(opt.request_log);
+	}
 	st.by_api[api]++;
 	st.dirty = 1;
 	if (!st.first_arrival)
@@ -1170,7 +1181,7 @@ static int usage(void)
 			"  [--models A,B] [--api-key K] [--fail-500 R] [--fail-503 R] [--fail-429 R] [--retry-after S]\n"
 			"  [--fail-400 R] [--stall R] [--malformed R] [--drop R] [--endless R] [--nul R] [--seed N]\n"
 			"  [--replay-dir DIR]\n"
-			"  [--answers FILE] [--stats-file F] [--verbose] [--no-props] [--max-loaded N]\n");
+			"  [--answers FILE] [--stats-file F] [--request-log F] [--verbose] [--no-props] [--max-loaded N]\n");
 	return 2;
 }
 
@@ -1243,7 +1254,12 @@ int main(int argc, char **argv)
 			answers = v;
 		else if (!strcmp(a, "--stats-file"))
 			opt.stats_file = v;
-		else
+		else if (!strcmp(a, "--request-log")) {
+			if (!(opt.request_log = fopen(v, "a"))) {
+				fprintf(stderr, "stub-llm: %s: %s\n", v, strerror(errno));
+				return 1;
+			}
+		} else
 			return usage();
 	}
 	if (answers) {
@@ -1392,6 +1408,8 @@ int main(int argc, char **argv)
 		free(st.resident[i]);
 	cJSON_Delete(opt.answers);
 	cJSON_Delete(opt.calls);
+	if (opt.request_log)
+		fclose(opt.request_log);
 	close(lfd);
 	return 0;
 }
