@@ -410,7 +410,8 @@ static int steps(struct db *db, long workflow, long run, const struct usage *u, 
 		if (rows[n].o)
 			n++;
 	}
-	qsort(rows, n, sizeof *rows, by_step_order);
+	if (n > 1)
+		qsort(rows, n, sizeof *rows, by_step_order);
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(into, rows[i].o);
 	free(rows);
@@ -444,7 +445,8 @@ static int by_model(const void *a, const void *b)
 /* Model usage per model and backend, ordered by model, then backend. */
 static void models(struct usage *u, cJSON *into)
 {
-	qsort(u->models, u->nmodels, sizeof *u->models, by_model);
+	if (u->nmodels > 1)
+		qsort(u->models, u->nmodels, sizeof *u->models, by_model);
 	for (size_t i = 0; i < u->nmodels; i++) {
 		const struct model_acc *m = &u->models[i];
 		cJSON *o = cJSON_CreateObject();
