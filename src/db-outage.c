@@ -13,11 +13,15 @@
 int db_next_due_except(struct db *db, const struct scope *scope, const char *except_actors, const char *now,
 		       char out[32])
 {
+	/* A walk of interactions_ready in not_before order that stops at the first
+	 * match (min() over the join visited every pending row). */
 	static const char SQL[] =
-		"SELECT min(i.not_before) FROM interactions i JOIN workflow_runs r USING (workflow_run_id) "
+		"SELECT i.not_before FROM interactions i INDEXED BY interactions_ready "
+		"CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
 		"WHERE i.status = 'pending' AND r.status = 'running' "
 		"AND (?1 = 0 OR r.workflow_id = ?1) AND (?2 = 0 OR i.workflow_run_id = ?2) "
-		"AND NOT (i.not_before <= ?4 AND i.actor_id IN (SELECT value FROM json_each(?3)))";
+		"AND NOT (i.not_before <= ?4 AND i.actor_id IN (SELECT value FROM json_each(?3))) "
+		"ORDER BY i.not_before LIMIT 1";
 	char *due = NULL;
 	int rc = db_get(db, SQL, "LLTT", "T", scope ? scope->workflow_id : 0, scope ? scope->run_id : 0,
 			except_actors ? except_actors : "[]", now, &due);

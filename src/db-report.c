@@ -132,87 +132,362 @@ static void group_errors(const cJSON *rows, cJSON *into)
 	free(g);
 }
 
-/* The steps of workflow (limited to run when run != 0), in workflow order,
- * each with its errors. */
-static int steps(struct db *db, long workflow, long run, cJSON *into)
+/* A number that may be SQL NULL, summed as SQL's sum() does. */
+struct opt_sum {
+	double v;
+	int set;
+};
+
+static void opt_add(struct opt_sum *o, sqlite3_stmt *st, int col)
 {
-	static const char SQL[] =
-		"SELECT i.conversation_id AS conversation_id, c.conversation_name AS name, a.actor_name AS actor, "
-		"count(*) FILTER (WHERE i.status = 'pending') AS pending, "
-		"count(*) FILTER (WHERE i.status = 'waiting') AS waiting, "
-		"count(*) FILTER (WHERE i.status = 'running') AS running, "
-		"count(*) FILTER (WHERE i.status = 'completed') AS completed, "
-		"count(*) FILTER (WHERE i.status = 'failed') AS failed, coalesce(sum(i.attempts), 0) AS attempts, "
-		"(SELECT count(*) FROM interaction_events e JOIN interactions j USING (interaction_id) "
-		"  JOIN workflow_runs q ON q.workflow_run_id = j.workflow_run_id "
-		"  WHERE j.conversation_id = i.conversation_id AND q.workflow_id = ?1 AND (?2 = 0 OR q.workflow_run_id = ?2) "
-		"  AND e.event_type = 'interaction_retried') AS retries, "
-		"(SELECT count(*) FROM interaction_events e JOIN interactions j USING (interaction_id) "
-		"  JOIN workflow_runs q ON q.workflow_run_id = j.workflow_run_id "
-		"  WHERE j.conversation_id = i.conversation_id AND q.workflow_id = ?1 AND (?2 = 0 OR q.workflow_run_id = ?2) "
-		"  AND e.event_type = 'no_rule_matched') AS no_rule_matched, "
-		"sum(i.prompt_tokens) AS prompt_tokens, sum(i.output_tokens) AS output_tokens, "
-		"avg(i.duration_ms) AS avg_duration_ms, sum(i.load_duration_ms) AS load_ms "
-		"FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
-		"JOIN conversations c ON c.conversation_id = i.conversation_id "
-		"JOIN actors a ON a.actor_id = i.actor_id "
-		"LEFT JOIN workflow_conversations wc ON wc.workflow_id = r.workflow_id "
-		"  AND wc.conversation_id = i.conversation_id "
-		"WHERE r.workflow_id = ?1 AND (?2 = 0 OR i.workflow_run_id = ?2) "
-		"GROUP BY i.conversation_id ORDER BY min(coalesce(wc.execution_order, 1e9)), i.conversation_id";
-	static const char ERRORS[] =
-		"SELECT i.error_message AS message, i.failure_class AS failure_class, count(*) AS count "
-		"FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
-		"WHERE r.workflow_id = ?1 AND (?2 = 0 OR i.workflow_run_id = ?2) AND i.conversation_id = ?3 "
-		"AND i.error_message IS NOT NULL GROUP BY i.failure_class, i.error_message "
-		"ORDER BY count(*) DESC, i.error_message";
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return;
+	o->v += sqlite3_column_double(st, col);
+	o->set = 1;
+}
+
+static void opt_put(cJSON *o, const char *key, const struct opt_sum *v)
+{
+	cJSON_AddItemToObject(o, key, v->set ? cJSON_CreateNumber(v->v) : cJSON_CreateNull());
+}
+
+struct step_acc {
+	long conv, last_id;
+	double count[5]; /* pending, waiting, running, completed, failed */
+	double attempts, retries, dead_ends, duration_n;
+	struct opt_sum prompt, output, duration, load;
+};
+
+struct model_acc {
+	char *model, *backend; /* backend may be NULL */
+	double calls, loads;
+	struct opt_sum prompt, output, duration, load;
+};
+
+struct usage {
+	struct step_acc *steps;
+	size_t nsteps;
+	struct model_acc *models;
+	size_t nmodels;
+};
+
+static const char *const STATUSES[] = { "pending", "waiting", "running", "completed", "failed" };
+
+static struct step_acc *step_of(struct usage *u, long conv)
+{
+	for (size_t i = 0; i < u->nsteps; i++)
+		if (u->steps[i].conv == conv)
+			return &u->steps[i];
+	u->steps = xreallocarray(u->steps, u->nsteps + 1, sizeof *u->steps);
+	u->steps[u->nsteps] = (struct step_acc){ .conv = conv };
+	return &u->steps[u->nsteps++];
+}
+
+static int same_opt_str(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+static struct model_acc *model_of(struct usage *u, const char *model, const char *backend)
+{
+	for (size_t i = 0; i < u->nmodels; i++)
+		if (!strcmp(u->models[i].model, model) && same_opt_str(u->models[i].backend, backend))
+			return &u->models[i];
+	u->models = xreallocarray(u->models, u->nmodels + 1, sizeof *u->models);
+	u->models[u->nmodels] = (struct model_acc){ .model = xstrdup(model), .backend = backend ? xstrdup(backend) : NULL };
+	return &u->models[u->nmodels++];
+}
+
+static void usage_free(struct usage *u)
+{
+	for (size_t i = 0; i < u->nmodels; i++) {
+		free(u->models[i].model);
+		free(u->models[i].backend);
+	}
+	free(u->models);
+	free(u->steps);
+}
+
+/* The usage rows: conversation, model, backend, status, how many, attempts,
+ * tokens, duration (sum and how many have one), load time, reloads, latest id.
+ * Of a workflow they are grouped in the order of interactions_by_step (schema
+ * 0006), one pass over an index that holds every column; of a run, they are
+ * its interactions. */
+#define USAGE_GROUPED \
+	"SELECT i.conversation_id, i.model, i.backend, i.status, count(*), sum(i.attempts), " \
+	"sum(i.prompt_tokens), sum(i.output_tokens), sum(i.duration_ms), count(i.duration_ms), " \
+	"sum(i.load_duration_ms), count(*) FILTER (WHERE i.load_duration_ms > 500), max(i.interaction_id) " \
+	"FROM interactions i INDEXED BY interactions_by_step "
+#define USAGE_GROUP_BY " GROUP BY i.conversation_id, i.model, i.backend, i.status"
+
+static int usage_read(struct db *db, long workflow, long run, struct usage *u)
+{
+	/* When every run is of this workflow (the usual case), the runs need not
+	 * be joined to tell whose an interaction is: half the time of status. */
+	static const char ALONE[] = "SELECT NOT EXISTS (SELECT 1 FROM workflow_runs WHERE workflow_id <> ?1)";
+	static const char OF_ALL[] = USAGE_GROUPED USAGE_GROUP_BY;
+	static const char OF_WORKFLOW[] =
+		USAGE_GROUPED "CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
+		"WHERE r.workflow_id = ?1" USAGE_GROUP_BY;
+	static const char OF_RUN[] =
+		"SELECT i.conversation_id, i.model, i.backend, i.status, 1, i.attempts, i.prompt_tokens, "
+		"i.output_tokens, i.duration_ms, i.duration_ms IS NOT NULL, i.load_duration_ms, "
+		"coalesce(i.load_duration_ms > 500, 0), i.interaction_id FROM interactions i "
+		"INDEXED BY interactions_by_run WHERE i.workflow_run_id = ?2";
+	const char *sql = OF_RUN;
+	int rc;
+	sqlite3_stmt *st;
+	if (!run) {
+		if (!(st = db_prepare(db, ALONE)))
+			return E_DB;
+		db_bind_int(st, 1, workflow);
+		rc = db_step(db, st);
+		sql = rc == SQLITE_ROW && sqlite3_column_int(st, 0) ? OF_ALL : OF_WORKFLOW;
+		sqlite3_reset(st);
+		if (rc < 0)
+			return E_DB;
+	}
+	if (!(st = db_prepare(db, sql)))
+		return E_DB;
+	if (sql == OF_WORKFLOW)
+		db_bind_int(st, 1, workflow);
+	if (sql == OF_RUN)
+		db_bind_int(st, 2, run);
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		struct step_acc *s = step_of(u, (long)sqlite3_column_int64(st, 0));
+		double n = sqlite3_column_double(st, 4);
+		const char *status = db_col_str(st, 3);
+		for (size_t k = 0; k < 5; k++)
+			if (!strcmp(status, STATUSES[k]))
+				s->count[k] += n;
+		s->attempts += sqlite3_column_double(st, 5);
+		opt_add(&s->prompt, st, 6);
+		opt_add(&s->output, st, 7);
+		opt_add(&s->duration, st, 8);
+		s->duration_n += sqlite3_column_double(st, 9);
+		opt_add(&s->load, st, 10);
+		long last = (long)sqlite3_column_int64(st, 12);
+		if (last > s->last_id)
+			s->last_id = last;
+		if (db_col_is_null(st, 1))
+			continue;
+		struct model_acc *m = model_of(u, db_col_str(st, 1), db_col_is_null(st, 2) ? NULL : db_col_str(st, 2));
+		m->calls += n;
+		opt_add(&m->prompt, st, 6);
+		opt_add(&m->output, st, 7);
+		opt_add(&m->duration, st, 8);
+		opt_add(&m->load, st, 10);
+		m->loads += sqlite3_column_double(st, 11);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+/* Counts the retries and dead ends of each step: one pass over those events
+ * (a partial index holds only them), not a scan of all events per step. */
+static int add_events(struct db *db, long workflow, long run, struct usage *u)
+{
+	static const char OF_WORKFLOW[] =
+		"SELECT j.conversation_id, e.event_type FROM interaction_events e INDEXED BY interaction_events_rare "
+		"CROSS JOIN interactions j ON j.interaction_id = e.interaction_id "
+		"CROSS JOIN workflow_runs q ON q.workflow_run_id = j.workflow_run_id "
+		"WHERE (e.event_type = 'interaction_retried' OR e.event_type = 'no_rule_matched') AND q.workflow_id = ?1";
+	static const char OF_RUN[] =
+		"SELECT j.conversation_id, e.event_type FROM interactions j INDEXED BY interactions_by_run "
+		"CROSS JOIN interaction_events e INDEXED BY interaction_events_by_interaction "
+		"ON e.interaction_id = j.interaction_id WHERE j.workflow_run_id = ?2 "
+		"AND (e.event_type = 'interaction_retried' OR e.event_type = 'no_rule_matched')";
+	sqlite3_stmt *st = db_prepare(db, run ? OF_RUN : OF_WORKFLOW);
 	if (!st)
 		return E_DB;
 	db_bind_int(st, 1, workflow);
 	db_bind_int(st, 2, run);
-	int rc = db_rows_into(db, st, into);
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		long conv = (long)sqlite3_column_int64(st, 0);
+		for (size_t i = 0; i < u->nsteps; i++) {
+			if (u->steps[i].conv != conv)
+				continue;
+			if (strcmp(db_col_str(st, 1), "no_rule_matched"))
+				u->steps[i].retries++;
+			else
+				u->steps[i].dead_ends++;
+		}
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+static int by_count_then_message(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	double cx = json_num(x, "count"), cy = json_num(y, "count");
+	return cx > cy ? -1 : cx < cy ? 1 : strcmp(json_text(x, "message"), json_text(y, "message"));
+}
+
+/* rows ordered by count, the most frequent first, then by message. */
+static void sort_by_count(cJSON *rows)
+{
+	size_t n = (size_t)cJSON_GetArraySize(rows);
+	if (n < 2)
+		return;
+	cJSON **v = xcalloc(n, sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = cJSON_DetachItemFromArray(rows, 0);
+	qsort(v, n, sizeof *v, by_count_then_message);
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(rows, v[i]);
+	free(v);
+}
+
+struct step_row {
+	double order;
+	long conv;
+	cJSON *o;
+};
+
+static int by_step_order(const void *a, const void *b)
+{
+	const struct step_row *x = a, *y = b;
+	return x->order < y->order ? -1 : x->order > y->order ? 1 : x->conv < y->conv ? -1 : x->conv > y->conv;
+}
+
+/* The step object of s (NULL when its conversation is gone), with its place
+ * in the workflow's order in *order. */
+static int step_object(struct db *db, long workflow, const struct step_acc *s, cJSON **out, double *order)
+{
+	static const char SQL[] =
+		"SELECT c.conversation_name, a.actor_name, coalesce(wc.execution_order, 1e9) "
+		"FROM conversations c CROSS JOIN interactions l CROSS JOIN actors a "
+		"LEFT JOIN workflow_conversations wc ON wc.workflow_id = ?1 AND wc.conversation_id = c.conversation_id "
+		"WHERE c.conversation_id = ?2 AND l.interaction_id = ?3 AND a.actor_id = l.actor_id";
+	*out = NULL;
+	sqlite3_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return E_DB;
+	db_bind_int(st, 1, workflow);
+	db_bind_int(st, 2, s->conv);
+	db_bind_int(st, 3, s->last_id);
+	int rc = db_step(db, st);
+	if (rc == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "conversation_id", (double)s->conv);
+		cJSON_AddStringToObject(o, "name", db_col_str(st, 0));
+		cJSON_AddStringToObject(o, "actor", db_col_str(st, 1));
+		for (size_t k = 0; k < 5; k++)
+			cJSON_AddNumberToObject(o, STATUSES[k], s->count[k]);
+		cJSON_AddNumberToObject(o, "attempts", s->attempts);
+		cJSON_AddNumberToObject(o, "retries", s->retries);
+		cJSON_AddNumberToObject(o, "no_rule_matched", s->dead_ends);
+		opt_put(o, "prompt_tokens", &s->prompt);
+		opt_put(o, "output_tokens", &s->output);
+		cJSON_AddItemToObject(o, "avg_duration_ms", s->duration_n > 0 ? cJSON_CreateNumber(s->duration.v / s->duration_n)
+									   : cJSON_CreateNull());
+		opt_put(o, "load_ms", &s->load);
+		*order = sqlite3_column_double(st, 2);
+		*out = o;
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? E_DB : E_OK;
+}
+
+/* The steps of workflow (limited to run when run != 0), in workflow order,
+ * each with its errors. */
+static int steps(struct db *db, long workflow, long run, const struct usage *u, cJSON *into)
+{
+	static const char ERRORS[] =
+		"SELECT i.error_message AS message, i.failure_class AS failure_class, count(*) AS count "
+		"FROM interactions i INDEXED BY interactions_errors "
+		"CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
+		"WHERE i.conversation_id = ?3 AND i.error_message IS NOT NULL AND r.workflow_id = ?1 "
+		"AND (?2 = 0 OR i.workflow_run_id = ?2) GROUP BY i.failure_class, i.error_message";
+	struct step_row *rows = xcalloc(u->nsteps ? u->nsteps : 1, sizeof *rows);
+	size_t n = 0;
+	int rc = E_OK;
+	for (size_t i = 0; !rc && i < u->nsteps; i++) {
+		rc = step_object(db, workflow, &u->steps[i], &rows[n].o, &rows[n].order);
+		rows[n].conv = u->steps[i].conv;
+		if (rows[n].o)
+			n++;
+	}
+	if (n > 1)
+		qsort(rows, n, sizeof *rows, by_step_order);
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(into, rows[i].o);
+	free(rows);
 	cJSON *step;
+	sqlite3_stmt *st;
 	cJSON_ArrayForEach(step, into) {
 		if (rc || !(st = db_prepare(db, ERRORS)))
 			return E_DB;
 		db_bind_int(st, 1, workflow);
 		db_bind_int(st, 2, run);
 		db_bind_int(st, 3, (int64_t)json_num(step, "conversation_id"));
-		cJSON *rows = cJSON_CreateArray();
-		if (!(rc = db_rows_into(db, st, rows)))
-			group_errors(rows, cJSON_AddArrayToObject(step, "errors"));
-		cJSON_Delete(rows);
+		cJSON *errs = cJSON_CreateArray();
+		if (!(rc = db_rows_into(db, st, errs))) {
+			sort_by_count(errs);
+			group_errors(errs, cJSON_AddArrayToObject(step, "errors"));
+		}
+		cJSON_Delete(errs);
 	}
 	return rc;
 }
 
-/* Model usage of workflow (0: any) or of run (0: all), per model and backend. */
-static int models(struct db *db, long workflow, long run, cJSON *into)
+static int by_model(const void *a, const void *b)
 {
-	static const char SQL[] =
-		"SELECT i.model AS model, i.backend AS backend, count(*) AS calls, sum(i.prompt_tokens) AS prompt_tokens, "
-		"sum(i.output_tokens) AS output_tokens, sum(i.duration_ms) AS duration_ms, "
-		"sum(i.load_duration_ms) AS load_ms, count(*) FILTER (WHERE i.load_duration_ms > 500) AS loads "
-		"FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
-		"WHERE i.model IS NOT NULL AND (?1 = 0 OR r.workflow_id = ?1) AND (?2 = 0 OR i.workflow_run_id = ?2) "
-		"GROUP BY i.model, i.backend ORDER BY i.model, i.backend";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, workflow);
-	db_bind_int(st, 2, run);
-	return db_rows_into(db, st, into);
+	const struct model_acc *x = a, *y = b;
+	int c = strcmp(x->model, y->model);
+	if (c || same_opt_str(x->backend, y->backend))
+		return c;
+	return !x->backend ? -1 : !y->backend ? 1 : strcmp(x->backend, y->backend);
+}
+
+/* Model usage per model and backend, ordered by model, then backend. */
+static void models(struct usage *u, cJSON *into)
+{
+	if (u->nmodels > 1)
+		qsort(u->models, u->nmodels, sizeof *u->models, by_model);
+	for (size_t i = 0; i < u->nmodels; i++) {
+		const struct model_acc *m = &u->models[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "model", m->model);
+		cJSON_AddItemToObject(o, "backend", m->backend ? cJSON_CreateString(m->backend) : cJSON_CreateNull());
+		cJSON_AddNumberToObject(o, "calls", m->calls);
+		opt_put(o, "prompt_tokens", &m->prompt);
+		opt_put(o, "output_tokens", &m->output);
+		opt_put(o, "duration_ms", &m->duration);
+		opt_put(o, "load_ms", &m->load);
+		cJSON_AddNumberToObject(o, "loads", m->loads);
+		cJSON_AddItemToArray(into, o);
+	}
+}
+
+/* Steps and models of workflow (of run, when run != 0) into o. */
+static int usage_into(struct db *db, long workflow, long run, cJSON *o)
+{
+	struct usage u = { 0 };
+	int rc = usage_read(db, workflow, run, &u);
+	if (!rc)
+		rc = add_events(db, workflow, run, &u);
+	if (!rc)
+		rc = steps(db, workflow, run, &u, cJSON_AddArrayToObject(o, "steps"));
+	if (!rc)
+		models(&u, cJSON_AddArrayToObject(o, "models"));
+	usage_free(&u);
+	return rc;
 }
 
 int db_report_status(struct db *db, long workflow_id, cJSON **out)
 {
+	/* The workflows, then the counts of each: with few workflows, SQLite may
+	 * sort them rather than walk them in order, which must not sort runs. */
 	static const char WFS[] =
-		"SELECT w.workflow_id, w.workflow_name, "
-		"(SELECT count(*) FROM workflow_runs r WHERE r.workflow_id = w.workflow_id AND r.status = 'running'), "
-		"(SELECT count(*) FROM workflow_runs r WHERE r.workflow_id = w.workflow_id AND r.status = 'completed'), "
-		"(SELECT count(*) FROM workflow_runs r WHERE r.workflow_id = w.workflow_id AND r.status = 'failed') "
-		"FROM workflows w WHERE (?1 = 0 OR w.workflow_id = ?1) ORDER BY w.workflow_id";
+		"SELECT w.workflow_id, w.workflow_name FROM workflows w WHERE (?1 = 0 OR w.workflow_id = ?1) "
+		"ORDER BY w.workflow_id";
+	static const char COUNTS[] =
+		"SELECT (SELECT count(*) FROM workflow_runs r WHERE r.status = 'running' AND r.workflow_id = ?1), "
+		"(SELECT count(*) FROM workflow_runs r WHERE r.status = 'completed' AND r.workflow_id = ?1), "
+		"(SELECT count(*) FROM workflow_runs r WHERE r.status = 'failed' AND r.workflow_id = ?1)";
 	static const char FAILED[] =
 		"SELECT r.workflow_run_id AS run_id, r.posting_id AS posting_id, p.job_title AS job_title, "
 		"r.status_detail AS reason FROM workflow_runs r "
@@ -229,10 +504,6 @@ int db_report_status(struct db *db, long workflow_id, cJSON **out)
 		cJSON *w = cJSON_CreateObject();
 		cJSON_AddNumberToObject(w, "workflow_id", sqlite3_column_double(st, 0));
 		cJSON_AddStringToObject(w, "name", db_col_str(st, 1));
-		cJSON *runs = cJSON_AddObjectToObject(w, "runs");
-		cJSON_AddNumberToObject(runs, "running", sqlite3_column_double(st, 2));
-		cJSON_AddNumberToObject(runs, "completed", sqlite3_column_double(st, 3));
-		cJSON_AddNumberToObject(runs, "failed", sqlite3_column_double(st, 4));
 		cJSON_AddItemToArray(wfs, w);
 	}
 	sqlite3_reset(st);
@@ -245,8 +516,19 @@ int db_report_status(struct db *db, long workflow_id, cJSON **out)
 	cJSON *w;
 	cJSON_ArrayForEach(w, wfs) {
 		long id = (long)json_num(w, "workflow_id");
-		if (steps(db, id, 0, cJSON_AddArrayToObject(w, "steps")) ||
-		    models(db, id, 0, cJSON_AddArrayToObject(w, "models")))
+		if (!(st = db_prepare(db, COUNTS)))
+			goto fail;
+		db_bind_int(st, 1, id);
+		if ((rc = db_step(db, st)) == SQLITE_ROW) {
+			cJSON *runs = cJSON_AddObjectToObject(w, "runs");
+			cJSON_AddNumberToObject(runs, "running", sqlite3_column_double(st, 0));
+			cJSON_AddNumberToObject(runs, "completed", sqlite3_column_double(st, 1));
+			cJSON_AddNumberToObject(runs, "failed", sqlite3_column_double(st, 2));
+		}
+		sqlite3_reset(st);
+		if (rc < 0)
+			goto fail;
+		if (usage_into(db, id, 0, w))
 			goto fail;
 		st = db_prepare(db, FAILED);
 		if (!st)
@@ -302,8 +584,7 @@ int db_report_run(struct db *db, long run_id, cJSON **out)
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddItemToObject(root, "run", run);
 	long wf = (long)json_num(run, "workflow_id");
-	if (steps(db, wf, run_id, cJSON_AddArrayToObject(root, "steps")) ||
-	    models(db, 0, run_id, cJSON_AddArrayToObject(root, "models"))) {
+	if (usage_into(db, wf, run_id, root)) {
 		cJSON_Delete(root);
 		return E_DB;
 	}

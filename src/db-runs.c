@@ -91,17 +91,19 @@ int db_scope_check(struct db *db, const struct scope *scope)
 static int failure_reason(struct db *db, long run_id, long waiting, char **reason)
 {
 	static const char FAILED[] =
-		"SELECT i.conversation_id, c.conversation_name, i.error_message FROM interactions i "
+		"SELECT i.conversation_id, c.conversation_name, i.error_message, min(i.interaction_id) FROM interactions i "
 		"JOIN conversations c USING (conversation_id) WHERE i.workflow_run_id = ?1 AND i.status = 'failed' "
-		"ORDER BY i.interaction_id LIMIT 1";
+		"HAVING count(*) > 0";
 	static const char NO_MATCH[] =
-		"SELECT i.conversation_id, c.conversation_name, i.branch_text FROM interactions i "
+		"SELECT i.conversation_id, c.conversation_name, i.branch_text, min(i.interaction_id) FROM interactions i "
 		"JOIN conversations c USING (conversation_id) JOIN interaction_events e USING (interaction_id) "
-		"WHERE i.workflow_run_id = ?1 AND e.event_type = 'no_rule_matched' ORDER BY i.interaction_id LIMIT 1";
+		"WHERE i.workflow_run_id = ?1 AND e.event_type = 'no_rule_matched' HAVING count(*) > 0";
 	static const char WAITING[] =
-		"SELECT i.conversation_id, c.conversation_name FROM interactions i "
+		"SELECT i.conversation_id, c.conversation_name, min(i.interaction_id) FROM interactions i "
 		"JOIN conversations c USING (conversation_id) WHERE i.workflow_run_id = ?1 AND i.status = 'waiting' "
-		"ORDER BY i.interaction_id LIMIT 1";
+		"HAVING count(*) > 0";
+	/* The first row by interaction_id: min() picks the row whose other columns
+	 * are returned (SQLite's bare columns), without sorting the run's rows. */
 	*reason = NULL;
 	sqlite3_stmt *st = db_prepare(db, FAILED);
 	if (!st)
@@ -280,15 +282,28 @@ static int ready_rows(struct db *db, const struct scope *scope, const char *now,
 	 * not every pending prompt each round. The pending rows are walked in the
 	 * order of their index (schema 0002), oldest run first, so that SQLite stops
 	 * at the limit instead of sorting them all; the index's condition is
-	 * repeated so that SQLite sees it applies. */
-	static const char SQL[] =
+	 * repeated so that SQLite sees it applies. CROSS JOIN fixes the join order:
+	 * left to itself, SQLite 3.40 starts from the running runs (all of them, on
+	 * a large backlog) and sorts their pending rows in a temporary b-tree every
+	 * round. Scoped to one run, its rows are sought instead. tests/t-plans.sh
+	 * pins both plans. */
+	static const char ALL[] =
 		"SELECT i.interaction_id, i.workflow_run_id, r.workflow_id, i.posting_id, i.conversation_id, "
 		"i.attempts, i.max_attempts FROM interactions i INDEXED BY interactions_pending "
-		"JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
+		"CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
 		"WHERE i.status = 'pending' AND i.not_before <= ?1 AND r.status = 'running' "
-		"AND (?2 = 0 OR r.workflow_id = ?2) AND (?3 = 0 OR i.workflow_run_id = ?3) "
+		"AND (?2 = 0 OR r.workflow_id = ?2) "
 		"AND (i.actor_id IN (SELECT value FROM json_each(?5))) = ?6 "
 		"ORDER BY i.workflow_run_id, i.interaction_id LIMIT ?4";
+	static const char ONE_RUN[] =
+		"SELECT i.interaction_id, i.workflow_run_id, r.workflow_id, i.posting_id, i.conversation_id, "
+		"i.attempts, i.max_attempts FROM interactions i INDEXED BY interactions_pending "
+		"CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
+		"WHERE i.status = 'pending' AND i.workflow_run_id = ?3 AND i.not_before <= ?1 "
+		"AND r.status = 'running' AND (?2 = 0 OR r.workflow_id = ?2) "
+		"AND (i.actor_id IN (SELECT value FROM json_each(?5))) = ?6 "
+		"ORDER BY i.interaction_id LIMIT ?4";
+	const char *SQL = scope && scope->run_id ? ONE_RUN : ALL;
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
 		return E_DB;
@@ -346,10 +361,15 @@ int db_ready_load(struct db *db, struct ready *r)
 
 int db_next_due(struct db *db, const struct scope *scope, char out[32])
 {
+	/* The first pending row in not_before order whose run is running: a walk
+	 * of interactions_ready that stops there (min() over the join would visit
+	 * every pending row). */
 	static const char SQL[] =
-		"SELECT min(i.not_before) FROM interactions i JOIN workflow_runs r USING (workflow_run_id) "
+		"SELECT i.not_before FROM interactions i INDEXED BY interactions_ready "
+		"CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
 		"WHERE i.status = 'pending' AND r.status = 'running' "
-		"AND (?1 = 0 OR r.workflow_id = ?1) AND (?2 = 0 OR i.workflow_run_id = ?2)";
+		"AND (?1 = 0 OR r.workflow_id = ?1) AND (?2 = 0 OR i.workflow_run_id = ?2) "
+		"ORDER BY i.not_before LIMIT 1";
 	out[0] = '\0';
 	sqlite3_stmt *st = db_prepare(db, SQL);
 	if (!st)
@@ -645,6 +665,8 @@ static char *ids_json(const long *ids, size_t n)
 int db_ancestor_output(struct db *db, long run_id, const long *parents, size_t nparents, long conv,
 		       char **output, int *found)
 {
+	/* The nearest ancestor, the latest of equals: the least depth * 2^40 - id
+	 * (ids stay below 2^40), whose output min() returns without a sort. */
 	static const char SQL[] =
 		"WITH RECURSIVE anc(id, depth) AS ("
 		" SELECT value, 1 FROM json_each(?1)"
@@ -653,9 +675,10 @@ int db_ancestor_output(struct db *db, long run_id, const long *parents, size_t n
 		" JOIN interaction_parents p ON p.interaction_id = anc.id"
 		" JOIN interactions x ON x.interaction_id = p.parent_interaction_id AND x.workflow_run_id = ?3"
 		" WHERE anc.depth < 10000) "
-		"SELECT i.output FROM anc JOIN interactions i ON i.interaction_id = anc.id "
+		"SELECT i.output, min(anc.depth * 1099511627776 - i.interaction_id) "
+		"FROM anc JOIN interactions i ON i.interaction_id = anc.id "
 		"WHERE i.conversation_id = ?2 AND i.workflow_run_id = ?3 AND i.status = 'completed' "
-		"ORDER BY anc.depth, i.interaction_id DESC LIMIT 1";
+		"HAVING count(*) > 0";
 	*output = NULL;
 	*found = 0;
 	sqlite3_stmt *st = db_prepare(db, SQL);

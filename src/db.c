@@ -27,6 +27,32 @@ int db_exec(struct db *db, const char *sql)
 	return E_OK;
 }
 
+/* Test hook: with WAVERUNNER_TEST_EXPLAIN set to a file, each statement the code
+ * prepares is appended to it once, on one line after "== ", followed by the
+ * detail of each row of its EXPLAIN QUERY PLAN (tests/t-plans.sh reads it). */
+static void explain_to_file(struct db *db, const char *sql)
+{
+	const char *path = getenv("WAVERUNNER_TEST_EXPLAIN");
+	if (!path || !*path)
+		return;
+	FILE *f = fopen(path, "a");
+	if (!f)
+		return;
+	fputs("== ", f);
+	for (const char *p = sql; *p; p++)
+		fputc(*p == '\n' || *p == '\t' ? ' ' : *p, f);
+	fputc('\n', f);
+	char *q = xasprintf("EXPLAIN QUERY PLAN %s", sql);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->sql, q, -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW)
+			fprintf(f, "%s\n", (const char *)sqlite3_column_text(st, 3));
+		sqlite3_finalize(st);
+	}
+	free(q);
+	fclose(f);
+}
+
 sqlite3_stmt *db_prepare(struct db *db, const char *sql)
 {
 	for (size_t i = 0; i < db->ncache; i++) {
@@ -49,6 +75,7 @@ sqlite3_stmt *db_prepare(struct db *db, const char *sql)
 	db->cache[db->ncache].sql = sql;
 	db->cache[db->ncache].stmt = st;
 	db->ncache++;
+	explain_to_file(db, sql);
 	return st;
 }
 

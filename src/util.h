@@ -97,6 +97,10 @@ char *read_input_file(const char *path, size_t max, char **out, size_t *len);
 #define INPUT_FILE_MAX ((size_t)256 << 20)
 /* Writes data to path atomically (temporary file + rename). Returns 0 or -1. */
 int write_file_atomic(const char *path, const char *data, size_t len);
+/* Whether write_file_atomic syncs each file to disk before the rename (the
+ * default, 1). A tool that writes thousands of files it can make again
+ * (tests/tools/answer-run.c) turns it off and calls sync() once at the end. */
+void write_files_durable(int on);
 /* Creates a directory and its parents (mode 0777 & umask). Returns 0 or -1. */
 int mkdir_p(const char *path);
 

@@ -11,10 +11,16 @@
  * (and runs without a posting) that have no entry of their own. An answer may
  * also be an object {"fail": CLASS, "message": TEXT} (CLASS: connection,
  * timeout, rate_limit, server_error, not_found, bad_request, ...): that call
- * fails with that failure class, which is how tests exercise retries. */
+ * fails with that failure class, which is how tests exercise retries.
+ *
+ * Linear in the number of postings: the answers are indexed by posting and the
+ * call counts by (run, conversation) in hash tables, and recorded fixtures are
+ * written without a sync each (one sync() at the end), so that tests/bench can
+ * record 100,000 postings in minutes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "engine.h"
@@ -23,23 +29,86 @@
 #include "json.h"
 #include "util.h"
 
+/* Open addressing, linear probing; a table of 2^k slots kept under half full. */
 struct answers {
 	cJSON *doc;
+	struct posting_slot {
+		const char *key; /* the posting's key in doc; NULL: empty */
+		const cJSON *byconv;
+	} *postings;
+	size_t pcap;
 	struct counter {
-		long run, conv;
+		long run, conv; /* run 0: empty */
 		int calls;
 	} *counts;
-	size_t ncounts;
+	size_t ncounts, ccap;
 };
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 1469598103934665603u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static size_t hash_pair(long a, long b)
+{
+	uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15u ^ (uint64_t)b * 0xC2B2AE3D27D4EB4Fu;
+	return (size_t)(h ^ h >> 29);
+}
+
+/* Indexes the top-level keys of doc (the first of duplicates wins, as cJSON's lookup). */
+static void index_postings(struct answers *a)
+{
+	size_t n = (size_t)cJSON_GetArraySize(a->doc);
+	a->pcap = 16;
+	while (a->pcap < 2 * n + 1)
+		a->pcap *= 2;
+	a->postings = xcalloc(a->pcap, sizeof *a->postings);
+	const cJSON *c;
+	cJSON_ArrayForEach(c, a->doc) {
+		size_t i = hash_str(c->string) & (a->pcap - 1);
+		while (a->postings[i].key && strcmp(a->postings[i].key, c->string))
+			i = (i + 1) & (a->pcap - 1);
+		if (!a->postings[i].key)
+			a->postings[i] = (struct posting_slot){ c->string, c };
+	}
+}
+
+static const cJSON *answers_of(const struct answers *a, const char *key)
+{
+	size_t i = hash_str(key) & (a->pcap - 1);
+	while (a->postings[i].key && strcmp(a->postings[i].key, key))
+		i = (i + 1) & (a->pcap - 1);
+	return a->postings[i].byconv;
+}
 
 static int *calls_for(struct answers *a, long run, long conv)
 {
-	for (size_t i = 0; i < a->ncounts; i++)
-		if (a->counts[i].run == run && a->counts[i].conv == conv)
-			return &a->counts[i].calls;
-	a->counts = xreallocarray(a->counts, a->ncounts + 1, sizeof *a->counts);
-	a->counts[a->ncounts] = (struct counter){ run, conv, 0 };
-	return &a->counts[a->ncounts++].calls;
+	if (2 * (a->ncounts + 1) > a->ccap) {
+		struct counter *old = a->counts;
+		size_t oldcap = a->ccap;
+		a->ccap = oldcap ? oldcap * 2 : 1024;
+		a->counts = xcalloc(a->ccap, sizeof *a->counts);
+		for (size_t j = 0; j < oldcap; j++) {
+			if (!old[j].run)
+				continue;
+			size_t i = hash_pair(old[j].run, old[j].conv) & (a->ccap - 1);
+			while (a->counts[i].run)
+				i = (i + 1) & (a->ccap - 1);
+			a->counts[i] = old[j];
+		}
+		free(old);
+	}
+	size_t i = hash_pair(run, conv) & (a->ccap - 1);
+	while (a->counts[i].run && !(a->counts[i].run == run && a->counts[i].conv == conv))
+		i = (i + 1) & (a->ccap - 1);
+	if (!a->counts[i].run) {
+		a->counts[i] = (struct counter){ run, conv, 0 };
+		a->ncounts++;
+	}
+	return &a->counts[i].calls;
 }
 
 static int answer_start(struct executor *ex, struct db *db, struct task *t)
@@ -49,10 +118,9 @@ static int answer_start(struct executor *ex, struct db *db, struct task *t)
 	char posting[32], conv[32];
 	snprintf(posting, sizeof posting, "%ld", t->r.posting_id);
 	snprintf(conv, sizeof conv, "%ld", t->r.conversation_id);
-	const cJSON *byconv = cJSON_GetObjectItemCaseSensitive(a->doc, posting);
-	const cJSON *ans = cJSON_GetObjectItemCaseSensitive(byconv, conv);
+	const cJSON *ans = cJSON_GetObjectItemCaseSensitive(answers_of(a, posting), conv);
 	if (!ans)
-		ans = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a->doc, "*"), conv);
+		ans = cJSON_GetObjectItemCaseSensitive(answers_of(a, "*"), conv);
 	int *calls = calls_for(a, t->r.run_id, t->r.conversation_id);
 	const cJSON *pick = ans;
 	if (cJSON_IsArray(ans)) {
@@ -118,12 +186,14 @@ int main(int argc, char **argv)
 		perror(argv[2]);
 		return 3;
 	}
-	struct answers a = { json_parse(text, len, &msg), NULL, 0 };
+	struct answers a = { .doc = json_parse(text, len, &msg) };
 	free(text);
 	if (!cJSON_IsObject(a.doc)) {
 		fprintf(stderr, "answer-run: %s: %s\n", argv[2], msg ? msg : "not a JSON object");
 		return 3;
 	}
+	index_postings(&a);
+	write_files_durable(0);
 	struct executor ex = { .name = "answers", .finishes_inline = 1, .start = answer_start,
 			       .destroy = answer_destroy, .state = &a };
 	o.model_executor = &ex;
@@ -139,7 +209,10 @@ int main(int argc, char **argv)
 		       st.adv.completed, st.adv.failed, st.adv.retried);
 	}
 	db_close(db);
+	if (o.llm == LLM_RECORD)
+		sync();
 	cJSON_Delete(a.doc);
+	free(a.postings);
 	free(a.counts);
 	return rc;
 }

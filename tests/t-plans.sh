@@ -1,0 +1,82 @@
+#!/bin/sh
+# The query plans of the statements the engine and status run, pinned: with a
+# large backlog (50,000 runs) a plan that walks every running run or sorts
+# every pending row costs each scheduling round (30 ms a round). Every
+# statement that run, run --run and status prepare is recorded with its
+# EXPLAIN QUERY PLAN (the WAVERUNNER_TEST_EXPLAIN hook of src/db.c), on a fresh
+# database and again after ANALYZE (plans must not depend on statistics), and
+# checked: no SCAN of a big table (interactions, workflow_runs,
+# interaction_events, interaction_parents, postings) other than through a
+# covering index or the walk of the pending queue in its order
+# (interactions_pending, stopped by LIMIT); no temporary b-tree in a statement
+# that reads a big table.
+. "$(dirname "$0")/lib.sh"
+
+wr init >/dev/null
+wr load "$REPO/fixtures/workflows/3001.json" "$REPO/fixtures/postings/postings.json" >/dev/null
+wr start --workflow 3001 --all >/dev/null
+
+# check_plans WHAT FILE: one check per statement in FILE.
+check_plans() {
+	awk -v what="$1" '
+	function flush() {
+		if (sql == "") return
+		n++
+		line = substr(sql, 1, 150)
+		if (bad == "") print "ok " n " - " what ": " line
+		else { print "not ok " n " - " what ": " line; print "#   " bad; print "#   sql: " sql }
+	}
+	/^== / {
+		flush()
+		sql = substr($0, 4); bad = ""
+		delete big; reads_big = 0
+		# The big tables and their aliases: FROM/JOIN table [AS] [alias].
+		t = sql; gsub(/[(),]/, " ", t)
+		k = split(t, w, " ")
+		for (i = 1; i < k; i++) {
+			if (w[i] != "FROM" && w[i] != "JOIN") continue
+			name = w[i + 1]
+			if (name !~ /^(interactions|workflow_runs|interaction_events|interaction_parents|postings)$/) continue
+			reads_big = 1; big[name] = 1
+			a = w[i + 2]; if (a == "AS") a = w[i + 3]
+			if (a !~ /^(ON|USING|WHERE|JOIN|CROSS|LEFT|INNER|INDEXED|GROUP|ORDER|LIMIT|SET|HAVING)$/ && a != "") big[a] = 1
+		}
+		next
+	}
+	{
+		d = $0
+		if (d ~ /^SCAN / && (split(d, s, " ") >= 2) && (s[2] in big) &&
+		    d !~ /USING COVERING INDEX/ && d !~ /USING INDEX interactions_pending$/)
+			bad = bad (bad == "" ? "" : "; ") d
+		if (d ~ /USE TEMP B-TREE/ && reads_big)
+			bad = bad (bad == "" ? "" : "; ") d
+	}
+	END { flush() }' "$2" >"$T/plans.tap"
+	while IFS= read -r l; do
+		case "$l" in
+		"ok "*) _ok "${l#ok * - }" ;;
+		"not ok "*) _not_ok "${l#not ok * - }" ;;
+		"#   "*) echo "$l" ;;
+		esac
+	done <"$T/plans.tap"
+}
+
+for round in fresh analyzed; do
+	rm -f "$T/plan"
+	if [ "$round" = analyzed ]; then
+		sql "ANALYZE"
+		wr start --workflow 3001 --all --again >/dev/null
+	fi
+	run=$(sql "SELECT max(workflow_run_id) FROM workflow_runs WHERE status = 'running'")
+	WAVERUNNER_TEST_EXPLAIN="$T/plan" wr run --llm replay --replay-dir "$REPO/fixtures/replay" --run "$run" >/dev/null 2>&1
+	WAVERUNNER_TEST_EXPLAIN="$T/plan" wr run --llm replay --replay-dir "$REPO/fixtures/replay" >/dev/null 2>&1
+	check_eq "$round: every run finished" "$(sql "SELECT count(*) FROM workflow_runs WHERE status = 'running'")" 0
+	WAVERUNNER_TEST_EXPLAIN="$T/plan" wr status >/dev/null
+	WAVERUNNER_TEST_EXPLAIN="$T/plan" wr status "$run" >/dev/null
+	plan=$(cat "$T/plan")
+	check_contains "$round: the ready query was recorded" "$plan" "INDEXED BY interactions_pending"
+	check_contains "$round: ... and the next due time" "$plan" "ORDER BY i.not_before LIMIT 1"
+	check_contains "$round: ... and status's pass over the steps" "$plan" "INDEXED BY interactions_by_step"
+	check_plans "$round" "$T/plan"
+done
+finish
