@@ -20,6 +20,7 @@
 #   v1-eb1866a.sqlite  0001-init.sql as eb1866a edited it (no 0002 yet)
 #   v2-cdfb99b.sqlite  0001 and 0002, by the commit that added 0002
 #   v3-a2d051a.sqlite  0001 to 0003 (the events table with any kind of event)
+#   v8-0af2f44.sqlite  0001 to 0008 (0004 and 0005 were never used)
 set -eu
 [ $# -eq 2 ] || { echo "usage: sh tests/upgrade/make-db.sh COMMIT OUTPUT.sqlite" >&2; exit 2; }
 commit=$1
