@@ -8,44 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 [ -n "$T" ] && [ -d "$T" ] || { echo "not ok 1 - no test directory"; exit 1; }
 
-export WAVERUNNER_RETRY_BASE_MS=50
-export WAVERUNNER_RETRY_CAP_MS=200
-unset OLLAMA_HOST OPENAI_BASE_URL OPENAI_API_KEY WAVERUNNER_REPLAY_DIR
-STUB_PID=
-stop_stub() {
-	if [ -n "$STUB_PID" ]; then
-		kill "$STUB_PID" 2>/dev/null
-		wait "$STUB_PID" 2>/dev/null
-	fi
-	STUB_PID=
-}
-trap 'stop_stub' EXIT
-trap 'stop_stub; exit 1' INT TERM
-
-# start_stub ARGS...: a stub model server on a free port: sets PORT and STATS.
-nstub=0
-start_stub() {
-	stop_stub
-	nstub=$((nstub + 1))
-	STATS="$T/stats.$nstub.json"
-	rm -f "$T/port.$nstub"
-	"$TOOLS/stub-llm" --port 0 --port-file "$T/port.$nstub" --stats-file "$STATS" "$@" \
-		>/dev/null 2>"$T/stub.$nstub.log" &
-	STUB_PID=$!
-	i=0
-	while [ ! -s "$T/port.$nstub" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$T/port.$nstub" 2>/dev/null)
-	export OLLAMA_HOST="127.0.0.1:$PORT"
-}
-stat() { sqlite3 -batch -noheader :memory: "SELECT json_extract(readfile('$STATS'), '\$.$1')"; }
-
-# Every run is bounded, so a hang fails the test instead of stopping the suite.
-run_wr_t() {
-	timeout 120 "$WAVERUNNER" "$@" >"$T/out" 2>"$T/err"
-	STATUS=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
+. "$REPO/tests/stub-llm.sh"
 
 postings() {
 	sqlite3 -batch -noheader :memory: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)

@@ -1,0 +1,51 @@
+# stub-llm.sh: the stub model server (tests/tools/stub-llm.c) for the scenario
+# tests that call model servers. Source it after lib.sh. Retries are fast, no
+# model server of the environment leaks in, and the stub is stopped at exit.
+export WAVERUNNER_RETRY_BASE_MS=50
+export WAVERUNNER_RETRY_CAP_MS=200
+unset OLLAMA_HOST OPENAI_BASE_URL OPENAI_API_KEY WAVERUNNER_REPLAY_DIR
+STUB_PID=
+stop_stub() {
+	if [ -n "$STUB_PID" ]; then
+		kill "$STUB_PID" 2>/dev/null
+		wait "$STUB_PID" 2>/dev/null
+	fi
+	STUB_PID=
+}
+trap 'stop_stub' EXIT
+trap 'stop_stub; exit 1' INT TERM
+
+# start_stub ARGS...: a stub model server on a free port, in place of the one
+# before; sets PORT, STATS (its figures) and OLLAMA_HOST (exported).
+nstub=0
+start_stub() {
+	stop_stub
+	nstub=$((nstub + 1))
+	STATS="$T/stats.$nstub.json"
+	rm -f "$T/port.$nstub"
+	"$TOOLS/stub-llm" --port 0 --port-file "$T/port.$nstub" --stats-file "$STATS" "$@" \
+		>/dev/null 2>"$T/stub.$nstub.log" &
+	STUB_PID=$!
+	i=0
+	while [ ! -s "$T/port.$nstub" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	PORT=$(cat "$T/port.$nstub" 2>/dev/null)
+	export OLLAMA_HOST="127.0.0.1:$PORT"
+}
+# stat PATH: a figure the stub reports ("peak_concurrency", "by_api.chat").
+stat() { sqlite3 -batch -noheader :memory: "SELECT json_extract(readfile('$STATS'), '\$.$1')"; }
+
+# wait_stat PATH VALUE: waits (up to 10 s) until the stub reports VALUE, as
+# the stub may see a closed connection just after waverunner has exited.
+wait_stat() {
+	i=0
+	while [ "$(stat "$1")" != "$2" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+}
+
+# run_wr_t ARGS...: run_wr, bounded, so that a hang fails the test instead of
+# stopping the suite.
+run_wr_t() {
+	timeout 120 "$WAVERUNNER" "$@" >"$T/out" 2>"$T/err"
+	STATUS=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
