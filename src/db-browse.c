@@ -73,23 +73,6 @@ int db_browse_runs(struct db *db, const struct browse_filter *f, cJSON **out)
 	return st ? list_rows(db, st, f, out) : E_DB;
 }
 
-/* The one row of st (prepared and bound) as an object; NULL with *rc set when
- * there is none (E_INPUT, with the message missing) or on an error (E_DB). */
-static cJSON *one_row(struct db *db, sqlite3_stmt *st, const char *missing, long id, int *rc)
-{
-	int s = db_step(db, st);
-	cJSON *o = NULL;
-	*rc = E_DB;
-	if (s == SQLITE_ROW) {
-		o = db_row_object(st);
-		*rc = E_OK;
-	} else if (s == SQLITE_DONE) {
-		*rc = err_set(E_INPUT, "there is no %s %ld", missing, id);
-	}
-	sqlite3_reset(st);
-	return o;
-}
-
 int db_latest_run(struct db *db, long posting_id, long workflow_id, long *run_id)
 {
 	static const char SQL[] = "SELECT " LATEST_RUN("p.posting_id", "?2") " FROM postings p WHERE p.posting_id = ?1";
@@ -139,7 +122,7 @@ int db_show_posting(struct db *db, long posting_id, long workflow_id, cJSON **ou
 	if (!st)
 		return E_DB;
 	db_bind_int(st, 1, posting_id);
-	cJSON *posting = one_row(db, st, "posting", posting_id, &rc);
+	cJSON *posting = db_row_one(db, st, "posting", posting_id, &rc);
 	if (!posting)
 		return rc;
 	cJSON *root = cJSON_CreateObject();
@@ -156,7 +139,7 @@ int db_show_posting(struct db *db, long posting_id, long workflow_id, cJSON **ou
 	if (!(st = db_prepare(db, RUN)))
 		goto fail;
 	db_bind_int(st, 1, run_id);
-	cJSON *run = one_row(db, st, "run", run_id, &rc);
+	cJSON *run = db_row_one(db, st, "run", run_id, &rc);
 	if (!run)
 		goto fail;
 	cJSON_AddItemToObject(root, "latest_run", run);

@@ -48,6 +48,21 @@ int db_rows_into(struct db *db, sqlite3_stmt *st, cJSON *array)
 	return rc < 0 ? E_DB : E_OK;
 }
 
+cJSON *db_row_one(struct db *db, sqlite3_stmt *st, const char *what, long id, int *rc)
+{
+	int s = db_step(db, st);
+	cJSON *o = NULL;
+	*rc = E_DB;
+	if (s == SQLITE_ROW) {
+		o = db_row_object(st);
+		*rc = E_OK;
+	} else if (s == SQLITE_DONE) {
+		*rc = err_set(E_INPUT, "there is no %s %ld", what, id);
+	}
+	sqlite3_reset(st);
+	return o;
+}
+
 int db_report_run_counts(struct db *db, const struct scope *scope, struct run_counts *out)
 {
 	static const char SQL[] =
@@ -563,16 +578,7 @@ static cJSON *run_row(struct db *db, long run_id, int *rc)
 	if (!st)
 		return NULL;
 	db_bind_int(st, 1, run_id);
-	int s = db_step(db, st);
-	cJSON *o = NULL;
-	if (s == SQLITE_ROW) {
-		o = db_row_object(st);
-		*rc = E_OK;
-	} else if (s == SQLITE_DONE) {
-		*rc = err_set(E_INPUT, "there is no run %ld", run_id);
-	}
-	sqlite3_reset(st);
-	return o;
+	return db_row_one(db, st, "run", run_id, rc);
 }
 
 int db_report_run(struct db *db, long run_id, cJSON **out)

@@ -49,6 +49,9 @@ int db_collect_ids(struct db *db, sqlite3_stmt *st, long **ids, size_t *n);
 struct cJSON *db_row_object(sqlite3_stmt *st);
 /* Steps st (prepared and bound) to its end, appending each row to array. */
 int db_rows_into(struct db *db, sqlite3_stmt *st, struct cJSON *array);
+/* The one row of st (prepared and bound) as an object; NULL with *rc set when
+ * there is none (E_INPUT: "there is no WHAT ID") or on an error (E_DB). */
+struct cJSON *db_row_one(struct db *db, sqlite3_stmt *st, const char *what, long id, int *rc);
 
 struct migration;
 /* Applies the migrations of list ({ 0, NULL, NULL }-terminated, in version
