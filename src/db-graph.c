@@ -9,31 +9,6 @@
 #include "err.h"
 #include "util.h"
 
-/* A row as a JSON object keyed by column alias (numbers, strings, null; a
- * column NAME_json holds JSON text and appears parsed as NAME). */
-static cJSON *row_object(sqlite3_stmt *st)
-{
-	cJSON *o = cJSON_CreateObject();
-	for (int i = 0, n = sqlite3_column_count(st); i < n; i++) {
-		const char *name = sqlite3_column_name(st, i);
-		size_t len = strlen(name);
-		int t = sqlite3_column_type(st, i);
-		if (t == SQLITE_NULL) {
-			cJSON_AddNullToObject(o, name);
-		} else if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
-			cJSON_AddNumberToObject(o, name, sqlite3_column_double(st, i));
-		} else if (len > 5 && !strcmp(name + len - 5, "_json")) {
-			char *key = xstrndup(name, len - 5);
-			cJSON *v = cJSON_Parse(db_col_str(st, i));
-			cJSON_AddItemToObject(o, key, v ? v : cJSON_CreateNull());
-			free(key);
-		} else {
-			cJSON_AddStringToObject(o, name, db_col_str(st, i));
-		}
-	}
-	return o;
-}
-
 /* Runs the statement for static sql with (a, b) bound to ?1, ?2, collecting
  * its rows into a new array. */
 static int rows(struct db *db, const char *sql, long a, long b, cJSON **out)
@@ -45,11 +20,7 @@ static int rows(struct db *db, const char *sql, long a, long b, cJSON **out)
 	db_bind_int(st, 1, a);
 	db_bind_int(st, 2, b);
 	cJSON *arr = cJSON_CreateArray();
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW)
-		cJSON_AddItemToArray(arr, row_object(st));
-	sqlite3_reset(st);
-	if (rc < 0) {
+	if (db_rows_into(db, st, arr)) {
 		cJSON_Delete(arr);
 		return E_DB;
 	}

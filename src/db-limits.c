@@ -13,14 +13,7 @@ int db_server_limit_set(struct db *db, const char *server, int limit, const char
 		"source = excluded.source, updated_at = excluded.updated_at";
 	char now[32];
 	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, server);
-	db_bind_int(st, 2, limit);
-	db_bind_text(st, 3, source);
-	db_bind_text(st, 4, now);
-	return db_run(db, st);
+	return db_do(db, SQL, "TiTT", server, limit, source, now);
 }
 
 int db_server_limits(struct db *db, cJSON **out)

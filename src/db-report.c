@@ -28,7 +28,8 @@ cJSON *db_row_object(sqlite3_stmt *st)
 		default:
 			if (len > 5 && !strcmp(name + len - 5, "_json")) {
 				char *key = xstrndup(name, len - 5);
-				cJSON_AddItemToObject(o, key, cJSON_Parse(db_col_str(st, i)));
+				cJSON *parsed = cJSON_Parse(db_col_str(st, i));
+				cJSON_AddItemToObject(o, key, parsed ? parsed : cJSON_CreateNull());
 				free(key);
 				continue;
 			}
