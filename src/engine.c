@@ -45,8 +45,10 @@
  *
  * Limits. How many requests a server takes at once is learned, not asked of
  * the user: a server that reports its slots (llama.cpp's /props total_slots)
- * gets that many; any other starts at one and is adjusted from what is
- * measured, a Vegas-style limiter: each model call's time less its load time
+ * gets that many; any other starts at FIRST_LIMIT (a server of one slot
+ * queues the few extra, and they are given back within a window; a server
+ * of many is full after one window instead of several doublings from one)
+ * and is adjusted from what is measured, a Vegas-style limiter: each model call's time less its load time
  * is compared with the shortest seen for its step (at a limit of one the
  * latest is taken as that, so a server that became slower is relearned); over
  * a window of about a limit's worth of answers, the requests queued at the
@@ -59,7 +61,21 @@
  * server's (a server holding one model at a time still runs only that one's
  * work); never above --parallel. --per-server, --per-model or an actor's
  * "parallel" fix the limits instead; nothing is learned then. Learned limits
- * are stored (db_server_limit_set) for status. */
+ * are stored (db_server_limit_set) for status.
+ *
+ * Pools. One actor's calls may go to several servers (several GPU boxes
+ * serving the same model): the addresses its "base_url", OLLAMA_HOST or
+ * OPENAI_BASE_URL lists (http_actor_urls). Each server keeps its own limit,
+ * its own set of active models and its own outage state; ready work counts
+ * for its model on every server of its pool that is up, so each of them
+ * chooses its models as above. A model call is placed on a server only when
+ * it is claimed (place): a down server due for a probe takes it as the probe
+ * (so that a server that is back is found while the others carry the work);
+ * else the up server with the most room under its limits where its model is
+ * active. A server that fails releases its requests, spending no attempt,
+ * and the next round places them on the others; only when every server of a
+ * pool has been down for the patience does its work wait, and run end with
+ * E_REMOTE naming each. A server given up on gets nothing more in this run. */
 #include "engine.h"
 
 #include <errno.h>
@@ -81,6 +97,7 @@
 #include "fetch.h"
 #include "http.h"
 #include "json.h"
+#include "llmreply.h"
 #include "preflight.h"
 #include "replay.h"
 #include "script.h"
@@ -92,6 +109,7 @@
 #define QUEUE_LOW 0.5  /* requests queued at a server below which its limit rises */
 #define QUEUE_HIGH 1.5 /* above which it falls */
 #define TURN_MS 60000  /* how long one model may keep a full server from other models' work */
+#define FIRST_LIMIT 4  /* a measured limit starts here (see Limits) */
 
 /* Leases. Work that takes time is claimed under a lease of LEASE_MS; while it
  * is in flight the engine renews every lease it holds once less than
@@ -137,6 +155,7 @@ struct model_load {
 
 struct server_load {
 	char *key;
+	char *url;                /* where its requests go (http_actor_urls); NULL: not a live server */
 	int running;
 	int nactive;
 	/* Its limit (see Limits at the top). */
@@ -153,7 +172,6 @@ struct server_load {
 	int activations;          /* models that became active on it */
 	int ask_loaded;           /* 1: ask it what it keeps loaded after its next answer; 2: now */
 	enum llm_mode backend;    /* how to ask it */
-	const struct wf_actor *asker; /* an actor whose calls go to it; NULL: it is not asked */
 	/* Outages (see the top). */
 	int down;                 /* only a probe is sent */
 	int gave_up;              /* down for the patience: nothing more is sent */
@@ -180,11 +198,13 @@ struct step_time {
 	double min_ms;
 };
 
-/* Where an actor's model calls go (computed once per actor). */
+/* Where an actor's model calls go (computed once per actor): its pool. */
 struct actor_route {
 	const struct wf_actor *actor;
 	enum llm_mode backend;
-	char *server;
+	size_t *servers;          /* indexes in engine.servers; none: replayed, or no address (the call fails saying why) */
+	char **urls;              /* where its requests to each go (another actor may reach one by another path) */
+	size_t nservers;
 };
 
 struct engine {
@@ -342,6 +362,8 @@ static struct executor *executor_for(struct engine *e, struct task *t)
 	return e->backends[b];
 }
 
+static size_t server_index(struct engine *e, const char *key);
+
 static const struct actor_route *route_of(struct engine *e, const struct wf_actor *a)
 {
 	for (size_t i = 0; i < e->nroutes; i++)
@@ -349,9 +371,27 @@ static const struct actor_route *route_of(struct engine *e, const struct wf_acto
 			return &e->routes[i];
 	e->routes = xreallocarray(e->routes, e->nroutes + 1, sizeof *e->routes);
 	struct actor_route *r = &e->routes[e->nroutes++];
+	memset(r, 0, sizeof *r);
 	r->actor = a;
 	r->backend = llm_backend_for(a, e->o->llm, e->o->live);
-	r->server = r->backend != LLM_REPLAY ? http_server_key(r->backend, a) : xstrdup("");
+	if (r->backend == LLM_REPLAY)
+		return r;
+	char **urls, *error = NULL;
+	r->nservers = http_actor_urls(r->backend, a, &urls, &error);
+	free(error);
+	r->urls = urls;
+	r->servers = xcalloc(r->nservers ? r->nservers : 1, sizeof *r->servers);
+	for (size_t i = 0; i < r->nservers; i++) {
+		char *key = llmreply_origin(urls[i]);
+		size_t si = server_index(e, key);
+		free(key);
+		struct server_load *s = &e->servers[si];
+		if (!s->url) { /* asked for its slots and loaded models as this actor reaches it */
+			s->url = xstrdup(urls[i]);
+			s->backend = r->backend;
+		}
+		r->servers[i] = si;
+	}
 	return r;
 }
 
@@ -360,26 +400,18 @@ static int learning(const struct engine *e)
 	return !e->o->per_server && !e->o->per_model;
 }
 
-static size_t server_index(struct engine *e, const char *key);
 static void ask_loaded(struct engine *e, struct server_load *s);
 
-/* Asks the server of actor a's calls for its slots once, when limits are learned. */
-static void ask_slots(struct engine *e, const struct wf_actor *a, const char *key)
+/* Asks server s for its slots once, when limits are learned. */
+static void ask_slots(struct engine *e, struct server_load *s)
 {
-	size_t i = server_index(e, key);
-	struct server_load *s = &e->servers[i];
-	if (s->asked || e->o->model_executor)
+	if (s->asked || e->o->model_executor || !s->url)
 		return;
 	s->asked = 1;
-	enum llm_mode b = llm_backend_for(a, e->o->llm, e->o->live);
-	if (b == LLM_REPLAY || !key[0])
-		return;
-	s->backend = b;
-	s->asker = a;
 	ask_loaded(e, s);
 	if (!learning(e))
 		return;
-	int slots = http_server_slots(b, a);
+	int slots = http_server_slots(s->backend, s->url);
 	if (slots > 0) {
 		s->reported = slots;
 		s->limit = slots < e->o->parallel ? slots : e->o->parallel;
@@ -399,9 +431,9 @@ static int loaded_limit(const struct engine *e, const struct server_load *s)
 static void ask_loaded(struct engine *e, struct server_load *s)
 {
 	s->ask_loaded = 0;
-	if (e->o->loaded_models > 0 || !s->asker)
+	if (e->o->loaded_models > 0 || !s->url)
 		return;
-	int n = http_server_loaded(s->backend, s->asker);
+	int n = http_server_loaded(s->backend, s->url);
 	if (n > s->loaded_max)
 		s->loaded_max = n;
 }
@@ -415,7 +447,7 @@ static size_t server_index(struct engine *e, const char *key)
 	struct server_load *s = &e->servers[e->nservers];
 	memset(s, 0, sizeof *s);
 	s->key = xstrdup(key);
-	s->limit = 1;
+	s->limit = e->o->parallel < FIRST_LIMIT ? e->o->parallel : FIRST_LIMIT;
 	s->loaded_max = 1;
 	return e->nservers++;
 }
@@ -428,23 +460,33 @@ static struct model_load *find_model(struct engine *e, const char *key)
 	return NULL;
 }
 
-static struct model_load *model_load(struct engine *e, const struct task *t)
+/* The load of actor a's model on server (an index), made on first use. */
+static struct model_load *model_at(struct engine *e, size_t server, const struct wf_actor *a)
 {
-	struct model_load *m = find_model(e, t->model_key);
-	if (m)
+	char *key = xasprintf("%s %s", e->servers[server].key, wf_actor_model(a));
+	struct model_load *m = find_model(e, key);
+	if (m) {
+		free(key);
 		return m;
-	size_t server = server_index(e, t->server);
+	}
 	e->models = xreallocarray(e->models, e->nmodels + 1, sizeof *e->models);
 	m = &e->models[e->nmodels++];
 	memset(m, 0, sizeof *m);
-	m->key = xstrdup(t->model_key);
+	m->key = key;
 	m->server = server;
 	long limit = 0;
-	m->limit = json_get_long(t->actor->config, "parallel", &limit) == 0 && limit > 0
+	m->limit = json_get_long(a->config, "parallel", &limit) == 0 && limit > 0
 			   ? (limit < INT_MAX ? (int)limit : INT_MAX) /* 2^32 must not become 0 */
 			   : e->o->per_model;
-	ask_slots(e, t->actor, t->server);
+	ask_slots(e, &e->servers[server]);
 	return m;
+}
+
+/* The load of the model a placed task calls on its server. */
+static struct model_load *model_load(struct engine *e, const struct task *t)
+{
+	struct model_load *m = find_model(e, t->model_key);
+	return m ? m : model_at(e, server_index(e, t->server), t->actor);
 }
 
 /* The requests server s takes at once: --per-server, else what was learned
@@ -563,30 +605,40 @@ static void account(struct engine *e, struct task *t, int delta)
 	}
 }
 
-/* The actors whose calls go to server (an index) for another model than m's,
- * as a JSON array (NULL when none). */
-static char *other_actors(struct engine *e, size_t server, const struct model_load *m)
+/* Whether server (an index) is in route r's pool. */
+static int in_pool(const struct actor_route *r, size_t server)
+{
+	for (size_t i = 0; i < r->nservers; i++)
+		if (r->servers[i] == server)
+			return 1;
+	return 0;
+}
+
+/* The ids of the model actors for which pick(e, route, arg) holds, as a JSON
+ * array for the db queries (NULL when none). */
+static char *actors_where(struct engine *e, int (*pick)(struct engine *, const struct actor_route *, const void *),
+			  const void *arg)
 {
 	struct buf b = BUF_INIT;
 	for (size_t w = 0; w < e->defs.n; w++) {
 		const struct workflow *wf = e->defs.wfs[w];
 		for (size_t i = 0; i < wf->nactors; i++) {
 			const struct wf_actor *a = &wf->actors[i];
-			if (strcmp(a->type, "ai_model"))
-				continue;
-			const struct actor_route *r = route_of(e, a);
-			if (r->backend == LLM_REPLAY || !r->server[0] || server_index(e, r->server) != server)
-				continue;
-			char *key = xasprintf("%s %s", r->server, wf_actor_model(a));
-			if (strcmp(key, m->key))
+			if (a->kind == ACTOR_AI_MODEL && pick(e, route_of(e, a), arg))
 				buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
-			free(key);
 		}
 	}
 	if (!b.len)
 		return NULL;
 	buf_putc(&b, ']');
 	return buf_detach(&b);
+}
+
+/* An actor whose pool holds m's server, for another model than m's. */
+static int other_model(struct engine *e, const struct actor_route *r, const void *arg)
+{
+	const struct model_load *m = arg;
+	return in_pool(r, m->server) && strcmp(wf_actor_model(r->actor), m->key + strlen(e->servers[m->server].key) + 1);
 }
 
 /* Ends the turn of an active model that has held a full server's place for
@@ -599,7 +651,7 @@ static void end_long_turns(struct engine *e)
 		struct server_load *s = &e->servers[m->server];
 		if (!m->active || m->closing || s->nactive < loaded_limit(e, s) || now - m->active_since < e->turn_ms)
 			continue;
-		char *others = other_actors(e, m->server, m);
+		char *others = actors_where(e, other_model, m);
 		long waiting = 0;
 		if (others && db_count_pending_of(e->db, &e->o->scope, others, &waiting))
 			err_clear(); /* not known: the turn goes on */
@@ -621,10 +673,16 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 {
 	for (size_t i = 0; i < e->nmodels; i++)
 		e->models[i].ready = 0;
+	/* Ready work counts for its model on each server of its pool that is up. */
 	for (size_t i = 0; i < n; i++) {
-		struct model_load *m = model_load(e, cands[i]);
-		if (!m->ready++)
-			m->first = i;
+		const struct actor_route *r = route_of(e, cands[i]->actor);
+		for (size_t k = 0; k < r->nservers; k++) {
+			if (e->servers[r->servers[k]].down)
+				continue;
+			struct model_load *m = model_at(e, r->servers[k], cands[i]->actor);
+			if (!m->ready++)
+				m->first = i;
+		}
 	}
 	for (size_t i = 0; i < e->nmodels; i++) {
 		struct model_load *m = &e->models[i];
@@ -657,35 +715,25 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 	}
 }
 
-/* The actors whose model is not active on a server that has no room for
- * another model, as a JSON array for db_ready (NULL when none). */
-static char *later_actors(struct engine *e)
+/* An actor whose work is read last (db_ready's later): no server of its
+ * pool is up and, unless in FIFO order, has its model active or room for
+ * another model. A down server's work comes after all else, in either order. */
+static int read_later(struct engine *e, const struct actor_route *r, const void *arg)
 {
-	struct buf b = BUF_INIT;
-	for (size_t w = 0; w < e->defs.n; w++) {
-		const struct workflow *wf = e->defs.wfs[w];
-		for (size_t i = 0; i < wf->nactors; i++) {
-			const struct wf_actor *a = &wf->actors[i];
-			if (a->kind != ACTOR_AI_MODEL)
-				continue;
-			const struct actor_route *r = route_of(e, a);
-			if (r->backend == LLM_REPLAY)
-				continue;
-			char *key = xasprintf("%s %s", r->server, wf_actor_model(a));
-			const struct model_load *m = find_model(e, key);
-			free(key);
-			size_t s = server_index(e, r->server);
-			/* A down server's work comes after all else, in either order. */
-			if (!e->servers[s].down &&
-			    (e->o->fifo || (m && m->active) || e->servers[s].nactive < loaded_limit(e, &e->servers[s])))
-				continue;
-			buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
-		}
+	(void)arg;
+	if (r->backend == LLM_REPLAY || !r->nservers)
+		return 0;
+	for (size_t i = 0; i < r->nservers; i++) {
+		const struct server_load *s = &e->servers[r->servers[i]];
+		if (s->down)
+			continue;
+		char *key = xasprintf("%s %s", s->key, wf_actor_model(r->actor));
+		const struct model_load *m = find_model(e, key);
+		free(key);
+		if (e->o->fifo || (m && m->active) || s->nactive < loaded_limit(e, s))
+			return 0;
 	}
-	if (!b.len)
-		return NULL;
-	buf_putc(&b, ']');
-	return buf_detach(&b);
+	return 1;
 }
 
 static struct server_load *server_of(struct engine *e, const struct task *t)
@@ -693,40 +741,30 @@ static struct server_load *server_of(struct engine *e, const struct task *t)
 	return t->actor && is_model_call(t) && t->server[0] ? &e->servers[server_index(e, t->server)] : NULL;
 }
 
-/* The actors whose calls go to server (an index), or to any down server when
- * server < 0, as a JSON array (NULL when none). */
-static char *actors_of(struct engine *e, long server)
+/* An actor whose pool holds the server *arg (an index), or, when *arg < 0,
+ * whose servers are all down. */
+static int served_by(struct engine *e, const struct actor_route *r, const void *arg)
 {
-	struct buf b = BUF_INIT;
-	for (size_t w = 0; w < e->defs.n; w++) {
-		const struct workflow *wf = e->defs.wfs[w];
-		for (size_t i = 0; i < wf->nactors; i++) {
-			const struct wf_actor *a = &wf->actors[i];
-			if (a->kind != ACTOR_AI_MODEL)
-				continue;
-			const struct actor_route *r = route_of(e, a);
-			if (r->backend == LLM_REPLAY || !r->server[0])
-				continue;
-			size_t s = server_index(e, r->server);
-			if (server < 0 ? e->servers[s].down : (size_t)server == s)
-				buf_printf(&b, "%s%ld", b.len ? "," : "[", a->id);
-		}
-	}
-	if (!b.len)
-		return NULL;
-	buf_putc(&b, ']');
-	return buf_detach(&b);
+	long server = *(const long *)arg;
+	if (server >= 0)
+		return in_pool(r, (size_t)server);
+	for (size_t i = 0; i < r->nservers; i++)
+		if (!e->servers[r->servers[i]].down)
+			return 0;
+	return r->nservers > 0;
 }
 
-/* Whether t may be sent now: always to a server that is up; to a down one
- * only as its probe, when that is due. Probes go round the waiting
- * interactions (ids above the last probe's first), so that one request that
- * fails by itself does not keep a server taken for down. */
-static int may_send(struct engine *e, struct task *t)
+static char *actors_of(struct engine *e, long server)
 {
-	struct server_load *s = server_of(e, t);
-	if (!s || !s->down)
-		return 1;
+	return actors_where(e, served_by, &server);
+}
+
+/* Whether t may go to down server s now, as its probe: when one is due.
+ * Probes go round the waiting interactions (ids above the last probe's
+ * first), so that one request that fails by itself does not keep a server
+ * taken for down. */
+static int probe_due(struct server_load *s, const struct task *t)
+{
 	s->waiting++;
 	if (s->gave_up || s->probe_id || mono_ms() < s->next_probe)
 		return 0;
@@ -734,7 +772,54 @@ static int may_send(struct engine *e, struct task *t)
 		s->wrapped = 1;
 		return 0;
 	}
-	s->probe_id = t->r.id;
+	return 1;
+}
+
+/* Sends t to the i-th server of its actor's pool r: it calls its model there. */
+static void place_on(struct engine *e, struct task *t, const struct actor_route *r, size_t i)
+{
+	free(t->server);
+	free(t->model_key);
+	free(t->url);
+	const struct server_load *s = &e->servers[r->servers[i]];
+	t->server = xstrdup(s->key);
+	t->model_key = xasprintf("%s %s", s->key, wf_actor_model(t->actor));
+	t->url = xstrdup(r->urls[i]);
+}
+
+/* Chooses the server of its actor's pool a model call is sent to (see Pools
+ * at the top); need_active: only one where its model is active. Returns 0
+ * when none may take it now (it stays pending). */
+static int place(struct engine *e, struct task *t, int need_active)
+{
+	const struct actor_route *r = route_of(e, t->actor);
+	long best = -1;
+	int best_room = 0;
+	if (!r->nservers) /* replayed, or no address: the executor says why */
+		return 1;
+	for (size_t i = 0; i < r->nservers; i++) {
+		struct server_load *s = &e->servers[r->servers[i]];
+		if (s->down) {
+			if (!probe_due(s, t))
+				continue;
+			place_on(e, t, r, i);
+			s->probe_id = t->r.id;
+			return 1;
+		}
+		struct model_load *m = model_at(e, r->servers[i], t->actor);
+		if (m->closing || (need_active && !m->active))
+			continue;
+		int room = server_limit(e, s) - s->running, mroom = model_limit(e, m) - m->running;
+		if (mroom < room)
+			room = mroom;
+		if (room <= 0)
+			s->saturated = 1; /* work waited for its limit */
+		else if (best < 0 || room > best_room)
+			best = (long)i, best_room = room;
+	}
+	if (best < 0)
+		return 0;
+	place_on(e, t, r, (size_t)best);
 	return 1;
 }
 
@@ -850,9 +935,9 @@ static struct task *make_task(struct engine *e, struct ready *r)
 		t->actor = workflow_actor(t->wf, t->conv->actor);
 	if (t->actor) {
 		t->deadline_ms = t->started_ms + (int64_t)t->conv->timeout_seconds * 1000;
-		if (is_model_call(t)) {
-			t->server = xstrdup(route_of(e, t->actor)->server);
-			t->model_key = xasprintf("%s %s", t->server, wf_actor_model(t->actor));
+		if (is_model_call(t)) { /* no server yet: place chooses one of its pool */
+			t->server = xstrdup("");
+			t->model_key = xasprintf(" %s", wf_actor_model(t->actor));
 		}
 	}
 	return t;
@@ -1015,7 +1100,7 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 	char now[32];
 	*progressed = 0;
 	iso_now(now);
-	char *later = later_actors(e);
+	char *later = actors_where(e, read_later, NULL);
 	struct counts before = counts_save(e);
 	for (size_t i = 0; i < e->nservers; i++)
 		e->servers[i].waiting = e->servers[i].wrapped = 0;
@@ -1045,10 +1130,6 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 			break;
 		}
 		struct executor *ex = executor_for(e, t);
-		if (!ex->finishes_inline && !may_send(e, t)) {
-			task_free(t);
-			continue;
-		}
 		if (ex->finishes_inline) {
 			if (quick) {
 				task_free(t);
@@ -1070,6 +1151,10 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 			cands[ncands++] = t;
 			continue;
 		}
+		if (is_model_call(t) && !place(e, t, 0)) {
+			unclaimed(e, t);
+			continue;
+		}
 		rc = claim(e, t, ex, &tail, progressed);
 	}
 	if (ncands)
@@ -1078,7 +1163,7 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 		struct task *t = cands[i];
 		struct executor *ex = t->priv;
 		t->priv = NULL;
-		if (rc || limit_reached(e) || !model_load(e, t)->active)
+		if (rc || limit_reached(e) || !place(e, t, 1))
 			unclaimed(e, t);
 		else
 			rc = claim(e, t, ex, &tail, progressed);
@@ -1438,8 +1523,14 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 		free(e.models[i].key);
 	for (size_t i = 0; i < e.nservers; i++)
 		free(e.servers[i].key);
-	for (size_t i = 0; i < e.nroutes; i++)
-		free(e.routes[i].server);
+	for (size_t i = 0; i < e.nservers; i++)
+		free(e.servers[i].url);
+	for (size_t i = 0; i < e.nroutes; i++) {
+		for (size_t k = 0; k < e.routes[i].nservers; k++)
+			free(e.routes[i].urls[k]);
+		free(e.routes[i].urls);
+		free(e.routes[i].servers);
+	}
 	free(e.models);
 	free(e.servers);
 	free(e.routes);

@@ -46,6 +46,7 @@ void task_free(struct task *t)
 	result_release(&t->res);
 	free(t->server);
 	free(t->model_key);
+	free(t->url);
 	free(t);
 }
 

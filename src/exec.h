@@ -53,6 +53,7 @@ struct task {
 	struct result res;
 	char *server;                    /* the model server it calls ("scheme://host:port", or ""), or NULL */
 	char *model_key;                 /* for per-model limits: the server and the model it calls, or NULL */
+	char *url;                       /* the server of its actor's pool it is sent to (http_actor_urls), or NULL */
 	/* Optional: applies the result to the database inside the transaction that
 	 * finishes the task, before branching (the fetcher stores its postings and
 	 * puts their ids in the output). Returns E_OK, or E_DB. */

@@ -92,54 +92,84 @@ static char *no_proxy_list(void)
 	return xasprintf("localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
 }
 
-/* The URL the backend's requests for actor a go to (its protocol's endpoint
- * for the actor's "base_url", else its environment variable). NULL with
- * *error set when there is none. */
-static char *base_url(const struct llm_protocol *p, const struct wf_actor *a, char **error)
+size_t http_actor_urls(enum llm_mode backend, const struct wf_actor *a, char ***urls, char **error)
 {
-	const char *configured = json_str(a->config, "base_url");
-	if (configured && !*configured)
-		configured = NULL;
+	const struct llm_protocol *p = llm_protocol_of(backend);
+	*urls = NULL;
 	if (!p) {
 		*error = xstrdup("not a live model backend");
-		return NULL;
+		return 0;
 	}
-	return p->endpoint(configured, error);
-}
-
-char *http_server_key(enum llm_mode backend, const struct wf_actor *a)
-{
-	char *error = NULL;
-	char *url = base_url(llm_protocol_of(backend), a, &error);
-	char *origin = url ? llmreply_origin(url) : xstrdup("");
-	free(url);
-	free(error);
-	return origin;
+	size_t naddr, n = 0;
+	char **addr = llm_addresses(cJSON_GetObjectItemCaseSensitive(a->config, "base_url"), getenv(p->env), &naddr);
+	if (!naddr) { /* none set: the protocol's default, or why there is none */
+		char *url = p->endpoint(NULL, error);
+		if (!url)
+			return 0;
+		*urls = xcalloc(1, sizeof **urls);
+		(*urls)[0] = url;
+		return 1;
+	}
+	*urls = xcalloc(naddr, sizeof **urls);
+	for (size_t i = 0; i < naddr && addr; i++) {
+		char *why = NULL, *url = p->endpoint(addr[i], &why);
+		if (!url) {
+			*error = naddr > 1 ? xasprintf("the address '%s': %s", addr[i], why) : xstrdup(why);
+			free(why);
+			for (size_t k = 0; k < n; k++)
+				free((*urls)[k]);
+			free(*urls);
+			*urls = NULL;
+			n = 0;
+			break;
+		}
+		/* One server however often it is listed: the first address of an origin. */
+		char *origin = llmreply_origin(url);
+		int seen = 0;
+		for (size_t k = 0; k < n && !seen; k++) {
+			char *o = llmreply_origin((*urls)[k]);
+			seen = !strcmp(o, origin);
+			free(o);
+		}
+		free(origin);
+		if (seen)
+			free(url);
+		else
+			(*urls)[n++] = url;
+	}
+	for (size_t i = 0; i < naddr; i++)
+		free(addr[i]);
+	free(addr);
+	return n;
 }
 
 char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **error)
 {
-	return base_url(llm_protocol_of(backend), a, error);
+	char **urls;
+	size_t n = http_actor_urls(backend, a, &urls, error);
+	for (size_t i = 1; i < n; i++)
+		free(urls[i]);
+	char *first = n ? urls[0] : NULL;
+	free(urls);
+	return first;
 }
 
-/* Asks actor a's server one short question at the URL url_of gives for its
- * endpoint; the figure count gives from the JSON answer, or 0. */
-static int ask_server(enum llm_mode backend, const struct wf_actor *a, char *(*url_of)(const char *),
+/* Asks the server at url (an endpoint of backend's protocol) one short
+ * question at the URL url_of gives for it; the figure count gives from the
+ * JSON answer, or 0. */
+static int ask_server(enum llm_mode backend, const char *endpoint, char *(*url_of)(const char *),
 		      int (*count)(const cJSON *))
 {
 	const struct llm_protocol *p = llm_protocol_of(backend);
-	char *error = NULL;
-	char *ep = p ? base_url(p, a, &error) : NULL;
-	free(error);
-	if (!ep)
+	if (!p || !endpoint)
 		return 0;
-	char *url = url_of(ep);
-	free(ep);
+	char *url = url_of(endpoint);
 	char *auth = p->auth();
 	const char *headers[] = { "Accept: application/json", auth, NULL };
 	struct http_req req = { .method = "GET", .url = url, .headers = headers, .timeout_ms = 3000,
 				.connect_timeout_ms = 2000, .max_body = 1 << 20, .model_server = 1 };
 	struct http_resp resp;
+	char *error = NULL;
 	int n = 0;
 	if (http_request(NULL, &req, &resp, &error) == 0 && resp.status == 200) {
 		cJSON *doc = cJSON_ParseWithLength(resp.body ? resp.body : "", resp.body_len);
@@ -153,16 +183,16 @@ static int ask_server(enum llm_mode backend, const struct wf_actor *a, char *(*u
 	return n;
 }
 
-int http_server_slots(enum llm_mode backend, const struct wf_actor *a)
+int http_server_slots(enum llm_mode backend, const char *endpoint)
 {
 	const struct llm_protocol *p = llm_protocol_of(backend);
-	return p && p->slots_url ? ask_server(backend, a, p->slots_url, p->slots_of) : 0;
+	return p && p->slots_url ? ask_server(backend, endpoint, p->slots_url, p->slots_of) : 0;
 }
 
-int http_server_loaded(enum llm_mode backend, const struct wf_actor *a)
+int http_server_loaded(enum llm_mode backend, const char *endpoint)
 {
 	const struct llm_protocol *p = llm_protocol_of(backend);
-	return p && p->loaded_url ? ask_server(backend, a, p->loaded_url, p->loaded_of) : 0;
+	return p && p->loaded_url ? ask_server(backend, endpoint, p->loaded_url, p->loaded_of) : 0;
 }
 
 /* The load options of this call, made equal to the first call's for the model. */
@@ -289,7 +319,8 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 		return fail_now(h, t, FC_INTERNAL, "the stored input is not a model request");
 	}
 	char *error = NULL;
-	char *base = base_url(hx->p, t->actor, &error);
+	/* The server the engine chose of the actor's pool, else its first. */
+	char *base = t->url ? xstrdup(t->url) : http_actor_url(hx->p->mode, t->actor, &error);
 	if (!base) {
 		int rc = fail_now(h, t, FC_BAD_REQUEST, error);
 		free(error);

@@ -17,26 +17,30 @@ struct engine_opts;
  * (the engine lets only one executor wait). */
 struct executor *http_backend_new(enum llm_mode backend, const struct engine_opts *o);
 
-/* The server actor a's calls go to under backend, as "scheme://host:port"
- * (see llmreply_origin), whole however long; "" when its address cannot be
- * read (the calls then fail saying why). Base URL: the actor's config
- * "base_url", else OLLAMA_HOST (ollama) or OPENAI_BASE_URL (openai). Caller
- * frees. */
-char *http_server_key(enum llm_mode backend, const struct wf_actor *a);
+/* The servers actor a's calls may go to under backend, a pool of one or
+ * more: the addresses its config "base_url" lists (a string, several
+ * separated by commas, or an array of strings), else those the protocol's
+ * environment variable lists (OLLAMA_HOST, OPENAI_BASE_URL; commas too), else
+ * the protocol's default; each as the URL its requests go to (Ollama's base
+ * URL, the OpenAI-compatible chat completions endpoint). An origin listed
+ * twice is one server (its first address is kept). Returns how many, with
+ * *urls (caller frees each and the array); 0 with *error (caller frees)
+ * saying why there is none (unset, an address that is not http:// or
+ * https://, naming it). */
+size_t http_actor_urls(enum llm_mode backend, const struct wf_actor *a, char ***urls, char **error);
 
-/* The URL actor a's calls go to under backend: Ollama's base URL, or the
- * OpenAI-compatible chat completions endpoint; NULL with *error (caller frees)
- * saying why there is none (unset, not an http:// or https:// address). */
+/* The first of them: NULL with *error as above. Caller frees. */
 char *http_actor_url(enum llm_mode backend, const struct wf_actor *a, char **error);
 
-/* How many requests the server of actor a's calls serves at once, as it
- * reports it (llama.cpp's /props total_slots), asked with one short request;
- * 0 when its protocol has no such report or it does not answer one. */
-int http_server_slots(enum llm_mode backend, const struct wf_actor *a);
+/* How many requests the server at endpoint (one of http_actor_urls) serves
+ * at once, as it reports it (llama.cpp's /props total_slots), asked with one
+ * short request; 0 when its protocol has no such report or it does not
+ * answer one. */
+int http_server_slots(enum llm_mode backend, const char *endpoint);
 
 /* How many models that server keeps loaded now, as it lists them (Ollama's
  * /api/ps); 0 when its protocol has no such list or it does not answer. */
-int http_server_loaded(enum llm_mode backend, const struct wf_actor *a);
+int http_server_loaded(enum llm_mode backend, const char *endpoint);
 
 /* libcurl's process-wide set-up and tear-down; main() calls them once. */
 int http_global_init(void);

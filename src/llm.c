@@ -206,3 +206,38 @@ char *llm_replay_path(const char *dir, const char key[65])
 {
 	return xasprintf("%s/%.2s/%s.json", dir, key, key);
 }
+
+/* Appends the comma-separated addresses in s to list. */
+static void add_addresses(const char *s, char ***list, size_t *n)
+{
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		const char *a = s, *end = s + len;
+		while (a < end && (*a == ' ' || *a == '\t'))
+			a++;
+		while (end > a && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end > a) {
+			*list = xreallocarray(*list, *n + 1, sizeof **list);
+			(*list)[(*n)++] = xstrndup(a, (size_t)(end - a));
+		}
+		s += len + (s[len] == ',');
+	}
+}
+
+char **llm_addresses(const cJSON *setting, const char *env, size_t *n)
+{
+	char **list = NULL;
+	*n = 0;
+	if (cJSON_IsString(setting)) {
+		add_addresses(setting->valuestring, &list, n);
+	} else if (cJSON_IsArray(setting)) {
+		const cJSON *it;
+		cJSON_ArrayForEach(it, setting)
+			if (cJSON_IsString(it))
+				add_addresses(it->valuestring, &list, n);
+	}
+	if (!*n && env)
+		add_addresses(env, &list, n);
+	return list;
+}

@@ -53,6 +53,15 @@ const char *llm_mode_name(enum llm_mode m);
  * set in the environment (not OLLAMA_HOST); else LLM_OLLAMA. */
 enum llm_mode llm_backend_for(const struct wf_actor *a, enum llm_mode m, enum llm_mode live);
 
+/* Server pools: the addresses in a "base_url" setting, in order, each
+ * trimmed of spaces. setting is the actor's config "base_url" (a string,
+ * which may list several separated by commas, or an array of strings) or,
+ * when that is absent or empty, env (the protocol's environment variable, a
+ * string that may list several the same way); either may be NULL. Empty
+ * entries ("a,,b", a trailing comma) are skipped. Returns the list (caller
+ * frees each and the array) and *n; *n == 0 (and NULL): none is set. */
+char **llm_addresses(const cJSON *setting, const char *env, size_t *n);
+
 /* Where replayed responses live: $WAVERUNNER_REPLAY_DIR, else fixtures/replay. */
 const char *llm_default_replay_dir(void);
 /* The fixture file of a key under dir (caller frees). */

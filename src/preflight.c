@@ -60,23 +60,10 @@ static char *setting_of(const struct llm_protocol *p, const struct wf_actor *a)
 	return xstrdup(p->env);
 }
 
-static void add_actor(struct check *c, const struct wf_actor *a, enum llm_mode backend)
+/* Adds what actor a wants of the server at url (one of its pool). */
+static void add_server(struct check *c, const struct wf_actor *a, const struct llm_protocol *p, const char *url)
 {
-	char *error = NULL;
-	const struct llm_protocol *p = llm_protocol_of(backend);
-	char *url = http_actor_url(backend, a, &error);
-	char *setting = setting_of(p, a);
-	if (!url) {
-		if (strstr(error, p->env)) /* unset: the message names both settings */
-			problem(c, "actor '%s': %s", a->name, error);
-		else
-			problem(c, "actor '%s': %s: %s", a->name, setting, error);
-		free(error);
-		free(setting);
-		return;
-	}
 	char *list = p->list_url(url);
-	free(url);
 	struct server *s = NULL;
 	for (size_t i = 0; i < c->nservers && !s; i++)
 		if (c->servers[i].p == p && !strcmp(c->servers[i].list_url, list))
@@ -87,10 +74,9 @@ static void add_actor(struct check *c, const struct wf_actor *a, enum llm_mode b
 		memset(s, 0, sizeof *s);
 		s->p = p;
 		s->list_url = list;
-		s->setting = setting;
+		s->setting = setting_of(p, a);
 	} else {
 		free(list);
-		free(setting);
 	}
 	const char *model = wf_actor_model(a);
 	for (size_t i = 0; i < s->nmodels; i++)
@@ -100,6 +86,31 @@ static void add_actor(struct check *c, const struct wf_actor *a, enum llm_mode b
 	s->actors = xreallocarray(s->actors, s->nmodels + 1, sizeof *s->actors);
 	s->models[s->nmodels] = xstrdup(model);
 	s->actors[s->nmodels++] = xstrdup(a->name);
+}
+
+/* Every server of actor a's pool is checked: a wrong address among them is
+ * a mistake; one that does not answer is an outage (the others take its
+ * work). */
+static void add_actor(struct check *c, const struct wf_actor *a, enum llm_mode backend)
+{
+	char *error = NULL, **urls;
+	const struct llm_protocol *p = llm_protocol_of(backend);
+	size_t n = http_actor_urls(backend, a, &urls, &error);
+	if (!n) {
+		char *setting = setting_of(p, a);
+		if (strstr(error, p->env)) /* unset: the message names both settings */
+			problem(c, "actor '%s': %s", a->name, error);
+		else
+			problem(c, "actor '%s': %s: %s", a->name, setting, error);
+		free(error);
+		free(setting);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		add_server(c, a, p, urls[i]);
+		free(urls[i]);
+	}
+	free(urls);
 }
 
 static void check_server(struct check *c, const struct server *s)

@@ -321,12 +321,13 @@ static void check_config(struct findings *out, const struct wf_actor *a, const s
 {
 	static const struct {
 		const char *key;
-		int type; /* 0 number, 1 integer, 2 string, 3 bool, 4 string or array, 5 array of strings */
+		int type; /* 0 number, 1 integer, 2 string, 3 bool, 4 string or array, 5 array of strings,
+			     6 string or array of strings */
 	} known[] = {
 		{ "temperature", 0 }, { "top_p", 0 }, { "top_k", 1 }, { "min_p", 0 }, { "seed", 1 },
 		{ "num_ctx", 1 }, { "num_predict", 1 }, { "repeat_penalty", 0 }, { "presence_penalty", 0 },
 		{ "frequency_penalty", 0 }, { "model", 2 }, { "system", 2 }, { "keep_alive", 2 },
-		{ "backend", 2 }, { "base_url", 2 }, { "parallel", 1 }, { "fans_out", 3 }, { "builtin", 2 },
+		{ "backend", 2 }, { "base_url", 6 }, { "parallel", 1 }, { "fans_out", 3 }, { "builtin", 2 },
 		{ "stop", 4 }, { "env", 5 }, { "max_output_bytes", 1 }, { "kill_grace_ms", 1 },
 	};
 	const cJSON *it;
@@ -353,6 +354,7 @@ static void check_config(struct findings *out, const struct wf_actor *a, const s
 				ok = cJSON_IsArray(it);
 				for (const cJSON *x = ok ? it->child : NULL; x; x = x->next)
 					ok = ok && cJSON_IsString(x);
+				ok = ok || (known[k].type == 6 && cJSON_IsString(it));
 				break;
 			}
 			}

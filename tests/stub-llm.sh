@@ -5,6 +5,7 @@ export WAVERUNNER_RETRY_BASE_MS=50
 export WAVERUNNER_RETRY_CAP_MS=200
 unset OLLAMA_HOST OPENAI_BASE_URL OPENAI_API_KEY WAVERUNNER_REPLAY_DIR
 STUB_PID=
+MORE_PIDS=
 stop_stub() {
 	if [ -n "$STUB_PID" ]; then
 		kill "$STUB_PID" 2>/dev/null
@@ -12,27 +13,48 @@ stop_stub() {
 	fi
 	STUB_PID=
 }
-trap 'stop_stub' EXIT
-trap 'stop_stub; exit 1' INT TERM
-
-# start_stub ARGS...: a stub model server on a free port, in place of the one
-# before; sets PORT, STATS (its figures) and OLLAMA_HOST (exported).
-nstub=0
-start_stub() {
+stop_stubs() {
 	stop_stub
+	for p in $MORE_PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	MORE_PIDS=
+}
+trap 'stop_stubs' EXIT
+trap 'stop_stubs; exit 1' INT TERM
+
+# launch_stub ARGS...: one more stub model server on a free port; sets
+# LAUNCHED (its pid), PORT and STATS (its figures).
+nstub=0
+launch_stub() {
 	nstub=$((nstub + 1))
 	STATS="$T/stats.$nstub.json"
 	rm -f "$T/port.$nstub"
 	"$TOOLS/stub-llm" --port 0 --port-file "$T/port.$nstub" --stats-file "$STATS" "$@" \
 		>/dev/null 2>"$T/stub.$nstub.log" &
-	STUB_PID=$!
+	LAUNCHED=$!
 	i=0
 	while [ ! -s "$T/port.$nstub" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 	PORT=$(cat "$T/port.$nstub" 2>/dev/null)
+}
+
+# start_stub ARGS...: a stub model server on a free port, in place of the one
+# before; sets PORT, STATS (its figures) and OLLAMA_HOST (exported).
+start_stub() {
+	stop_stub
+	launch_stub "$@"
+	STUB_PID=$LAUNCHED
 	export OLLAMA_HOST="127.0.0.1:$PORT"
 }
-# stat PATH: a figure the stub reports ("peak_concurrency", "by_api.chat").
-stat() { sqlite3 -batch -noheader :memory: "SELECT json_extract(readfile('$STATS'), '\$.$1')"; }
+
+# another_stub ARGS...: a stub model server beside the ones running (a
+# pool); sets LAUNCHED, PORT and STATS as launch_stub; stopped at exit.
+another_stub() {
+	launch_stub "$@"
+	MORE_PIDS="$MORE_PIDS $LAUNCHED"
+}
+
+# stat PATH [FILE]: a figure the stub reports ("peak_concurrency",
+# "by_api.chat"), in its stats file (default: the last one started).
+stat() { sqlite3 -batch -noheader :memory: "SELECT json_extract(readfile('${2:-$STATS}'), '\$.$1')"; }
 
 # wait_stat PATH VALUE: waits (up to 10 s) until the stub reports VALUE, as
 # the stub may see a closed connection just after waverunner has exited.
