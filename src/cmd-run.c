@@ -41,7 +41,7 @@ static const struct cmd_option options[] = {
 	{ "replay-dir", 'R', "DIR",
 	  "recorded responses (default $WAVERUNNER_REPLAY_DIR, else\n"
 	  "fixtures/replay)" },
-	{ "parallel", 'j', "N", "interactions in flight at once (default 8)" },
+	{ "parallel", 'j', "N", "interactions in flight at once (default 32)" },
 	{ "per-model", 'm', "N",
 	  "requests in flight per model (default: its server's limit;\n"
 	  "an actor's config \"parallel\" overrides)" },

@@ -245,7 +245,7 @@ void engine_opts_default(struct engine_opts *o)
 	memset(o, 0, sizeof *o);
 	o->llm = LLM_ACTOR;
 	o->replay_dir = llm_default_replay_dir();
-	o->parallel = 8;
+	o->parallel = 32;
 	o->per_model = 0; /* learned: see Limits at the top */
 	o->per_server = 0;
 	o->loaded_models = 0; /* learned: see the top */
@@ -1085,103 +1085,96 @@ static int claim(struct engine *e, struct task *t, struct executor *ex, struct t
 	return E_OK;
 }
 
-/* One round: select ready work; run what finishes at once and claim what does
- * not, all in one transaction; then start the claimed tasks. A quick round
- * (when requests have just ended, and before they are recorded) only starts
- * more of the work that is waiting: no steps that finish at once, no model
- * switch. */
-static int claim_round(struct engine *e, int *progressed, int quick)
+/* What one claim round gathers. */
+struct round {
+	int quick;                /* only start more of the work that waits (see claim_round) */
+	int ran_inline;           /* a step finished inside the round */
+	int progressed;
+	struct task **cands;      /* model calls, for choose_models */
+	size_t ncands;
+	struct task *to_start, **tail; /* claimed, to start after the commit */
+};
+
+/* Runs t to its end inside the round's transaction (ex NULL: it cannot run,
+ * its result says why) and frees it. */
+static int finish_now(struct engine *e, struct task *t, struct executor *ex, struct round *rd)
 {
-	struct ready *ready = xcalloc(WINDOW, sizeof *ready);
-	struct task **cands = xcalloc(WINDOW, sizeof *cands); /* model calls, for choose_models */
-	struct task *to_start = NULL, **tail = &to_start;
-	size_t n = 0, ncands = 0;
-	int ran_inline = 0;
-	char now[32];
-	*progressed = 0;
-	iso_now(now);
-	char *later = actors_where(e, read_later, NULL);
-	struct counts before = counts_save(e);
-	for (size_t i = 0; i < e->nservers; i++)
-		e->servers[i].waiting = e->servers[i].wrapped = 0;
-	int rc = db_begin(e->db);
+	int rc = db_ready_load(e->db, &t->r);
+	if (!rc && ex)
+		rc = ex->start(ex, e->db, t);
 	if (!rc)
-		rc = db_ready(e->db, &e->o->scope, now, later, WINDOW, ready, &n);
-	free(later);
-	for (size_t i = 0; !rc && i < n && !limit_reached(e); i++) {
-		struct task *t = make_task(e, &ready[i]);
-		if (!t->actor) {
-			result_fail(&t->res, FC_INTERNAL,
-				    "conversation %ld is no longer a step of workflow %ld (or its actor is gone)",
-				    t->r.conversation_id, t->r.workflow_id);
-			err_clear();
-			rc = db_ready_load(e->db, &t->r);
-			if (!rc)
-				rc = finish(e, t);
-			task_free(t);
-			e->started++;
-			*progressed = 1;
-			continue;
-		}
-		/* cache: whether a model call is answered from a recording depends on
-		 * its request, so that is read first. */
-		if (e->o->llm == LLM_CACHE && t->actor->kind == ACTOR_AI_MODEL && (rc = db_ready_load(e->db, &t->r))) {
-			task_free(t);
-			break;
-		}
-		struct executor *ex = executor_for(e, t);
-		if (ex->finishes_inline) {
-			if (quick) {
-				task_free(t);
-				continue;
-			}
-			ran_inline = 1;
-			rc = db_ready_load(e->db, &t->r);
-			if (!rc)
-				rc = ex->start(ex, e->db, t);
-			if (!rc)
-				rc = finish(e, t);
-			task_free(t);
-			e->started++;
-			*progressed = 1;
-			continue;
-		}
-		if (is_model_call(t) && !e->o->fifo) {
-			t->priv = ex;
-			cands[ncands++] = t;
-			continue;
-		}
-		if (is_model_call(t) && !place(e, t, 0)) {
-			unclaimed(e, t);
-			continue;
-		}
-		rc = claim(e, t, ex, &tail, progressed);
+		rc = finish(e, t);
+	task_free(t);
+	e->started++;
+	rd->progressed = 1;
+	return rc;
+}
+
+/* One ready row: finished now, set aside as a model call for choose_models,
+ * or claimed. */
+static int take(struct engine *e, struct ready *row, struct round *rd)
+{
+	struct task *t = make_task(e, row);
+	if (!t->actor) {
+		result_fail(&t->res, FC_INTERNAL, "conversation %ld is no longer a step of workflow %ld (or its actor is gone)",
+			    t->r.conversation_id, t->r.workflow_id);
+		err_clear();
+		return finish_now(e, t, NULL, rd);
 	}
-	if (ncands)
-		choose_models(e, cands, ncands, !quick && !ran_inline);
-	for (size_t i = 0; i < ncands; i++) {
-		struct task *t = cands[i];
+	/* cache: whether a model call is answered from a recording depends on
+	 * its request, so that is read first. */
+	int rc;
+	if (e->o->llm == LLM_CACHE && t->actor->kind == ACTOR_AI_MODEL && (rc = db_ready_load(e->db, &t->r))) {
+		task_free(t);
+		return rc;
+	}
+	struct executor *ex = executor_for(e, t);
+	if (ex->finishes_inline) {
+		if (rd->quick) {
+			task_free(t);
+			return E_OK;
+		}
+		rd->ran_inline = 1;
+		return finish_now(e, t, ex, rd);
+	}
+	if (is_model_call(t) && !e->o->fifo) {
+		t->priv = ex;
+		rd->cands[rd->ncands++] = t;
+		return E_OK;
+	}
+	if (is_model_call(t) && !place(e, t, 0)) {
+		unclaimed(e, t);
+		return E_OK;
+	}
+	return claim(e, t, ex, &rd->tail, &rd->progressed);
+}
+
+/* The model calls set aside: each server's models chosen, then each call
+ * placed and claimed, or left pending. */
+static int claim_models(struct engine *e, struct round *rd, int rc)
+{
+	if (rd->ncands)
+		choose_models(e, rd->cands, rd->ncands, !rd->quick && !rd->ran_inline);
+	for (size_t i = 0; i < rd->ncands; i++) {
+		struct task *t = rd->cands[i];
 		struct executor *ex = t->priv;
 		t->priv = NULL;
 		if (rc || limit_reached(e) || !place(e, t, 1))
 			unclaimed(e, t);
 		else
-			rc = claim(e, t, ex, &tail, progressed);
+			rc = claim(e, t, ex, &rd->tail, &rd->progressed);
 	}
-	free(cands);
 	/* A down server whose waiting work was all probed before starts over. */
 	for (size_t i = 0; i < e->nservers; i++)
 		if (e->servers[i].wrapped && !e->servers[i].probe_id)
 			e->servers[i].last_probe = 0;
-	for (size_t i = 0; i < n; i++)
-		db_ready_release(&ready[i]);
-	free(ready);
-	if (!rc)
-		rc = db_commit(e->db);
-	else
-		db_rollback(e->db);
-	if (rc)
-		counts_restore(e, &before);
+	return rc;
+}
+
+/* Starts the tasks claimed in a round that committed (rc E_OK); else gives
+ * back what they held. */
+static void start_claimed(struct engine *e, struct task *to_start, int rc)
+{
 	while (to_start) {
 		struct task *t = to_start;
 		to_start = t->next;
@@ -1197,6 +1190,44 @@ static int claim_round(struct engine *e, int *progressed, int quick)
 		t->deadline_ms = t->started_ms + (int64_t)t->conv->timeout_seconds * 1000;
 		ex->start(ex, NULL, t);
 	}
+}
+
+/* One round: select ready work; run what finishes at once and claim what does
+ * not, all in one transaction; then start the claimed tasks. A quick round
+ * (when requests have just ended, and before they are recorded) only starts
+ * more of the work that is waiting: no steps that finish at once, no model
+ * switch. */
+static int claim_round(struct engine *e, int *progressed, int quick)
+{
+	struct ready *ready = xcalloc(WINDOW, sizeof *ready);
+	struct round rd = { .quick = quick, .cands = xcalloc(WINDOW, sizeof *rd.cands) };
+	rd.tail = &rd.to_start;
+	size_t n = 0;
+	char now[32];
+	iso_now(now);
+	char *later = actors_where(e, read_later, NULL);
+	struct counts before = counts_save(e);
+	for (size_t i = 0; i < e->nservers; i++)
+		e->servers[i].waiting = e->servers[i].wrapped = 0;
+	int rc = db_begin(e->db);
+	if (!rc)
+		rc = db_ready(e->db, &e->o->scope, now, later, WINDOW, ready, &n);
+	free(later);
+	for (size_t i = 0; !rc && i < n && !limit_reached(e); i++)
+		rc = take(e, &ready[i], &rd);
+	rc = claim_models(e, &rd, rc);
+	free(rd.cands);
+	for (size_t i = 0; i < n; i++)
+		db_ready_release(&ready[i]);
+	free(ready);
+	if (!rc)
+		rc = db_commit(e->db);
+	else
+		db_rollback(e->db);
+	if (rc)
+		counts_restore(e, &before);
+	start_claimed(e, rd.to_start, rc);
+	*progressed = rd.progressed;
 	return rc;
 }
 
@@ -1364,35 +1395,165 @@ static int retry_failed(struct db *db, const struct scope *scope, long *count)
 	return rc;
 }
 
+/* What engine_run needs before the first round: the settings from the
+ * environment, the configuration checked (mistakes stop the run before
+ * anything is claimed), --retry-failed applied, the executors that are always
+ * there. */
+static int engine_setup(struct engine *e)
+{
+	const struct engine_opts *o = e->o;
+	long lease_ms = LEASE_MS, turn_ms = TURN_MS;
+	if (env_long("WAVERUNNER_TEST_CRASH_AFTER", 0, LONG_MAX, &e->crash_after) ||
+	    env_long("WAVERUNNER_TEST_LEASE_MS", 1, LONG_MAX, &lease_ms) ||
+	    env_long("WAVERUNNER_TEST_TURN_MS", 1, LONG_MAX, &turn_ms))
+		return E_USAGE;
+	e->lease_ms = lease_ms;
+	e->turn_ms = turn_ms;
+	e->policy.base_ms = o->retry_base_ms;
+	e->policy.cap_ms = o->retry_cap_ms;
+	e->policy.rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+	make_owner(e->owner, sizeof e->owner);
+	int rc = preflight_check(e->db, o);
+	if (!rc && o->retry_failed)
+		rc = retry_failed(e->db, &o->scope, &e->st->resumed);
+	if (rc)
+		return rc;
+	e->builtin = remember(e, builtin_executor_new());
+	e->replay = remember(e, replay_executor_new(o->replay_dir));
+	if (o->model_executor)
+		remember(e, o->model_executor);
+	return E_OK;
+}
+
+/* Takes back the leases of processes that are gone; notes how many runs
+ * there are to do, for the progress line. */
+static int engine_recover(struct engine *e)
+{
+	char now[32];
+	iso_now(now);
+	if (e->o->progress) {
+		struct run_counts counts;
+		if (!db_report_run_counts(e->db, &e->o->scope, &counts))
+			e->runs_at_start = counts.running;
+	}
+	int rc = db_begin(e->db);
+	if (!rc)
+		rc = db_recover_leases(e->db, now, owner_alive, &e->st->recovered);
+	if (!rc)
+		rc = db_commit(e->db);
+	else
+		db_rollback(e->db);
+	return rc;
+}
+
+static void engine_free(struct engine *e)
+{
+	for (size_t i = 0; i < e->nall; i++)
+		if (e->all[i] != e->o->model_executor)
+			e->all[i]->destroy(e->all[i]);
+	for (size_t i = 0; i < e->nmodels; i++)
+		free(e->models[i].key);
+	for (size_t i = 0; i < e->nservers; i++) {
+		free(e->servers[i].key);
+		free(e->servers[i].url);
+	}
+	for (size_t i = 0; i < e->nroutes; i++) {
+		for (size_t k = 0; k < e->routes[i].nservers; k++)
+			free(e->routes[i].urls[k]);
+		free(e->routes[i].urls);
+		free(e->routes[i].servers);
+	}
+	free(e->models);
+	free(e->servers);
+	free(e->routes);
+	free(e->freed);
+	free(e->steps);
+	defs_release(&e->defs);
+}
+
+/* Nothing in flight and nothing ready: waits until pending work is due, or a
+ * down server's next probe. *done is set when nothing more will come (nothing
+ * pending in scope, or only for servers given up on). */
+static int wait_until_due(struct engine *e, int *done)
+{
+	for (size_t i = 0; i < e->nservers; i++)
+		e->servers[i].probe_id = 0; /* nothing is in flight */
+	char due[32], now[32];
+	char *down = actors_of(e, -1);
+	iso_now(now);
+	int rc = db_next_due_except(e->db, &e->o->scope, down, now, due);
+	free(down);
+	if (rc)
+		return rc;
+	int64_t probe = next_probe_at(e);
+	*done = !due[0] && probe < 0;
+	while (!*done && !interrupts) {
+		iso_now(now);
+		if ((due[0] && strcmp(due, now) <= 0) || (probe >= 0 && mono_ms() >= probe))
+			break;
+		usleep(probe >= 0 && probe - mono_ms() < 50 ? 5000 : 50000);
+		progress(e, 0);
+	}
+	return E_OK;
+}
+
+/* Waits for work in flight to end, then records what ended in one
+ * transaction. The next requests are started before the ones that ended are
+ * recorded: a server slot that came free should not wait for that
+ * bookkeeping. Answers that arrive meanwhile (a server often finishes
+ * several at once) get the same treatment before anything is recorded. No
+ * model switch yet: what the ended requests lead to is not known. */
+static int collect_round(struct engine *e, int progressed, int stopping)
+{
+	int timeout = progressed ? 0 : 250;
+	int64_t to_renew = e->renew_at ? e->renew_at - mono_ms() : timeout;
+	if (to_renew < timeout) /* no wait makes a renewal late */
+		timeout = to_renew > 0 ? (int)to_renew : 0;
+	wait_for_work(e, timeout);
+	struct task *done = NULL;
+	int early = E_OK;
+	for (int round = 0; round < 4 && !early; round++) {
+		struct task *more = NULL;
+		for (size_t i = 0; i < e->nall; i++)
+			if (e->all[i]->collect)
+				e->all[i]->collect(e->all[i], &more);
+		if (!more)
+			break;
+		free_capacity(e, more);
+		int ignored;
+		if (!stopping && !limit_reached(e))
+			early = claim_round(e, &ignored, 1);
+		struct task **end = &more;
+		while (*end)
+			end = &(*end)->next;
+		*end = done;
+		done = more;
+	}
+	int rc = finish_batch(e, done, 0);
+	return rc ? rc : early;
+}
+
+/* The grace after Ctrl-C is over: what is still in flight is stopped and
+ * given back, its attempts not counted. */
+static int abort_in_flight(struct engine *e)
+{
+	struct task *done = NULL;
+	for (size_t i = 0; i < e->nall; i++)
+		if (e->all[i]->abort_all)
+			e->all[i]->abort_all(e->all[i], &done);
+	free_capacity(e, done);
+	return finish_batch(e, done, 1);
+}
+
 int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *st)
 {
 	struct engine e = { .db = db, .o = o, .st = st };
 	memset(st, 0, sizeof *st);
-	if (env_long("WAVERUNNER_TEST_CRASH_AFTER", 0, LONG_MAX, &e.crash_after))
-		return E_USAGE;
-	e.policy.base_ms = o->retry_base_ms;
-	e.policy.cap_ms = o->retry_cap_ms;
-	e.policy.rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
-	make_owner(e.owner, sizeof e.owner);
-	long lease_ms = LEASE_MS;
-	if (env_long("WAVERUNNER_TEST_LEASE_MS", 1, LONG_MAX, &lease_ms))
-		return E_USAGE;
-	e.lease_ms = lease_ms;
-	long turn_ms = TURN_MS;
-	if (env_long("WAVERUNNER_TEST_TURN_MS", 1, LONG_MAX, &turn_ms))
-		return E_USAGE;
-	e.turn_ms = turn_ms;
-	/* Configuration mistakes stop the run before anything is claimed. */
-	int rc = preflight_check(db, o);
-	if (!rc && o->retry_failed)
-		rc = retry_failed(db, &o->scope, &st->resumed);
-	if (rc)
+	int rc = engine_setup(&e);
+	if (rc) {
+		engine_free(&e);
 		return rc;
-	e.builtin = remember(&e, builtin_executor_new());
-	e.replay = remember(&e, replay_executor_new(o->replay_dir));
-	if (o->model_executor)
-		remember(&e, o->model_executor);
-
+	}
 	struct sigaction sa, old_int, old_term;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -1400,23 +1561,8 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 	interrupts = 0;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-
-	int64_t t0 = mono_ms();
-	e.t0 = t0;
-	char now[32];
-	iso_now(now);
-	if (o->progress) {
-		struct run_counts counts;
-		if (!db_report_run_counts(db, &o->scope, &counts))
-			e.runs_at_start = counts.running;
-	}
-	rc = db_begin(db);
-	if (!rc)
-		rc = db_recover_leases(db, now, owner_alive, &st->recovered);
-	if (!rc)
-		rc = db_commit(db);
-	else
-		db_rollback(db);
+	e.t0 = mono_ms();
+	rc = engine_recover(&e);
 
 	int stopping = 0;
 	int64_t stop_deadline = 0;
@@ -1429,18 +1575,10 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 						"(Ctrl-C again to exit now)\n",
 					e.in_flight, e.in_flight == 1 ? "" : "s");
 		}
-		if (stopping) {
-			if (!e.in_flight)
-				break;
-			if (mono_ms() >= stop_deadline) {
-				struct task *done = NULL;
-				for (size_t i = 0; i < e.nall; i++)
-					if (e.all[i]->abort_all)
-						e.all[i]->abort_all(e.all[i], &done);
-				free_capacity(&e, done);
-				rc = finish_batch(&e, done, 1);
-				break;
-			}
+		if (stopping && (!e.in_flight || mono_ms() >= stop_deadline)) {
+			if (e.in_flight)
+				rc = abort_in_flight(&e);
+			break;
 		}
 		if ((rc = renew_leases(&e)))
 			break;
@@ -1450,93 +1588,24 @@ int engine_run(struct db *db, const struct engine_opts *o, struct engine_stats *
 		if (rc)
 			break;
 		progress(&e, 0);
-		if (!e.in_flight) {
-			if (progressed)
-				continue;
-			if (stopping || limit_reached(&e))
-				break;
-			/* What is pending waits for its time, or for a server that
-			 * is down (its next probe). */
-			for (size_t i = 0; i < e.nservers; i++)
-				e.servers[i].probe_id = 0; /* nothing is in flight */
-			char due[32];
-			char *down = actors_of(&e, -1);
-			iso_now(now);
-			rc = db_next_due_except(db, &o->scope, down, now, due);
-			free(down);
-			if (rc)
-				break;
-			int64_t probe = next_probe_at(&e);
-			if (!due[0] && probe < 0)
-				break; /* nothing pending in scope, or only for servers given up on: done */
-			while (!interrupts) {
-				iso_now(now);
-				if ((due[0] && strcmp(due, now) <= 0) || (probe >= 0 && mono_ms() >= probe))
-					break;
-				usleep(probe >= 0 && probe - mono_ms() < 50 ? 5000 : 50000);
-				progress(&e, 0);
-			}
+		if (e.in_flight) {
+			rc = collect_round(&e, progressed, stopping);
 			continue;
 		}
-		int timeout = progressed ? 0 : 250;
-		int64_t to_renew = e.renew_at ? e.renew_at - mono_ms() : timeout;
-		if (to_renew < timeout) /* no wait makes a renewal late */
-			timeout = to_renew > 0 ? (int)to_renew : 0;
-		wait_for_work(&e, timeout);
-		/* Start the next requests before recording the ones that ended: a
-		 * server slot that came free should not wait for that bookkeeping.
-		 * Answers that arrive meanwhile (a server often finishes several
-		 * at once) get the same treatment before anything is recorded. No
-		 * model switch yet: what the ended requests lead to is not known. */
-		struct task *done = NULL;
-		int early = E_OK;
-		for (int round = 0; round < 4 && !early; round++) {
-			struct task *more = NULL;
-			for (size_t i = 0; i < e.nall; i++)
-				if (e.all[i]->collect)
-					e.all[i]->collect(e.all[i], &more);
-			if (!more)
-				break;
-			free_capacity(&e, more);
-			int ignored;
-			if (!stopping && !limit_reached(&e))
-				early = claim_round(&e, &ignored, 1);
-			struct task **end = &more;
-			while (*end)
-				end = &(*end)->next;
-			*end = done;
-			done = more;
-		}
-		rc = finish_batch(&e, done, 0);
-		if (!rc)
-			rc = early;
+		if (progressed)
+			continue;
+		int done = stopping || limit_reached(&e);
+		if (!done)
+			rc = wait_until_due(&e, &done);
+		if (done)
+			break;
 	}
 	if (!rc && !interrupts)
 		rc = report_given_up(&e);
-	st->elapsed_ms = mono_ms() - t0;
+	st->elapsed_ms = mono_ms() - e.t0;
 	st->interrupted = interrupts > 0;
 	progress(&e, 1);
-	for (size_t i = 0; i < e.nall; i++)
-		if (e.all[i] != o->model_executor)
-			e.all[i]->destroy(e.all[i]);
-	for (size_t i = 0; i < e.nmodels; i++)
-		free(e.models[i].key);
-	for (size_t i = 0; i < e.nservers; i++)
-		free(e.servers[i].key);
-	for (size_t i = 0; i < e.nservers; i++)
-		free(e.servers[i].url);
-	for (size_t i = 0; i < e.nroutes; i++) {
-		for (size_t k = 0; k < e.routes[i].nservers; k++)
-			free(e.routes[i].urls[k]);
-		free(e.routes[i].urls);
-		free(e.routes[i].servers);
-	}
-	free(e.models);
-	free(e.servers);
-	free(e.routes);
-	free(e.freed);
-	free(e.steps);
-	defs_release(&e.defs);
+	engine_free(&e);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (!rc && st->interrupted)

@@ -302,11 +302,12 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *fmt, ...)
 	return n;
 }
 
-static int http_start(struct executor *ex, struct db *db, struct task *t)
+/* The URL and body of t's request to the server the engine chose of its
+ * actor's pool (else its first). Returns E_OK, or what fail_now returns
+ * when there is none. */
+static int build_request(struct http_ex *hx, struct task *t, char **url, char **body)
 {
-	struct http_ex *hx = ex->state;
 	struct http *h = hx->h;
-	(void)db;
 	struct result *res = &t->res;
 	free(res->backend);
 	res->backend = xstrdup(hx->p->name);
@@ -319,7 +320,6 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 		return fail_now(h, t, FC_INTERNAL, "the stored input is not a model request");
 	}
 	char *error = NULL;
-	/* The server the engine chose of the actor's pool, else its first. */
 	char *base = t->url ? xstrdup(t->url) : http_actor_url(hx->p->mode, t->actor, &error);
 	if (!base) {
 		int rc = fail_now(h, t, FC_BAD_REQUEST, error);
@@ -327,56 +327,48 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 		cJSON_Delete(req);
 		return rc;
 	}
-	char *url = NULL, *body = NULL;
 	if (hx->p->pin_load_options) {
 		char *origin = llmreply_origin(base);
 		pin_options(h, hx->p, origin, model, req);
 		free(origin);
 	}
-	hx->p->request(base, req, cJSON_GetObjectItemCaseSensitive(t->actor->config, "keep_alive"), &url, &body, &error);
+	hx->p->request(base, req, cJSON_GetObjectItemCaseSensitive(t->actor->config, "keep_alive"), url, body, &error);
 	free(base);
 	cJSON_Delete(req);
-	if (!body) {
-		int rc = fail_now(h, t, FC_INTERNAL, error ? error : "cannot build the request");
-		free(error);
-		free(url);
-		return rc;
-	}
+	if (*body)
+		return E_OK;
+	int rc = fail_now(h, t, FC_INTERNAL, error ? error : "cannot build the request");
+	free(error);
+	free(*url);
+	*url = NULL;
+	return rc;
+}
 
-	struct xfer *x = xcalloc(1, sizeof *x);
-	x->h = h;
-	x->t = t;
-	x->p = hx->p;
-	x->body = body;
-	x->shown = llmreply_url_shown(url);
-	x->model = xstrdup(res->model);
-	llmreply_init(&x->reply);
-	x->reply.max_answer = h->max_answer;
-	x->started = x->last_byte = mono_ms();
-	x->headers = add_header(NULL, "Content-Type: application/json");
-	x->headers = add_header(x->headers, "Accept: %s", hx->p->accept);
+/* The headers of t's request. */
+static struct curl_slist *request_headers(const struct llm_protocol *p, const struct task *t)
+{
+	struct curl_slist *l = add_header(NULL, "Content-Type: application/json");
+	l = add_header(l, "Accept: %s", p->accept);
 	/* Without this libcurl waits up to a second for "100 Continue" before
 	 * sending a body over 1 kB, which servers do not send. */
-	x->headers = add_header(x->headers, "Expect:");
-	x->headers = add_header(x->headers, "X-Waverunner-Interaction: %ld", t->r.id);
-	x->headers = add_header(x->headers, "X-Waverunner-Conversation: %ld", t->r.conversation_id);
+	l = add_header(l, "Expect:");
+	l = add_header(l, "X-Waverunner-Interaction: %ld", t->r.id);
+	l = add_header(l, "X-Waverunner-Conversation: %ld", t->r.conversation_id);
 	if (t->r.posting_id)
-		x->headers = add_header(x->headers, "X-Waverunner-Posting: %ld", t->r.posting_id);
+		l = add_header(l, "X-Waverunner-Posting: %ld", t->r.posting_id);
 	else
-		x->headers = add_header(x->headers, "X-Waverunner-Posting;"); /* an empty value */
-	char *auth = hx->p->auth();
+		l = add_header(l, "X-Waverunner-Posting;"); /* an empty value */
+	char *auth = p->auth();
 	if (auth)
-		x->headers = add_header(x->headers, "%s", auth);
+		l = add_header(l, "%s", auth);
 	free(auth);
+	return l;
+}
 
-	CURL *e = curl_easy_init();
-	if (!e) {
-		free(url);
-		xfer_free(x);
-		return fail_now(h, t, FC_INTERNAL, "libcurl could not make a request handle");
-	}
-	x->easy = e;
-	int64_t left = t->deadline_ms - x->started;
+/* The libcurl handle of transfer x to url. */
+static void setup_easy(struct xfer *x, CURL *e, const char *url)
+{
+	int64_t left = x->t->deadline_ms - x->started;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
@@ -394,7 +386,37 @@ static int http_start(struct executor *ex, struct db *db, struct task *t)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left + 1000 : 1000));
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOPROXY, h->no_proxy);
+	curl_easy_setopt(e, CURLOPT_NOPROXY, x->h->no_proxy);
+}
+
+static int http_start(struct executor *ex, struct db *db, struct task *t)
+{
+	struct http_ex *hx = ex->state;
+	struct http *h = hx->h;
+	(void)db;
+	char *url = NULL, *body = NULL;
+	int rc = build_request(hx, t, &url, &body);
+	if (rc || !body)
+		return rc;
+	struct xfer *x = xcalloc(1, sizeof *x);
+	x->h = h;
+	x->t = t;
+	x->p = hx->p;
+	x->body = body;
+	x->shown = llmreply_url_shown(url);
+	x->model = xstrdup(t->res.model);
+	llmreply_init(&x->reply);
+	x->reply.max_answer = h->max_answer;
+	x->started = x->last_byte = mono_ms();
+	x->headers = request_headers(hx->p, t);
+	CURL *e = curl_easy_init();
+	if (!e) {
+		free(url);
+		xfer_free(x);
+		return fail_now(h, t, FC_INTERNAL, "libcurl could not make a request handle");
+	}
+	x->easy = e;
+	setup_easy(x, e, url);
 	free(url);
 	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
