@@ -53,6 +53,23 @@ check_eq "slots 4 and 1: neither was sent more than its slots" \
 	"$(stat peak_concurrency "$A_STATS") $(stat peak_concurrency "$B_STATS")" "4 1"
 stop_stubs
 
+# --- Each server keeps its own loaded model -------------------------------------
+# Four steps alternating between two models; two servers that hold one model
+# at a time: each is sent work for one model at a time and switches as
+# seldom as one server alone would (3 switches: tests/t-limits.sh).
+fresh 6 "$T/alternate.json" 7202
+another_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props
+A=$PORT A_STATS=$STATS
+another_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props
+B=$PORT B_STATS=$STATS
+OLLAMA_HOST="127.0.0.1:$A,127.0.0.1:$B" run_wr_t run --llm ollama
+check_eq "loaded models per server: all 24 calls completed" "$STATUS $(completed)" "0 24"
+check_eq "loaded models per server: neither was sent two models at once" \
+	"$(stat peak_models "$A_STATS") $(stat peak_models "$B_STATS")" "1 1"
+check_true "loaded models per server: each switched at most 3 times (A $(stat model_switches "$A_STATS"), B $(stat model_switches "$B_STATS"))" \
+	[ "$(stat model_switches "$A_STATS")" -le 3 -a "$(stat model_switches "$B_STATS")" -le 3 ]
+stop_stubs
+
 # --- An actor's base_url lists the servers (an array) ---------------------------
 another_stub --latency-ms 50 --slots 2 --no-props
 A=$PORT A_STATS=$STATS
