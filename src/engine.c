@@ -50,7 +50,11 @@
  * of many is full after one window instead of several doublings from one)
  * and is adjusted from what is measured, a Vegas-style limiter: each model call's time less its load time
  * is compared with the shortest seen for its step (at a limit of one the
- * latest is taken as that, so a server that became slower is relearned); over
+ * latest is taken as that, so a server that became slower is relearned);
+ * other answers to requests sent before a model's first answer since it
+ * became active are not measured, since they waited for it to load,
+ * whatever load time each reports (Ollama and the stub report it for the
+ * first); over
  * a window of about a limit's worth of answers, the requests queued at the
  * server are estimated as limit * (1 - shortest / average). Fewer than half a
  * request queued while the limit was reached: the limit doubles, or rises by
@@ -151,6 +155,7 @@ struct model_load {
 	int64_t active_since;     /* monotonic: when its turn began */
 	int closing;              /* its turn is over: nothing more is sent; it leaves once drained */
 	int64_t passed;           /* monotonic: when its turn was last ended for others; 0: never */
+	int64_t warm_at;          /* monotonic: its first answer since it became active; 0: none yet */
 };
 
 struct server_load {
@@ -546,7 +551,16 @@ static void measure(struct engine *e, const struct task *t)
 	struct server_load *s = &e->servers[m->server];
 	if (s->reported)
 		return;
-	double ms = (double)(mono_ms() - t->started_ms) - (t->res.load_ms > 0 ? t->res.load_ms : 0);
+	/* The other requests sent before the model's first answer since it
+	 * became active waited for it to load, whatever load time each
+	 * reports: not a queue. (The first, which loaded it, is measured less
+	 * its load.) */
+	int64_t now = mono_ms();
+	if (!m->warm_at)
+		m->warm_at = now;
+	else if (t->started_ms < m->warm_at)
+		return;
+	double ms = (double)(now - t->started_ms) - (t->res.load_ms > 0 ? t->res.load_ms : 0);
 	if (ms < 1)
 		ms = 1;
 	struct step_time *st = step_time(e, t->r.conversation_id, m->server);
@@ -708,6 +722,7 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 				break;
 			best->active = 1;
 			best->active_since = mono_ms();
+			best->warm_at = 0; /* it may be loaded now: see measure */
 			e->servers[s].nactive++;
 			if (e->servers[s].activations++) /* a switch: does it keep the other loaded? */
 				e->servers[s].ask_loaded = 1;

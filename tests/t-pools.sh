@@ -45,8 +45,9 @@ another_stub --latency-ms 100 --slots 1
 B=$PORT B_STATS=$STATS
 OPENAI_BASE_URL="http://127.0.0.1:$A/v1,http://127.0.0.1:$B/v1" run_wr_t run --llm openai
 check_eq "slots 4 and 1: all 40 calls completed" "$STATUS $(completed)" "0 40"
-check_eq "slots 4 and 1: each server's reported slots are its limit" "$(limits)" "4 reported
-1 reported"
+check_eq "slots 4 and 1: each server's reported slots are its limit" \
+	"$(sql "SELECT max_in_flight || ' ' || source FROM model_servers WHERE server = 'http://127.0.0.1:$A'") $(sql "SELECT max_in_flight || ' ' || source FROM model_servers WHERE server = 'http://127.0.0.1:$B'")" \
+	"4 reported 1 reported"
 check_true "slots 4 and 1: the bigger server served more (A $(served "$A_STATS"), B $(served "$B_STATS"))" \
 	[ "$(served "$A_STATS")" -gt "$(( 2 * $(served "$B_STATS") ))" ]
 check_eq "slots 4 and 1: neither was sent more than its slots" \
