@@ -51,10 +51,10 @@
  * and is adjusted from what is measured, a Vegas-style limiter: each model call's time less its load time
  * is compared with the shortest seen for its step (at a limit of one the
  * latest is taken as that, so a server that became slower is relearned);
- * other answers to requests sent before a model's first answer since it
- * became active are not measured, since they waited for it to load,
- * whatever load time each reports (Ollama and the stub report it for the
- * first); over
+ * when an answer reports that the model was loaded for it (LOAD_MS or
+ * more), the other answers to requests sent before it are not measured,
+ * since they waited for the load, whatever load time each reports (Ollama
+ * and the stub report it for the first); over
  * a window of about a limit's worth of answers, the requests queued at the
  * server are estimated as limit * (1 - shortest / average). Fewer than half a
  * request queued while the limit was reached: the limit doubles, or rises by
@@ -114,6 +114,7 @@
 #define QUEUE_HIGH 1.5 /* above which it falls */
 #define TURN_MS 60000  /* how long one model may keep a full server from other models' work */
 #define FIRST_LIMIT 4  /* a measured limit starts here (see Limits) */
+#define LOAD_MS 50     /* a load time from which an answer says its model was loaded for it (see Limits) */
 
 /* Leases. Work that takes time is claimed under a lease of LEASE_MS; while it
  * is in flight the engine renews every lease it holds once less than
@@ -155,7 +156,7 @@ struct model_load {
 	int64_t active_since;     /* monotonic: when its turn began */
 	int closing;              /* its turn is over: nothing more is sent; it leaves once drained */
 	int64_t passed;           /* monotonic: when its turn was last ended for others; 0: never */
-	int64_t warm_at;          /* monotonic: its first answer since it became active; 0: none yet */
+	int64_t loaded_at;        /* monotonic: when an answer last said it was loaded for it (see measure) */
 };
 
 struct server_load {
@@ -551,14 +552,10 @@ static void measure(struct engine *e, const struct task *t)
 	struct server_load *s = &e->servers[m->server];
 	if (s->reported)
 		return;
-	/* The other requests sent before the model's first answer since it
-	 * became active waited for it to load, whatever load time each
-	 * reports: not a queue. (The first, which loaded it, is measured less
-	 * its load.) */
+	/* Requests sent before an answer that loaded the model waited for the
+	 * load, whatever load time each reports: not a queue. */
 	int64_t now = mono_ms();
-	if (!m->warm_at)
-		m->warm_at = now;
-	else if (t->started_ms < m->warm_at)
+	if (t->res.load_ms < LOAD_MS && t->started_ms < m->loaded_at)
 		return;
 	double ms = (double)(now - t->started_ms) - (t->res.load_ms > 0 ? t->res.load_ms : 0);
 	if (ms < 1)
@@ -722,7 +719,6 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 				break;
 			best->active = 1;
 			best->active_since = mono_ms();
-			best->warm_at = 0; /* it may be loaded now: see measure */
 			e->servers[s].nactive++;
 			if (e->servers[s].activations++) /* a switch: does it keep the other loaded? */
 				e->servers[s].ask_loaded = 1;
@@ -1259,6 +1255,10 @@ static int finish_batch(struct engine *e, struct task *done, int release_all)
 {
 	if (!done)
 		return E_OK;
+	/* What was loaded, before any answer of the batch is measured. */
+	for (struct task *t = done; t; t = t->next)
+		if (t->res.ok && t->res.load_ms >= LOAD_MS && server_of(e, t))
+			model_load(e, t)->loaded_at = mono_ms();
 	struct counts before = counts_save(e);
 	int rc = db_begin(e->db);
 	for (struct task *t = done; !rc && t; t = t->next) {

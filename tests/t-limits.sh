@@ -58,6 +58,17 @@ check_true "measured, 1 slot: the limit stays near the slot (at most one or two 
 	test "${l:-0}" -ge 1 -a "${l:-0}" -le 3
 check_eq "measured, 1 slot: all 20 calls completed" "$(completed)" 20
 
+# --- A model load is not a queue ----------------------------------------------------
+# Requests sent while a model loads all wait for it, though only the first
+# reports the load: taken for a queue, they would pull the limit below the
+# slots after every switch.
+fresh 12 "$T/alternate.json" 7202
+start_stub --latency-ms 50 --slots 4 --switch-ms 600 --no-props
+OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
+l=$(sql "SELECT max_in_flight FROM model_servers")
+check_eq "model loads: all 48 calls completed" "$STATUS $(completed)" "0 48"
+check_true "model loads: the limit is still at least the 4 slots after the switches: $l" test "${l:-0}" -ge 4
+
 # --- Models kept loaded (Ollama's /api/ps) ------------------------------------------
 fresh 6 "$T/alternate.json" 7202
 start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props
