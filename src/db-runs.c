@@ -106,48 +106,31 @@ static int failure_reason(struct db *db, long run_id, long waiting, char **reaso
 		"HAVING count(*) > 0";
 	/* The first row by interaction_id: min() picks the row whose other columns
 	 * are returned (SQLite's bare columns), without sorting the run's rows. */
+	long conv = 0;
+	char *name = NULL, *text = NULL;
 	*reason = NULL;
-	sqlite3_stmt *st = db_prepare(db, FAILED);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	int rc = db_step(db, st);
+	int rc = db_get(db, FAILED, "L", "LTT", run_id, &conv, &name, &text);
 	if (rc == SQLITE_ROW) {
-		char *err = utf8_shorten(db_col_str(st, 2), 300);
-		*reason = xasprintf("conversation %lld '%s' failed: %s", sqlite3_column_int64(st, 0),
-				    db_col_str(st, 1), err);
+		char *err = utf8_shorten(text ? text : "", 300);
+		*reason = xasprintf("conversation %ld '%s' failed: %s", conv, name ? name : "", err);
 		free(err);
+	} else if (rc == SQLITE_DONE) {
+		rc = db_get(db, NO_MATCH, "L", "LTT", run_id, &conv, &name, &text);
+		if (rc == SQLITE_ROW) {
+			char *shown = text_one_line(text ? text : "", 60);
+			*reason = xasprintf("no rule matched after conversation %ld '%s' (it answered: %s)", conv,
+					    name ? name : "", shown);
+			free(shown);
+		}
 	}
-	sqlite3_reset(st);
-	if (rc < 0)
-		return E_DB;
-	if (*reason)
-		return E_OK;
-	st = db_prepare(db, NO_MATCH);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	rc = db_step(db, st);
-	if (rc == SQLITE_ROW) {
-		char *text = text_one_line(db_col_str(st, 2), 60);
-		*reason = xasprintf("no rule matched after conversation %lld '%s' (it answered: %s)",
-				    sqlite3_column_int64(st, 0), db_col_str(st, 1), text);
-		free(text);
+	if (rc == SQLITE_DONE && waiting) {
+		rc = db_get(db, WAITING, "L", "LT", run_id, &conv, &name);
+		if (rc == SQLITE_ROW)
+			*reason = xasprintf("conversation %ld '%s' waited for a group that did not finish", conv,
+					    name ? name : "");
 	}
-	sqlite3_reset(st);
-	if (rc < 0)
-		return E_DB;
-	if (*reason || !waiting)
-		return E_OK;
-	st = db_prepare(db, WAITING);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		*reason = xasprintf("conversation %lld '%s' waited for a group that did not finish",
-				    sqlite3_column_int64(st, 0), db_col_str(st, 1));
-	sqlite3_reset(st);
+	free(name);
+	free(text);
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -340,20 +323,16 @@ int db_ready(struct db *db, const struct scope *scope, const char *now, const ch
 int db_ready_load(struct db *db, struct ready *r)
 {
 	static const char SQL[] =
-		"SELECT stored_text(i.input), w.params FROM interactions i JOIN workflow_runs w ON w.workflow_run_id = i.workflow_run_id "
-		"WHERE i.interaction_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, r->id);
-	int rc = db_step(db, st);
+		"SELECT stored_text(i.input), w.params FROM interactions i "
+		"JOIN workflow_runs w ON w.workflow_run_id = i.workflow_run_id WHERE i.interaction_id = ?1";
+	char *input = NULL, *params = NULL;
+	int rc = db_get(db, SQL, "L", "TT", r->id, &input, &params);
 	if (rc == SQLITE_ROW) {
 		free(r->input);
 		free(r->params);
-		r->input = db_col_text(st, 0);
-		r->params = db_col_text(st, 1);
+		r->input = input;
+		r->params = params;
 	}
-	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
 }
 
