@@ -16,52 +16,110 @@
 #include "validate.h"
 #include "vars.h"
 
+/* A rendered input and where its substituted values lie in it: the offsets at
+ * which each begins and ends (db-texts.h stores those pieces once). */
+struct rendered {
+	char *input;
+	size_t *cuts;
+	size_t ncuts;
+};
+
+static void rendered_free(struct rendered *r)
+{
+	free(r->input);
+	free(r->cuts);
+}
+
+/* The values looked up while a template renders, in that order. */
+struct noted {
+	struct vars_env *env;
+	char **values;
+	size_t n, cap;
+};
+
+static enum tpl_lookup lookup_noted(void *ctx, const char *name, char **value, char **why)
+{
+	struct noted *nv = ctx;
+	enum tpl_lookup r = vars_lookup(nv->env, name, value, why);
+	if (r == TPL_FOUND && *value && **value) {
+		if (nv->n == nv->cap) {
+			nv->cap = nv->cap ? nv->cap * 2 : 8;
+			nv->values = xreallocarray(nv->values, nv->cap, sizeof *nv->values);
+		}
+		nv->values[nv->n++] = xstrdup(*value);
+	}
+	return r;
+}
+
+/* Finds each noted value, as a JSON string holds it, in r->input after the
+ * one before. A value not found (in the system prompt, which comes first, or
+ * changed by the template) gives no cut: the request stays exact either way,
+ * only less of it is shared. */
+static void find_cuts(struct rendered *r, struct noted *nv)
+{
+	size_t from = 0;
+	r->cuts = xreallocarray(NULL, 2 * nv->n + 1, sizeof *r->cuts);
+	for (size_t i = 0; i < nv->n; i++) {
+		char *q = json_quote(nv->values[i]);
+		size_t len = strlen(q) - 2;
+		q[len + 1] = '\0';
+		const char *p = r->input ? strstr(r->input + from, q + 1) : NULL;
+		if (p) {
+			r->cuts[r->ncuts++] = (size_t)(p - r->input);
+			from = (size_t)(p - r->input) + len;
+			r->cuts[r->ncuts++] = from;
+		}
+		free(q);
+	}
+}
+
 /* Renders the input of s->conv: a model request, or a JSON document for a
  * script or built-in. *error (caller frees) says why it could not be. */
-static int render_input(struct db *db, const struct workflow *wf, const struct spawn *s, char **input,
+static int render_input(struct db *db, const struct workflow *wf, const struct spawn *s, struct rendered *r,
 			char **error)
 {
 	const struct wf_conv *c = s->conv;
 	const struct wf_actor *a = workflow_actor(wf, c->actor);
 	struct vars_env env = { db, s->run_id, wf->id, s->posting_id, s->parents, s->nparents, s->params };
-	*input = NULL;
+	struct noted nv = { &env, NULL, 0, 0 };
+	memset(r, 0, sizeof *r);
 	*error = NULL;
-	if (!a) {
+	char *prompt = NULL, *system = NULL;
+	int rc = -1;
+	if (!a)
 		*error = xasprintf("actor '%s' does not exist", c->actor);
-		return -1;
-	}
-	if (!c->has_instruction) {
+	else if (!c->has_instruction)
 		*error = xstrdup("the step has no instruction (prompt template)");
-		return -1;
-	}
-	if (a->kind != ACTOR_AI_MODEL) {
-		if (template_render_json(c->template, vars_lookup, &env, input, error) < 0)
-			return -1;
-		return 0;
-	}
-	char *prompt, *system = NULL;
-	if (template_render(c->template, vars_lookup, &env, &prompt, error) < 0)
-		return -1;
-	if (c->system_prompt && template_render(c->system_prompt, vars_lookup, &env, &system, error) < 0) {
+	else if (a->kind != ACTOR_AI_MODEL)
+		rc = template_render_json(c->template, lookup_noted, &nv, &r->input, error);
+	else if (template_render(c->template, lookup_noted, &nv, &prompt, error) < 0)
+		;
+	else if (c->system_prompt && template_render(c->system_prompt, lookup_noted, &nv, &system, error) < 0) {
 		char *e = *error;
 		*error = xasprintf("system prompt: %s", e);
 		free(e);
-		free(prompt);
-		return -1;
+	} else {
+		r->input = llm_request_json(a, prompt, system);
+		rc = 0;
 	}
-	*input = llm_request_json(a, prompt, system);
+	if (!rc)
+		find_cuts(r, &nv);
+	for (size_t i = 0; i < nv.n; i++)
+		free(nv.values[i]);
+	free(nv.values);
 	free(prompt);
 	free(system);
-	return 0;
+	return rc;
 }
 
 int advance_create(struct db *db, const struct workflow *wf, const struct spawn *s, long *id)
 {
-	char *input, *error;
+	struct rendered in;
+	char *error;
 	const struct wf_actor *a = workflow_actor(wf, s->conv->actor);
 	if (!a)
 		return err_set(E_INPUT, "conversation %ld: actor '%s' does not exist", s->conv->id, s->conv->actor);
-	render_input(db, wf, s, &input, &error);
+	render_input(db, wf, s, &in, &error);
 	struct new_interaction ni = {
 		.run_id = s->run_id,
 		.posting_id = s->posting_id,
@@ -69,7 +127,9 @@ int advance_create(struct db *db, const struct workflow *wf, const struct spawn 
 		.actor_id = a->id,
 		.status = error ? "failed" : "pending",
 		.via_rule_id = s->via_rule,
-		.input = input,
+		.input = in.input,
+		.cuts = in.cuts,
+		.ncuts = in.ncuts,
 		.error = error,
 		.failure_class = error ? fail_class_name(FC_TEMPLATE) : NULL,
 		.max_attempts = s->conv->max_attempts,
@@ -80,7 +140,7 @@ int advance_create(struct db *db, const struct workflow *wf, const struct spawn 
 	/* Created failed, it may be all its run has: the run's status must say so. */
 	if (!rc && error)
 		rc = db_run_refresh(db, s->run_id, NULL);
-	free(input);
+	rendered_free(&in);
 	free(error);
 	return rc;
 }
@@ -110,10 +170,11 @@ static int fanin_check(struct db *db, const struct workflow *wf, const struct ta
 	if ((rc = db_parents(db, waiting, &parents, &n)))
 		return rc;
 	struct spawn s = { t->r.run_id, t->r.posting_id, t->r.params, target, 0, parents, n };
-	char *input, *error;
-	render_input(db, wf, &s, &input, &error);
-	rc = db_interaction_activate(db, waiting, input, error);
-	free(input);
+	struct rendered in;
+	char *error;
+	render_input(db, wf, &s, &in, &error);
+	rc = db_interaction_activate(db, waiting, in.input, in.cuts, in.ncuts, error);
+	rendered_free(&in);
 	free(error);
 	free(parents);
 	return rc;

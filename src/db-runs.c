@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-texts.h"
 #include "dbint.h"
 #include "err.h"
 #include "json.h"
@@ -95,7 +96,8 @@ static int failure_reason(struct db *db, long run_id, long waiting, char **reaso
 		"JOIN conversations c USING (conversation_id) WHERE i.workflow_run_id = ?1 AND i.status = 'failed' "
 		"HAVING count(*) > 0";
 	static const char NO_MATCH[] =
-		"SELECT i.conversation_id, c.conversation_name, i.branch_text, min(i.interaction_id) FROM interactions i "
+		"SELECT i.conversation_id, c.conversation_name, stored_text(i.branch_text, i.output), "
+		"min(i.interaction_id) FROM interactions i "
 		"JOIN conversations c USING (conversation_id) JOIN interaction_events e USING (interaction_id) "
 		"WHERE i.workflow_run_id = ?1 AND e.event_type = 'no_rule_matched' HAVING count(*) > 0";
 	static const char WAITING[] =
@@ -104,48 +106,31 @@ static int failure_reason(struct db *db, long run_id, long waiting, char **reaso
 		"HAVING count(*) > 0";
 	/* The first row by interaction_id: min() picks the row whose other columns
 	 * are returned (SQLite's bare columns), without sorting the run's rows. */
+	long conv = 0;
+	char *name = NULL, *text = NULL;
 	*reason = NULL;
-	sqlite3_stmt *st = db_prepare(db, FAILED);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	int rc = db_step(db, st);
+	int rc = db_get(db, FAILED, "L", "LTT", run_id, &conv, &name, &text);
 	if (rc == SQLITE_ROW) {
-		char *err = utf8_shorten(db_col_str(st, 2), 300);
-		*reason = xasprintf("conversation %lld '%s' failed: %s", sqlite3_column_int64(st, 0),
-				    db_col_str(st, 1), err);
+		char *err = utf8_shorten(text ? text : "", 300);
+		*reason = xasprintf("conversation %ld '%s' failed: %s", conv, name ? name : "", err);
 		free(err);
+	} else if (rc == SQLITE_DONE) {
+		rc = db_get(db, NO_MATCH, "L", "LTT", run_id, &conv, &name, &text);
+		if (rc == SQLITE_ROW) {
+			char *shown = text_one_line(text ? text : "", 60);
+			*reason = xasprintf("no rule matched after conversation %ld '%s' (it answered: %s)", conv,
+					    name ? name : "", shown);
+			free(shown);
+		}
 	}
-	sqlite3_reset(st);
-	if (rc < 0)
-		return E_DB;
-	if (*reason)
-		return E_OK;
-	st = db_prepare(db, NO_MATCH);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	rc = db_step(db, st);
-	if (rc == SQLITE_ROW) {
-		char *text = text_one_line(db_col_str(st, 2), 60);
-		*reason = xasprintf("no rule matched after conversation %lld '%s' (it answered: %s)",
-				    sqlite3_column_int64(st, 0), db_col_str(st, 1), text);
-		free(text);
+	if (rc == SQLITE_DONE && waiting) {
+		rc = db_get(db, WAITING, "L", "LT", run_id, &conv, &name);
+		if (rc == SQLITE_ROW)
+			*reason = xasprintf("conversation %ld '%s' waited for a group that did not finish", conv,
+					    name ? name : "");
 	}
-	sqlite3_reset(st);
-	if (rc < 0)
-		return E_DB;
-	if (*reason || !waiting)
-		return E_OK;
-	st = db_prepare(db, WAITING);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		*reason = xasprintf("conversation %lld '%s' waited for a group that did not finish",
-				    sqlite3_column_int64(st, 0), db_col_str(st, 1));
-	sqlite3_reset(st);
+	free(name);
+	free(text);
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -231,21 +216,17 @@ int db_interaction_create(struct db *db, const struct new_interaction *ni, long 
 		"?6, ?7, ?8, ?9, ?10, ?11, ?11, CASE WHEN ?5 = 'failed' THEN ?11 END)";
 	char now[32];
 	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
+	unsigned char *recipe;
+	size_t len;
+	if (db_texts_pack(db, ni->input, ni->cuts, ni->ncuts, &recipe, &len))
 		return E_DB;
-	db_bind_int(st, 1, ni->run_id);
-	db_bind_opt_int(st, 2, ni->posting_id, ni->posting_id != 0);
-	db_bind_int(st, 3, ni->conversation_id);
-	db_bind_int(st, 4, ni->actor_id);
-	db_bind_text(st, 5, ni->status);
-	db_bind_opt_int(st, 6, ni->via_rule_id, ni->via_rule_id != 0);
-	db_bind_text(st, 7, ni->input);
-	db_bind_text(st, 8, ni->error);
-	db_bind_text(st, 9, ni->failure_class);
-	db_bind_int(st, 10, ni->max_attempts);
-	db_bind_text(st, 11, now);
-	int rc = db_run(db, st);
+	sqlite3_stmt *st = db_bound(db, SQL, "LlLLTlTTTiT", ni->run_id, ni->posting_id, ni->conversation_id,
+				    ni->actor_id, ni->status, ni->via_rule_id, ni->input, ni->error,
+				    ni->failure_class, ni->max_attempts, now);
+	if (st && recipe)
+		sqlite3_bind_blob(st, 7, recipe, (int)len, SQLITE_STATIC);
+	int rc = st ? db_run(db, st) : E_DB;
+	free(recipe);
 	if (rc)
 		return err_wrap(E_DB, "creating an interaction of conversation %ld", ni->conversation_id);
 	*id = (long)sqlite3_last_insert_rowid(db->sql);
@@ -342,20 +323,16 @@ int db_ready(struct db *db, const struct scope *scope, const char *now, const ch
 int db_ready_load(struct db *db, struct ready *r)
 {
 	static const char SQL[] =
-		"SELECT i.input, w.params FROM interactions i JOIN workflow_runs w ON w.workflow_run_id = i.workflow_run_id "
-		"WHERE i.interaction_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, r->id);
-	int rc = db_step(db, st);
+		"SELECT stored_text(i.input), w.params FROM interactions i "
+		"JOIN workflow_runs w ON w.workflow_run_id = i.workflow_run_id WHERE i.interaction_id = ?1";
+	char *input = NULL, *params = NULL;
+	int rc = db_get(db, SQL, "L", "TT", r->id, &input, &params);
 	if (rc == SQLITE_ROW) {
 		free(r->input);
 		free(r->params);
-		r->input = db_col_text(st, 0);
-		r->params = db_col_text(st, 1);
+		r->input = input;
+		r->params = params;
 	}
-	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -533,7 +510,8 @@ int db_interaction_complete(struct db *db, long id, const struct fence *f, const
 			    int attempts)
 {
 	static const char SQL[] =
-		"UPDATE interactions SET status = 'completed', output = ?3, branch_text = ?4, duration_ms = ?5, "
+		"UPDATE interactions SET status = 'completed', output = ?3, "
+		"branch_text = CASE WHEN ?4 = ?3 THEN x'' ELSE ?4 END, duration_ms = ?5, "
 		"backend = ?6, model = ?7, prompt_tokens = ?8, output_tokens = ?9, total_duration_ms = ?10, "
 		"load_duration_ms = ?11, eval_duration_ms = ?12, done_reason = ?13, completed_at = ?2, "
 		"started_at = coalesce(started_at, ?2), attempts = ?14, error_message = NULL, failure_class = NULL, "
@@ -589,7 +567,8 @@ int db_interaction_fail(struct db *db, long id, const struct fence *f, const cha
 			const char *error, const struct step_record *rec, int attempts)
 {
 	static const char SQL[] =
-		"UPDATE interactions SET status = 'failed', output = ?3, branch_text = ?4, duration_ms = ?5, "
+		"UPDATE interactions SET status = 'failed', output = ?3, "
+		"branch_text = CASE WHEN ?4 = ?3 THEN x'' ELSE ?4 END, duration_ms = ?5, "
 		"backend = ?6, model = ?7, prompt_tokens = ?8, output_tokens = ?9, total_duration_ms = ?10, "
 		"load_duration_ms = ?11, eval_duration_ms = ?12, done_reason = ?13, completed_at = ?2, "
 		"started_at = coalesce(started_at, ?2), attempts = ?14, error_message = ?15, failure_class = ?16, "
@@ -779,7 +758,8 @@ int db_parents(struct db *db, long id, long **parents, size_t *n)
 	return db_collect_ids(db, st, parents, n);
 }
 
-int db_interaction_activate(struct db *db, long id, const char *input, const char *error)
+int db_interaction_activate(struct db *db, long id, const char *input, const size_t *cuts, size_t ncuts,
+			    const char *error)
 {
 	static const char SQL[] =
 		"UPDATE interactions SET status = CASE WHEN ?3 IS NULL THEN 'pending' ELSE 'failed' END, "
@@ -788,19 +768,21 @@ int db_interaction_activate(struct db *db, long id, const char *input, const cha
 		"WHERE interaction_id = ?1 AND status = 'waiting'";
 	char now[32];
 	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
+	unsigned char *recipe;
+	size_t len;
+	if (db_texts_pack(db, input, cuts, ncuts, &recipe, &len))
 		return E_DB;
-	db_bind_int(st, 1, id);
-	db_bind_text(st, 2, input);
-	db_bind_text(st, 3, error);
-	db_bind_text(st, 4, now);
-	if (db_run(db, st))
+	sqlite3_stmt *st = db_bound(db, SQL, "LTTT", id, input, error, now);
+	if (st && recipe)
+		sqlite3_bind_blob(st, 2, recipe, (int)len, SQLITE_STATIC);
+	int rc = st ? db_run(db, st) : E_DB;
+	free(recipe);
+	if (rc)
 		return E_DB;
 	if (!error)
 		return E_OK;
 	char *data = failure_data("template", error, 0, 0, 0, NULL);
-	int rc = db_event_add(db, id, "interaction_failed", data);
+	rc = db_event_add(db, id, "interaction_failed", data);
 	free(data);
 	return rc;
 }

@@ -33,6 +33,8 @@ struct new_interaction {
 	const char *status;       /* "pending", "waiting" or "failed" */
 	long via_rule_id;         /* 0: a seed */
 	const char *input;        /* NULL for a waiting fan-in */
+	const size_t *cuts;       /* where input's substituted values begin and end */
+	size_t ncuts;             /* (db-texts.h: the pieces stored once) */
 	const char *error;        /* for "failed": why it could not even be created */
 	const char *failure_class;
 	int max_attempts;
@@ -163,8 +165,10 @@ int db_parent_add(struct db *db, long id, long parent);
 int db_latest_completed(struct db *db, long run_id, long conv, long *id);
 /* The parents of id (caller frees *parents). */
 int db_parents(struct db *db, long id, long **parents, size_t *n);
-/* A waiting interaction becomes pending with its rendered input (or failed). */
-int db_interaction_activate(struct db *db, long id, const char *input, const char *error);
+/* A waiting interaction becomes pending with its rendered input (or failed);
+ * cuts as in struct new_interaction. */
+int db_interaction_activate(struct db *db, long id, const char *input, const size_t *cuts, size_t ncuts,
+			    const char *error);
 
 /* Crash recovery: running interactions whose lease expired, or whose owner
  * (alive_fn says) is gone, return to pending; an exhausted budget fails them. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "db-texts.h"
 #include "err.h"
 #include "schema.h"
 #include "util.h"
@@ -251,6 +252,8 @@ int db_open(const char *path, int flags, struct db **out)
 	}
 	sqlite3_busy_timeout(db->sql, 30000);
 	sqlite3_extended_result_codes(db->sql, 1);
+	if ((rc = db_texts_register(db)))
+		goto out;
 	/* Reading the schema first tells a non-database file apart at once. */
 	int version = db_schema_version(db);
 	if (version < 0) {

@@ -11,6 +11,9 @@ _failed=0
 
 wr() { "$WAVERUNNER" "$@"; }
 sql() { sqlite3 -batch -noheader -separator '|' "$DB" "$@"; }
+# The same through waverunner's connection, where stored_text() rebuilds an
+# interaction's request: ssql "SELECT stored_text(input) FROM interactions".
+ssql() { "$TOOLS/stored-sql" "$DB" "$@"; }
 
 _ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
 _not_ok() {

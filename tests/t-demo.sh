@@ -31,7 +31,7 @@ check_contains "the IHL answer without a score fails its save, saying why" \
 check_eq "a verdict missing from the answer is derived from the score (10006: IHL Score: 4)" \
 	"$(sql "SELECT ihl_score || ' ' || ihl_verdict FROM postings WHERE posting_id = 10006")" "4 BORDERLINE"
 check_eq "braces, quotes and SQL in a posting pass through to the prompt as they are" \
-	"$(sql "SELECT instr(json_extract(input, '$.prompt'), 'Robert''); DROP TABLE postings;--') > 0
+	"$(ssql "SELECT instr(json_extract(stored_text(input), '$.prompt'), 'Robert''); DROP TABLE postings;--') > 0
 	        FROM interactions WHERE posting_id = 10008 AND conversation_id = 3335")" "1"
 check_eq "the loop ran twice for 10004, then made a ticket" \
 	"$(sql "SELECT group_concat(conversation_id, ' ') FROM (SELECT conversation_id FROM interactions
@@ -47,7 +47,7 @@ check_eq "[FAIL] first then [PASS] in prose: a fail (10015)" \
 "$WAVERUNNER" --db "$T/answers.db" load "$REPO/fixtures/workflows/3001.json" "$REPO/fixtures/postings/postings.json" >/dev/null
 "$WAVERUNNER" --db "$T/answers.db" start --workflow 3001 --all >/dev/null
 "$TOOLS/answer-run" "$T/answers.db" "$REPO/fixtures/answers/3001.json" >/dev/null
-q="SELECT posting_id, conversation_id, status, input, output FROM interactions ORDER BY posting_id, execution_order, interaction_id"
+q="SELECT posting_id, conversation_id, status, stored_text(input), output FROM interactions ORDER BY posting_id, execution_order, interaction_id"
 check_true "replay reproduces the answered run byte for byte" \
-	sh -c "[ \"\$(sqlite3 '$DB' '$q')\" = \"\$(sqlite3 '$T/answers.db' '$q')\" ]"
+	sh -c "[ \"\$('$TOOLS/stored-sql' '$DB' '$q')\" = \"\$('$TOOLS/stored-sql' '$T/answers.db' '$q')\" ]"
 finish

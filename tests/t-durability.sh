@@ -20,13 +20,13 @@ prepare "$T/record.db"
 "$TOOLS/answer-run" "$T/record.db" "$T/gen/answers.json" --record "$T/replay" >/dev/null
 RUN="run --llm replay --replay-dir $T/replay --quiet"
 
-snapshot() { # DB: what must not depend on interruptions
-	sqlite3 -batch -noheader "$1" "
+snapshot() { # DB: what must not depend on interruptions (requests as sent: stored_text)
+	"$TOOLS/stored-sql" "$1" "
 	SELECT posting_id, posting_status, extracted_summary, skill_keywords, ihl_score, ihl_verdict
 	  FROM postings ORDER BY posting_id;
 	SELECT r.posting_id, r.status, coalesce(r.status_detail, ''),
 	  (SELECT group_concat(x, ';') FROM (SELECT i.conversation_id || ':' || i.status || ':' ||
-	     coalesce(i.via_rule_id, '') || ':' || length(coalesce(i.output, '')) || ':' || coalesce(i.input, '') AS x
+	     coalesce(i.via_rule_id, '') || ':' || length(coalesce(i.output, '')) || ':' || coalesce(stored_text(i.input), '') AS x
 	     FROM interactions i WHERE i.workflow_run_id = r.workflow_run_id ORDER BY 1))
 	  FROM workflow_runs r ORDER BY r.posting_id;
 	SELECT count(*) FROM interactions;"

@@ -72,7 +72,7 @@ wr start --workflow 104 --posting 1 >/dev/null
 answers '{"1": {"1040": "v0", "1041": ["[AGAIN] v1", "[AGAIN] v2", "[AGAIN] v3"], "1042": "done"}}'
 check_eq "the loop rule fired twice (max_iterations 2), then the catch-all" "$(path_of 1)" "1040 1041 1041 1041 1042"
 check_eq "the final step sees the latest output of the loop" \
-	"$(sql "SELECT json_extract(input, '$.prompt') FROM interactions WHERE conversation_id = 1042")" "final: [AGAIN] v3"
+	"$(ssql "SELECT json_extract(stored_text(input), '$.prompt') FROM interactions WHERE conversation_id = 1042")" "final: [AGAIN] v3"
 check_eq "the reached bound is recorded" \
 	"$(sql "SELECT count(*) FROM interaction_events WHERE json_extract(event_data, '$.bound_reached')")" "1"
 
@@ -86,7 +86,7 @@ check_eq "its parents are both experts" \
 	        ON i.interaction_id = p.parent_interaction_id JOIN interactions s ON s.interaction_id = p.interaction_id
 	        WHERE s.conversation_id = 1053 ORDER BY 1")" "1051,1052"
 check_eq "its prompt has both outputs" \
-	"$(sql "SELECT json_extract(input, '$.prompt') FROM interactions WHERE conversation_id = 1053")" \
+	"$(ssql "SELECT json_extract(stored_text(input), '$.prompt') FROM interactions WHERE conversation_id = 1053")" \
 	"A said A-view; B said B-view."
 check_eq "the run completed" "$(sql "SELECT status FROM workflow_runs")" "completed"
 
@@ -104,9 +104,9 @@ fresh values.json
 wr start --workflow 107 --posting 2 >/dev/null
 answers '{"2": {"1070": "```json\n{\"score\": 7, \"tags\": [\"x\", \"y\"]}\n```", "1071": "fine"}}'
 check_eq "a NULL column renders as nothing" \
-	"$(sql "SELECT json_extract(input, '$.prompt') FROM interactions WHERE conversation_id = 1070")" "city=[] title=Analyst"
+	"$(ssql "SELECT json_extract(stored_text(input), '$.prompt') FROM interactions WHERE conversation_id = 1070")" "city=[] title=Analyst"
 check_eq "dotted access reads fields of a JSON answer (in a fence)" \
-	"$(sql "SELECT json_extract(input, '$.prompt') FROM interactions WHERE conversation_id = 1071")" "score 7 of y"
+	"$(ssql "SELECT json_extract(stored_text(input), '$.prompt') FROM interactions WHERE conversation_id = 1071")" "score 7 of y"
 check_eq "a missing field fails that child at creation, naming the placeholder" \
 	"$(sql "SELECT status || ' ' || failure_class || ': ' || error_message FROM interactions WHERE conversation_id = 1072")" \
 	"failed template: placeholder {conversation_1070_output.nothing}: the JSON output of conversation_1070_output has no field 'nothing'"
@@ -144,7 +144,7 @@ answers '{"*": {"1090": "{\"posting_ids\": [1, 3, 999]}", "1091": "noted"}}'
 check_eq "one new run per existing posting" \
 	"$(sql "SELECT group_concat(posting_id, ',') FROM (SELECT posting_id FROM workflow_runs WHERE posting_id IS NOT NULL ORDER BY posting_id)")" "1,3"
 check_eq "each run renders its own posting" \
-	"$(sql "SELECT group_concat(json_extract(input, '$.prompt'), ' | ') FROM (SELECT input FROM interactions WHERE conversation_id = 1091 ORDER BY posting_id)")" \
+	"$(ssql "SELECT group_concat(json_extract(input, '$.prompt'), ' | ') FROM (SELECT stored_text(input) AS input FROM interactions WHERE conversation_id = 1091 ORDER BY posting_id)")" \
 	"about Data Engineer (1) | about Manager (3)"
 check_eq "the unknown posting is reported, not created" \
 	"$(sql "SELECT json_extract(event_data, '$.postings_skipped') FROM interaction_events WHERE event_type = 'interaction_branched'")" "[999]"

@@ -38,6 +38,6 @@ check_eq "each summary was written in its posting's own run" \
 	"$(sql "SELECT count(*) FROM postings p JOIN interactions i ON i.interaction_id = p.summary_interaction_id
 	        JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id WHERE r.posting_id = p.posting_id")" "7"
 check_eq "the German posting's description is correct UTF-8 in the model's prompt" \
-	"$(sql "SELECT instr(json_extract(i.input, '$.prompt'), 'für') > 0 FROM interactions i JOIN postings p USING (posting_id)
+	"$(ssql "SELECT instr(json_extract(stored_text(i.input), '$.prompt'), 'für') > 0 FROM interactions i JOIN postings p USING (posting_id)
 	        WHERE p.external_job_id = 'R0001' AND i.conversation_id = 3335")" "1"
 finish

@@ -442,7 +442,7 @@ check_eq "interrupted during a fetch: exit 130, the fetch is handed back without
 board_stop
 board
 sql "UPDATE workflow_runs SET params = json_set(params, '\$.base_url', '$BASE')"
-sql "UPDATE interactions SET input = json_set(input, '\$.base_url', '$BASE') WHERE conversation_id = 71001"
+ssql "UPDATE interactions SET input = json_set(stored_text(input), '\$.base_url', '$BASE') WHERE conversation_id = 71001"
 wr run --quiet >"$T/run.out" 2>&1
 check_eq "a rerun does the fetch" "$(fetch_col status)|$(out jobs_fetched)|$(fetch_col attempts)" "completed|25|1"
 board_stop
@@ -476,7 +476,7 @@ check_eq "3 runs, one per posting, each starting at 9193 with the fetch as paren
 	"$(sql "SELECT count(DISTINCT r.workflow_run_id), count(DISTINCT r.posting_id), group_concat(DISTINCT i.conversation_id), group_concat(DISTINCT i.status), group_concat(DISTINCT ip.parent_interaction_id = (SELECT interaction_id FROM interactions WHERE conversation_id = 9144)) FROM workflow_runs r JOIN interactions i USING (workflow_run_id) JOIN interaction_parents ip USING (interaction_id) WHERE r.created_by = 'fan-out'")" \
 	"3|3|9193|pending|1"
 check_eq "each of those runs renders its own posting's description" \
-	"$(sql "SELECT count(*) FROM interactions i JOIN postings p USING (posting_id) WHERE i.conversation_id = 9193 AND json_extract(i.input, '\$.description') = p.job_description")" "3"
+	"$(ssql "SELECT count(*) FROM interactions i JOIN postings p USING (posting_id) WHERE i.conversation_id = 9193 AND json_extract(stored_text(i.input), '\$.description') = p.job_description")" "3"
 board_stop
 
 finish

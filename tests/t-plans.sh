@@ -6,7 +6,7 @@
 # EXPLAIN QUERY PLAN (the WAVERUNNER_TEST_EXPLAIN hook of src/db.c), on a fresh
 # database and again after ANALYZE (plans must not depend on statistics), and
 # checked: no SCAN of a big table (interactions, workflow_runs,
-# interaction_events, interaction_parents, postings) other than through a
+# interaction_events, interaction_parents, postings, texts) other than through a
 # covering index or the walk of the pending queue in its order
 # (interactions_pending, stopped by LIMIT); no temporary b-tree in a statement
 # that reads a big table.
@@ -36,7 +36,7 @@ check_plans() {
 		for (i = 1; i < k; i++) {
 			if (w[i] != "FROM" && w[i] != "JOIN") continue
 			name = w[i + 1]
-			if (name !~ /^(interactions|workflow_runs|interaction_events|interaction_parents|postings)$/) continue
+			if (name !~ /^(interactions|workflow_runs|interaction_events|interaction_parents|postings|texts)$/) continue
 			reads_big = 1; big[name] = 1
 			a = w[i + 2]; if (a == "AS") a = w[i + 3]
 			if (a !~ /^(ON|USING|WHERE|JOIN|CROSS|LEFT|INNER|INDEXED|GROUP|ORDER|LIMIT|SET|HAVING)$/ && a != "") big[a] = 1
@@ -77,6 +77,8 @@ for round in fresh analyzed; do
 	check_contains "$round: the ready query was recorded" "$plan" "INDEXED BY interactions_pending"
 	check_contains "$round: ... and the next due time" "$plan" "ORDER BY i.not_before LIMIT 1"
 	check_contains "$round: ... and status's pass over the steps" "$plan" "INDEXED BY interactions_by_step"
+	check_contains "$round: ... and the look-up of a stored text by its hash" "$plan" "FROM texts WHERE hash = ?1"
+	check_contains "$round: ... and the reading of one by its id" "$plan" "FROM texts WHERE text_id = ?1"
 	check_plans "$round" "$T/plan"
 done
 finish

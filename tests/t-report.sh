@@ -22,7 +22,7 @@ RUN=$(sql "SELECT workflow_run_id FROM workflow_runs WHERE posting_id = 10004")
 # What the database holds may be markup: a title and a prompt that try to end
 # the page's elements and run a script.
 sql "UPDATE postings SET job_title = job_title || ' </td></script><script>window.pwned = 1</script><b x=\"''y' WHERE posting_id = 10004"
-sql "UPDATE interactions SET input = json_set(input, '\$.prompt', json_extract(input, '\$.prompt') ||
+ssql "UPDATE interactions SET input = json_set(stored_text(input), '\$.prompt', json_extract(stored_text(input), '\$.prompt') ||
      ' </pre></details><script>window.pwned = 2</script>') WHERE workflow_run_id = $RUN AND conversation_id = 3335"
 
 # --- graph

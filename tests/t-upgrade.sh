@@ -35,7 +35,7 @@ REF="$T/ref.db"
 # shellcheck disable=SC2046
 "$WAVERUNNER" --db "$REF" start --workflow 3001 $(start_args) >/dev/null
 "$WAVERUNNER" --db "$REF" run --llm replay --replay-dir "$REPLAY" --quiet >/dev/null
-RESULTS_Q="SELECT posting_id, conversation_id, status, input, output FROM interactions
+RESULTS_Q="SELECT posting_id, conversation_id, status, stored_text(input), output FROM interactions
 	   ORDER BY posting_id, execution_order, interaction_id"
 POSTINGS_Q="SELECT posting_id, posting_status, extracted_summary, skill_keywords, ihl_score, ihl_scale, ihl_verdict
 	    FROM postings ORDER BY posting_id"
@@ -80,7 +80,7 @@ for f in "$REPO"/tests/upgrade/*.sqlite; do
 	check_eq "$name: the interactions left running by a killed process were taken back" \
 		"$(sql "SELECT count(*) FROM interaction_events WHERE event_type = 'lease_expired'")" "$running"
 	check_eq "$name: every step as in a new database (inputs and outputs)" \
-		"$(sql "$RESULTS_Q" | sha256sum)" "$(q "$REF" "$RESULTS_Q" | sha256sum)"
+		"$(ssql "$RESULTS_Q" | sha256sum)" "$("$TOOLS/stored-sql" "$REF" "$RESULTS_Q" | sha256sum)"
 	check_eq "$name: the postings' results as in a new database" "$(sql "$POSTINGS_Q")" "$(q "$REF" "$POSTINGS_Q")"
 	check_eq "$name: the runs end as in a new database" "$(sql "$RUNS_Q")" "$(q "$REF" "$RUNS_Q")"
 	run_wr trace "$(sql "SELECT workflow_run_id FROM workflow_runs WHERE posting_id = 10004")"
