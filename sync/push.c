@@ -425,10 +425,7 @@ static int push_batch(struct push_ctx *px, const struct sync_item *items, size_t
 	for (size_t i = 0; !rc && i < n; i++)
 		if (!stale_conflict(px, &items[i], &res[i]))
 			rc = push_one(px, &items[i], &res[i]);
-	if (!rc)
-		rc = pg_commit(px->pg);
-	else
-		pg_rollback(px->pg);
+	rc = pg_end(px->pg, rc);
 	if (rc) {
 		/* Nothing of this batch is in PostgreSQL, and nothing is marked. */
 		char *m = xstrdup(err_msg());
