@@ -12,17 +12,13 @@
 static void read_actor(sqlite3_stmt *st, void *item, size_t i)
 {
 	struct wf_actor *a = item;
-	a->id = sqlite3_column_int64(st, 0);
-	a->name = db_col_text(st, 1);
-	a->type = db_col_text(st, 2);
+	db_columns(st, "LTT-Ti", &a->id, &a->name, &a->type, &a->script, &a->enabled);
 	a->kind = actor_kind_parse(a->type);
 	a->config = cJSON_Parse(db_col_str(st, 3));
 	if (!cJSON_IsObject(a->config)) {
 		cJSON_Delete(a->config);
 		a->config = cJSON_CreateObject();
 	}
-	a->script = db_col_text(st, 4);
-	a->enabled = sqlite3_column_int(st, 5);
 	(void)i;
 }
 
@@ -564,25 +560,13 @@ static int read_actors(struct db *db, long id, struct workflow *wf)
 static void read_conv(sqlite3_stmt *st, void *item, size_t i)
 {
 	struct wf_conv *c = item;
-	c->id = (long)sqlite3_column_int64(st, 0);
-	c->name = db_col_text(st, 1);
-	c->canonical_name = db_col_text(st, 2);
-	c->description = db_col_text(st, 3);
-	c->actor = db_col_text(st, 4);
-	c->order = sqlite3_column_int(st, 5);
-	c->timeout_seconds = sqlite3_column_int(st, 6);
-	c->max_attempts = sqlite3_column_int(st, 7);
-	c->terminal = sqlite3_column_int(st, 8);
-	c->enabled = sqlite3_column_int(st, 9);
-	c->parallel_group = sqlite3_column_int(st, 10);
-	c->wait_for_group = sqlite3_column_int(st, 11);
-	if (!db_col_is_null(st, 12)) {
-		c->has_instruction = 1;
-		c->instruction_id = (long)sqlite3_column_int64(st, 12);
-		c->instruction_name = db_col_text(st, 13);
-		c->template = db_col_text(st, 14);
-		c->system_prompt = db_col_text(st, 15);
-	}
+	db_columns(st, "LTTTTiiiiiii", &c->id, &c->name, &c->canonical_name, &c->description, &c->actor, &c->order,
+		   &c->timeout_seconds, &c->max_attempts, &c->terminal, &c->enabled, &c->parallel_group,
+		   &c->wait_for_group);
+	c->has_instruction = !db_col_is_null(st, 12);
+	if (c->has_instruction)
+		db_columns(st, "------------LTTT", &c->instruction_id, &c->instruction_name, &c->template,
+			   &c->system_prompt);
 	(void)i;
 }
 
@@ -604,14 +588,8 @@ static void read_rule(sqlite3_stmt *st, void *item, size_t i)
 {
 	struct wf_rule *r = item;
 	r->seq = (int)i;
-	r->id = (long)sqlite3_column_int64(st, 0);
-	r->name = db_col_text(st, 1);
-	r->condition = db_col_text(st, 2);
-	r->next = (long)sqlite3_column_int64(st, 3);
-	r->priority = sqlite3_column_int(st, 4);
-	r->max_iterations = sqlite3_column_int(st, 5);
-	r->description = db_col_text(st, 6);
-	r->enabled = sqlite3_column_int(st, 7);
+	db_columns(st, "LTTLiiTi", &r->id, &r->name, &r->condition, &r->next, &r->priority, &r->max_iterations,
+		   &r->description, &r->enabled);
 }
 
 static int read_rules(struct db *db, struct wf_conv *c)

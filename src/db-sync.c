@@ -55,23 +55,10 @@ int db_sync_mark_pulled(struct db *db, long posting_id, const char *remote_updat
 static void read_item(sqlite3_stmt *st, void *item, size_t i)
 {
 	struct sync_item *it = item;
-	it->posting_id = (long)sqlite3_column_int64(st, 0);
-	it->summary = db_col_text(st, 1);
-	it->skills = db_col_text(st, 2);
+	db_columns(st, "LTTLLTTTTiTTTiii", &it->posting_id, &it->summary, &it->skills, &it->ihl_score, &it->ihl_scale,
+		   &it->ihl_verdict, &it->status, &it->results_at, &it->remote_updated_at, &it->stale, &it->pulled_at,
+		   &it->claim_server, &it->claim_token, &it->claim_final, &it->claim_failed, &it->claim_released);
 	it->has_ihl = !db_col_is_null(st, 3);
-	it->ihl_score = (long)sqlite3_column_int64(st, 3);
-	it->ihl_scale = (long)sqlite3_column_int64(st, 4);
-	it->ihl_verdict = db_col_text(st, 5);
-	it->status = db_col_text(st, 6);
-	it->results_at = db_col_text(st, 7);
-	it->remote_updated_at = db_col_text(st, 8);
-	it->stale = sqlite3_column_int(st, 9);
-	it->pulled_at = db_col_text(st, 10);
-	it->claim_server = db_col_text(st, 11);
-	it->claim_token = db_col_text(st, 12);
-	it->claim_final = sqlite3_column_int(st, 13);
-	it->claim_failed = sqlite3_column_int(st, 14);
-	it->claim_released = sqlite3_column_int(st, 15);
 	(void)i;
 }
 
@@ -140,13 +127,8 @@ int db_claim_store(struct db *db, long posting_id, const char *server, const cha
 static void read_claim(sqlite3_stmt *st, void *item, size_t i)
 {
 	struct held_claim *c = item;
-	c->posting_id = (long)sqlite3_column_int64(st, 0);
-	c->token = db_col_text(st, 1);
-	c->expires_at = db_col_text(st, 2);
-	c->started = sqlite3_column_int(st, 3);
-	c->active = sqlite3_column_int(st, 4);
-	c->failed = sqlite3_column_int(st, 5);
-	c->unpushed = sqlite3_column_int(st, 6);
+	db_columns(st, "LTTiiii", &c->posting_id, &c->token, &c->expires_at, &c->started, &c->active, &c->failed,
+		   &c->unpushed);
 	(void)i;
 }
 

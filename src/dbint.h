@@ -81,6 +81,9 @@ int db_ids(struct db *db, const char *sql, long **ids, size_t *n, const char *in
  * NULL with err set (E_DB). */
 sqlite3_stmt *db_bound(struct db *db, const char *sql, const char *in, ...);
 
+/* Reads the current row of st from its first column into the pointers that
+ * follow, as out names them (the letters of db_get's out). */
+void db_columns(sqlite3_stmt *st, const char *out, ...);
 /* Steps the statement once: SQLITE_ROW with *st on the row for the caller to
  * read and then sqlite3_reset, SQLITE_DONE (reset), or -1 with err set. */
 int db_first(struct db *db, sqlite3_stmt **st, const char *sql, const char *in, ...);

@@ -42,9 +42,16 @@ static void rows_free(struct row *rows, size_t n)
 /* db_first and db_read_rows (rows 1 "one" n 10, 2 NULL n 20, 3 "three" n 30). */
 static void test_rows(struct db *db)
 {
+	double x = -1;
 	sqlite3_stmt *st = NULL;
 	is_int(db_first(db, &st, ONE, "L", 3L), SQLITE_ROW, "db_first stops on the row");
 	is_str(db_col_str(st, 0), "three", "and leaves it to read");
+	char *text = NULL;
+	long nl = 0;
+	db_columns(st, "T-DL", &text, &x, &nl);
+	is_str(text, "three", "db_columns reads the row by signature");
+	ok(x == 0 && nl == 0, "skipping a column ('-'); NULL reads as 0");
+	free(text);
 	sqlite3_reset(st);
 	is_int(db_first(db, &st, ONE, "L", 9L), SQLITE_DONE, "db_first: no row is SQLITE_DONE");
 	is_int(db_first(db, &st, FAILS, ""), -1, "db_first: an error is -1");
