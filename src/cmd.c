@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db-defs.h"
 #include "db-graph.h"
@@ -31,15 +32,35 @@ void cmd_print_help(const struct cmd_entry *e)
 {
 	printf("usage: waverunner [--db FILE] [--json] %s\n\n%s.\n", e->usage, e->summary);
 	char *table = e->opts ? cmd_options_help(e->opts) : NULL;
-	const char *options = table ? table : e->options;
-	if (options && *options)
-		printf("\noptions:\n%s", options);
+	if (table && *table)
+		printf("\noptions:\n%s", table);
 	free(table);
 	printf("\nglobal options:\n"
 	       "  --db FILE   the database (default $WAVERUNNER_DB, else ./waverunner.db)\n"
 	       "  --json      machine-readable output on stdout\n"
 	       "  --help      show this help\n"
 	       "\nSee waverunner-%s(1).\n", e->name);
+}
+
+void cmd_catch_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+void cmd_signal_again(volatile sig_atomic_t *count, const char *msg)
+{
+	if (!(*count)++)
+		return;
+	static const char head[] = "\nwaverunner: ";
+	ssize_t r = write(2, head, sizeof head - 1);
+	r = write(2, msg, strlen(msg));
+	(void)r;
+	_exit(E_INTERRUPT);
 }
 
 /* The help column: the longest label and two spaces, at least 22. */

@@ -4,6 +4,7 @@
 #define cmd_h
 
 #include <getopt.h>
+#include <signal.h>
 #include <stddef.h>
 
 struct db;
@@ -33,8 +34,7 @@ struct cmd_entry {
 	const char *name;
 	const char *usage;     /* after "waverunner": "validate [--workflow ID] [FILE...]" */
 	const char *summary;   /* one line, lower case, no period */
-	const struct cmd_option *opts; /* the option table, or NULL when options (below) is given */
-	const char *options;   /* without a table: the options, one per line: "  --full   show whole prompts" */
+	const struct cmd_option *opts; /* the option table, or NULL when it has none */
 	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
 };
 
@@ -62,6 +62,11 @@ int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...) __attribute
 void cmd_print_help(const struct cmd_entry *e);
 /* The options part of the help made from an option table (new; caller frees). */
 char *cmd_options_help(const struct cmd_option *opts);
+/* Sends SIGINT and SIGTERM to handler. */
+void cmd_catch_signals(void (*handler)(int));
+/* For a signal handler: counts the signal in *count; at the second, writes
+ * "\nwaverunner: " and msg to stderr and exits at once (E_INTERRUPT). */
+void cmd_signal_again(volatile sig_atomic_t *count, const char *msg);
 /* Opens ctx->db_path into ctx->db (db_open flags) unless already open. */
 int cmd_open_db(struct cmd_ctx *ctx, int flags);
 /* Reads workflow id into *wf (released by the caller, also on failure) for

@@ -33,8 +33,12 @@ int main(void)
 	is_str(h, "  --pg CONNINFO       the server\n", "without short options, long ones are not indented");
 	free(h);
 
-	/* Every command's table: each option shows in its help with its short letter. */
+	/* Every command's table: each option shows in its help with its short letter.
+	 * Every command that takes options has a table (help and getopt from one
+	 * list); only init takes none. */
 	for (const struct cmd_entry *const *e = cmd_table; *e; e++) {
+		ok((*e)->opts || !strcmp((*e)->name, "init"), "%s: help and getopt come from its option table",
+		   (*e)->name);
 		if (!(*e)->opts)
 			continue;
 		h = cmd_options_help((*e)->opts);
