@@ -21,17 +21,10 @@ static int cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	long id = 0;
 	const char *output = NULL;
-	int rc = E_OK, c;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
-		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
-			return rc;
-		if (c == 'o')
-			output = optarg;
-	}
-	if (c < 0)
+	const struct cmd_arg args[] = { { 'w', .id = &id }, { 'o', .text = &output }, { 0 } };
+	int rc;
+	if (cmd_parse_args(ctx, argc, argv, args, 1, &rc) < 0)
 		return rc;
-	if (optind < argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if (!id)
 		return cmd_usage_error(ctx, "say which workflow: --workflow ID");
 	if ((rc = cmd_open_db(ctx, 0)))

@@ -73,17 +73,10 @@ static int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	long id = 0;
 	const char *format = "dot";
-	int rc = E_OK, c;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
-		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
-			return rc;
-		if (c == 'f')
-			format = optarg;
-	}
-	if (c < 0)
+	const struct cmd_arg args[] = { { 'w', .id = &id }, { 'f', .text = &format }, { 0 } };
+	int rc;
+	if (cmd_parse_args(ctx, argc, argv, args, 1, &rc) < 0)
 		return rc;
-	if (optind < argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if (strcmp(format, "dot") && strcmp(format, "mermaid"))
 		return cmd_usage_error(ctx, "--format is dot or mermaid, not '%s'", format);
 	if ((rc = cmd_open_db(ctx, 0)) || (rc = cmd_pick_workflow(ctx, &id, 0)))

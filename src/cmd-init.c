@@ -9,10 +9,8 @@
 static int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	int rc = E_OK;
-	if (cmd_getopts(ctx, argc, argv, &rc) < 0)
+	if (cmd_parse_args(ctx, argc, argv, NULL, 1, &rc) < 0)
 		return rc;
-	if (optind < argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if ((rc = cmd_open_db(ctx, DB_CREATE)))
 		return rc;
 	if (ctx->json) {

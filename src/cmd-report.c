@@ -310,21 +310,12 @@ static int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	long workflow = 0, run = 0, posting = 0;
 	const char *output = NULL;
-	int rc = E_OK, c;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
-		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow)))
-			return rc;
-		if (c == 'r' && (rc = cmd_parse_id(ctx, "--run", optarg, &run)))
-			return rc;
-		if (c == 'p' && (rc = cmd_parse_id(ctx, "--posting", optarg, &posting)))
-			return rc;
-		if (c == 'o')
-			output = optarg;
-	}
-	if (c < 0)
+	const struct cmd_arg args[] = {
+		{ 'w', .id = &workflow }, { 'r', .id = &run }, { 'p', .id = &posting }, { 'o', .text = &output }, { 0 },
+	};
+	int rc;
+	if (cmd_parse_args(ctx, argc, argv, args, 1, &rc) < 0)
 		return rc;
-	if (optind < argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if (!output || !*output)
 		return cmd_usage_error(ctx, "say where to write the page: -o FILE.html");
 	if (run && posting)

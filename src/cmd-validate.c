@@ -46,11 +46,9 @@ static const struct cmd_option options[] = {
 static int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	long id = 0;
-	int rc = E_OK, c;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
-		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
-			return rc;
-	if (c < 0)
+	int rc = E_OK;
+	const struct cmd_arg args[] = { { 'w', .id = &id }, { 0 } };
+	if (cmd_parse_args(ctx, argc, argv, args, 0, &rc) < 0)
 		return rc;
 	if (id && optind < argc)
 		return cmd_usage_error(ctx, "give --workflow or files, not both");

@@ -260,6 +260,50 @@ int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv, const char *shortopts
 	}
 }
 
+/* The option of args for key c, or NULL. */
+static const struct cmd_arg *arg_of(const struct cmd_arg *args, int c)
+{
+	for (const struct cmd_arg *a = args; a && a->key; a++)
+		if (a->key == c)
+			return a;
+	return NULL;
+}
+
+/* Sets what a sets from optarg. */
+static int set_arg(struct cmd_ctx *ctx, const struct cmd_arg *a)
+{
+	if (a->text)
+		*a->text = optarg;
+	if (a->flag)
+		*a->flag = 1;
+	if (!a->id)
+		return E_OK;
+	char name[64] = "";
+	for (const struct cmd_option *o = ctx->entry->opts; o && o->help; o++)
+		if (o->name && o->key == a->key)
+			snprintf(name, sizeof name, "--%s", o->name);
+	return cmd_parse_id(ctx, name, optarg, a->id);
+}
+
+int cmd_parse_args(struct cmd_ctx *ctx, int argc, char **argv, const struct cmd_arg *args, int no_operands,
+		   int *rc)
+{
+	int c;
+	*rc = E_OK;
+	while ((c = cmd_getopts(ctx, argc, argv, rc)) > 0) {
+		const struct cmd_arg *a = arg_of(args, c);
+		if (a && (*rc = set_arg(ctx, a)))
+			return -1;
+	}
+	if (c < 0)
+		return -1;
+	if (no_operands && optind < argc) {
+		*rc = cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, long *out)
 {
 	if (parse_long(arg, out) < 0 || *out <= 0)

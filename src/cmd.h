@@ -56,6 +56,19 @@ int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv, const char *shortopts
 	       const struct option *longopts, int *rc);
 /* cmd_getopt with the options of ctx->entry->opts. */
 int cmd_getopts(struct cmd_ctx *ctx, int argc, char **argv, int *rc);
+/* What an option of the table sets (args end with key 0): a positive id,
+ * parsed (its errors name the option), a text, or a flag set to 1. */
+struct cmd_arg {
+	int key;
+	long *id;
+	const char **text;
+	int *flag;
+};
+/* cmd_getopts into args; with no_operands, an operand is a usage error.
+ * Returns 0 with optind at the first operand, or -1 when the command is done:
+ * help printed (*rc = E_OK) or a usage error (*rc = E_USAGE). */
+int cmd_parse_args(struct cmd_ctx *ctx, int argc, char **argv, const struct cmd_arg *args, int no_operands,
+		   int *rc);
 /* Reports a usage error ("waverunner: CMD: msg" and the usage line); returns E_USAGE. */
 int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the full help of a command to stdout. */
