@@ -47,10 +47,6 @@ static int cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-const struct cmd_entry cmd_export_entry = {
-	.name = "export",
-	.usage = "export --workflow ID [--output FILE]",
-	.summary = "write a stored workflow as a workflow file (load, export, load is a fixed point)",
-	.opts = options,
-	.run = cmd_export,
-};
+CMD_DEFINE(export, options,
+	   "export --workflow ID [--output FILE]",
+	   "write a stored workflow as a workflow file (load, export, load is a fixed point)");

@@ -98,11 +98,7 @@ static int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_graph_entry = {
-	.name = "graph",
-	.usage = "graph [--workflow ID] [--format dot|mermaid]",
-	.summary = "write a workflow's graph (steps, actors, rules with conditions and priorities, loop bounds, "
-		   "fan-out, fan-in, END) as Graphviz DOT or Mermaid",
-	.opts = options,
-	.run = cmd_graph,
-};
+CMD_DEFINE(graph, options,
+	   "graph [--workflow ID] [--format dot|mermaid]",
+	   "write a workflow's graph (steps, actors, rules with conditions and priorities, loop bounds, "
+	   "fan-out, fan-in, END) as Graphviz DOT or Mermaid");

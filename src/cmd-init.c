@@ -24,9 +24,6 @@ static int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_init_entry = {
-	.name = "init",
-	.usage = "init",
-	.summary = "create the database, or bring its schema up to date",
-	.run = cmd_init,
-};
+CMD_DEFINE(init, NULL,
+	   "init",
+	   "create the database, or bring its schema up to date");

@@ -303,10 +303,6 @@ static int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-const struct cmd_entry cmd_load_entry = {
-	.name = "load",
-	.usage = "load [--replace-shared] FILE...",
-	.summary = "import workflow files and posting files; loading a file again updates what it loaded",
-	.opts = options,
-	.run = cmd_load,
-};
+CMD_DEFINE(load, options,
+	   "load [--replace-shared] FILE...",
+	   "import workflow files and posting files; loading a file again updates what it loaded");

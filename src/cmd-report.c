@@ -349,11 +349,7 @@ static int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_report_entry = {
-	.name = "report",
-	.usage = "report [--workflow ID] [--run ID | --posting ID] -o FILE.html",
-	.summary = "write one self-contained HTML page: a workflow's graph with the runs' counts, steps, failures and "
-		   "results, or the path a run or posting took with each prompt and answer",
-	.opts = options,
-	.run = cmd_report,
-};
+CMD_DEFINE(report, options,
+	   "report [--workflow ID] [--run ID | --posting ID] -o FILE.html",
+	   "write one self-contained HTML page: a workflow's graph with the runs' counts, steps, failures and "
+	   "results, or the path a run or posting took with each prompt and answer");

@@ -226,10 +226,6 @@ out:
 	return rc;
 }
 
-const struct cmd_entry cmd_rerun_entry = {
-	.name = "rerun",
-	.usage = "rerun --from CONV [--workflow ID] POSTING...|--all",
-	.summary = "start a new run per posting at a step, reusing what the posting's latest run made before it",
-	.opts = options,
-	.run = cmd_rerun,
-};
+CMD_DEFINE(rerun, options,
+	   "rerun --from CONV [--workflow ID] POSTING...|--all",
+	   "start a new run per posting at a step, reusing what the posting's latest run made before it");

@@ -138,10 +138,6 @@ static int cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_show_entry = {
-	.name = "show",
-	.usage = "show [--workflow ID] POSTING...",
-	.summary = "show what came out for postings: summary, skills, IHL score and the path their latest run took",
-	.opts = options,
-	.run = cmd_show,
-};
+CMD_DEFINE(show, options,
+	   "show [--workflow ID] POSTING...",
+	   "show what came out for postings: summary, skills, IHL score and the path their latest run took");

@@ -285,12 +285,8 @@ out:
 	return rc;
 }
 
-const struct cmd_entry cmd_start_entry = {
-	.name = "start",
-	.usage = "start --workflow ID [--posting N[,N...]... | --all | --status S] [--from CONV] "
-		 "[--param KEY=VALUE]... [--again]",
-	.summary = "create one run per posting (or one run without a posting, at the first step) and its "
-		   "first interaction",
-	.opts = options,
-	.run = cmd_start,
-};
+CMD_DEFINE(start, options,
+	   "start --workflow ID [--posting N[,N...]... | --all | --status S] [--from CONV] "
+	   "[--param KEY=VALUE]... [--again]",
+	   "create one run per posting (or one run without a posting, at the first step) and its "
+	   "first interaction");

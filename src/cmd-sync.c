@@ -650,13 +650,9 @@ out:
 	return rc;
 }
 
-const struct cmd_entry cmd_sync_entry = {
-	.name = "sync",
-	.usage = "sync pull [--pg CONNINFO] [--ids N[,N...]] [--since TIME] [--status S] [--limit N] [--full] "
-		 "[--claim N [--lease DURATION]] [--workflows ID[,ID...]...] | sync push [--pg CONNINFO] [--dry-run] "
-		 "[--force] [--batch N] [--every DURATION] | sync setup [--pg CONNINFO] | sync status [--pg CONNINFO]",
-	.summary = "pull postings and workflow definitions from PostgreSQL (turing), push results back, share it "
-		   "between machines through claims",
-	.opts = options,
-	.run = cmd_sync,
-};
+CMD_DEFINE(sync, options,
+	   "sync pull [--pg CONNINFO] [--ids N[,N...]] [--since TIME] [--status S] [--limit N] [--full] "
+	   "[--claim N [--lease DURATION]] [--workflows ID[,ID...]...] | sync push [--pg CONNINFO] [--dry-run] "
+	   "[--force] [--batch N] [--every DURATION] | sync setup [--pg CONNINFO] | sync status [--pg CONNINFO]",
+	   "pull postings and workflow definitions from PostgreSQL (turing), push results back, share it "
+	   "between machines through claims");

@@ -225,11 +225,7 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_trace_entry = {
-	.name = "trace",
-	.usage = "trace [--full] RUN | --posting ID [--workflow ID]",
-	.summary = "show the path a run took: each interaction with its step, actor, status, attempts, "
-		   "duration, the rule that fired, prompt and output",
-	.opts = options,
-	.run = cmd_trace,
-};
+CMD_DEFINE(trace, options,
+	   "trace [--full] RUN | --posting ID [--workflow ID]",
+	   "show the path a run took: each interaction with its step, actor, status, attempts, "
+	   "duration, the rule that fired, prompt and output");

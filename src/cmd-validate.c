@@ -115,10 +115,6 @@ static int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 	return errors ? E_FAIL : E_OK;
 }
 
-const struct cmd_entry cmd_validate_entry = {
-	.name = "validate",
-	.usage = "validate [--workflow ID] [FILE...]",
-	.summary = "check workflows (stored, or files) and name each problem; errors make the exit status 1",
-	.opts = options,
-	.run = cmd_validate,
-};
+CMD_DEFINE(validate, options,
+	   "validate [--workflow ID] [FILE...]",
+	   "check workflows (stored, or files) and name each problem; errors make the exit status 1");

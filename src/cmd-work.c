@@ -470,12 +470,8 @@ out:
 	return rc;
 }
 
-const struct cmd_entry cmd_work_entry = {
-	.name = "work",
-	.usage = "work --workflow ID --claim N [--pg CONNINFO] [--lease DURATION] [--every DURATION] [--llm MODE] "
-		 "[--parallel N] [--per-model N]",
-	.summary = "claim postings in PostgreSQL, run them, push the results, and again, sharing turing with "
-		   "other instances",
-	.opts = options,
-	.run = cmd_work,
-};
+CMD_DEFINE(work, options,
+	   "work --workflow ID --claim N [--pg CONNINFO] [--lease DURATION] [--every DURATION] [--llm MODE] "
+	   "[--parallel N] [--per-model N]",
+	   "claim postings in PostgreSQL, run them, push the results, and again, sharing turing with "
+	   "other instances");

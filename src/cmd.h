@@ -38,6 +38,14 @@ struct cmd_entry {
 	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
 };
 
+/* Defines cmd_NAME_entry, the entry of command NAME, whose run function is
+ * cmd_NAME and whose option table is opts (NULL: none):
+ * CMD_DEFINE(export, options, "export --workflow ID", "write a workflow"); */
+#define CMD_DEFINE(NAME, opts_, usage_, summary_)                                                          \
+	const struct cmd_entry cmd_##NAME##_entry = {                                                       \
+		.name = #NAME, .usage = usage_, .summary = summary_, .opts = opts_, .run = cmd_##NAME,      \
+	}
+
 /* The commands, in the order help lists them; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
