@@ -15,8 +15,9 @@ stop_stub() {
 trap 'stop_stub' EXIT
 trap 'stop_stub; exit 1' INT TERM
 
-# start_stub ARGS...: a stub model server on a free port, in place of the one
-# before; sets PORT, STATS (its figures) and OLLAMA_HOST (exported).
+# start_stub ARGS...: a stub model server on a free port (or the one a --port
+# in ARGS names), in place of the one before; sets PORT, STATS (its figures)
+# and OLLAMA_HOST (exported).
 nstub=0
 start_stub() {
 	stop_stub

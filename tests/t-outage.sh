@@ -8,18 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 [ -n "$T" ] && [ -d "$T" ] || { echo "not ok 1 - no test directory"; exit 1; }
 
-export WAVERUNNER_RETRY_BASE_MS=50
-export WAVERUNNER_RETRY_CAP_MS=200
-unset OLLAMA_HOST OPENAI_BASE_URL OPENAI_API_KEY WAVERUNNER_REPLAY_DIR
-STUB_PID=
+. "$REPO/tests/stub-llm.sh"
 RUN_PID=
-stop_stub() {
-	if [ -n "$STUB_PID" ]; then
-		kill "$STUB_PID" 2>/dev/null
-		wait "$STUB_PID" 2>/dev/null
-	fi
-	STUB_PID=
-}
 cleanup() {
 	stop_stub
 	[ -n "$RUN_PID" ] && kill "$RUN_PID" 2>/dev/null
@@ -27,26 +17,6 @@ cleanup() {
 trap 'cleanup' EXIT
 trap 'cleanup; exit 1' INT TERM
 
-# start_stub [--port N] ARGS...: a stub model server (on a free port unless
-# given one); sets PORT.
-nstub=0
-start_stub() {
-	nstub=$((nstub + 1))
-	rm -f "$T/port.$nstub"
-	"$TOOLS/stub-llm" --port-file "$T/port.$nstub" "$@" >/dev/null 2>"$T/stub.$nstub.log" &
-	STUB_PID=$!
-	i=0
-	while [ ! -s "$T/port.$nstub" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$T/port.$nstub" 2>/dev/null)
-}
-
-# Every run is bounded, so a hang fails the test instead of stopping the suite.
-run_wr_t() {
-	timeout 120 "$WAVERUNNER" "$@" >"$T/out" 2>"$T/err"
-	STATUS=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
 
 # workflow FILE BASE_URL_OF_MISTRAL: two steps, qwen (Ollama, OLLAMA_HOST) then
 # mistral (Ollama too, or wherever the second argument says).
@@ -107,7 +77,7 @@ check_true "nothing listening: the probes went round the waiting interactions" \
 check_contains "nothing listening: the summary is printed" "$OUT" "runs: 0 completed, 0 failed, 5 running"
 
 # A later run, with the server there, finishes the work.
-start_stub --port 0 --latency-ms 5
+start_stub --latency-ms 5
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --patience 2s
 check_eq "server back: a later run completes every run" \
 	"$STATUS $(sql "SELECT count(*) FROM workflow_runs WHERE status = 'completed'")" "0 5"
@@ -116,7 +86,7 @@ check_eq "server back: each interaction took one attempt" \
 stop_stub
 
 # --- One server down, another up: the other's work goes on -------------------------
-start_stub --port 0 --latency-ms 5
+start_stub --latency-ms 5
 DEAD=$(free_port)
 workflow "$T/wf2.json" "http://127.0.0.1:$DEAD"
 fresh "$T/wf2.json" 3
@@ -133,7 +103,7 @@ stop_stub
 # --- A 2-second outage in the middle of a run --------------------------------------
 workflow "$T/wf.json"
 fresh "$T/wf.json" 30
-start_stub --port 0 --latency-ms 100 --slots 2
+start_stub --latency-ms 100 --slots 2
 STUB_PORT=$PORT
 OLLAMA_HOST="127.0.0.1:$STUB_PORT" timeout 120 "$WAVERUNNER" run --per-model 2 --patience 60s >"$T/out" 2>"$T/err" &
 RUN_PID=$!
@@ -166,7 +136,7 @@ check_contains "outage mid-run: the summary counts what was given back" "$(cat "
 stop_stub
 
 # --- Configuration mistakes, each named before anything is claimed ------------------
-start_stub --port 0 --latency-ms 5
+start_stub --latency-ms 5
 workflow "$T/wf.json"
 fresh "$T/wf.json" 2
 snapshot >"$T/before"
@@ -192,7 +162,7 @@ check_eq "OpenAI-compatible: the model is on the server's list: it runs" "$STATU
 fresh "$T/wf-openai.json" 2
 snapshot >"$T/before"
 stop_stub
-start_stub --port 0 --latency-ms 5 --models mistral:latest,llama3
+start_stub --latency-ms 5 --models mistral:latest,llama3
 OLLAMA_HOST="127.0.0.1:$PORT" OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run
 check_eq "OpenAI-compatible, unknown model: exit 3" "$STATUS" 3
 check_contains "OpenAI-compatible, unknown model: named with the list it is not in" "$ERR" \
@@ -206,7 +176,7 @@ stop_stub
 # step is retried and completes; the second (max_attempts 1) fails as rate_limit.
 workflow "$T/wf.json"
 fresh "$T/wf.json" 1
-start_stub --port 0 --latency-ms 5 --fail-429 0.5 --retry-after 0
+start_stub --latency-ms 5 --fail-429 0.5 --retry-after 0
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run
 check_eq "retry-failed: the run failed by a rate limit" \
 	"$(sql "SELECT r.status || ' ' || i.failure_class FROM workflow_runs r JOIN interactions i USING (workflow_run_id)
@@ -215,7 +185,7 @@ sql "SELECT interaction_id, output FROM interactions WHERE status = 'completed'"
 RUN=$(sql "SELECT workflow_run_id FROM workflow_runs")
 FAILED=$(sql "SELECT interaction_id FROM interactions WHERE status = 'failed'")
 stop_stub
-start_stub --port 0 --latency-ms 5
+start_stub --latency-ms 5
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --retry-failed
 check_eq "retry-failed: exit 0" "$STATUS" 0
 check_contains "retry-failed: the summary says what was resumed" "$OUT" "resumed 1 failed interaction in place"
@@ -234,7 +204,7 @@ stop_stub
 
 # A failure that would fail again (400: the request is wrong) is left alone.
 fresh "$T/wf.json" 1
-start_stub --port 0 --latency-ms 5 --fail-400 1
+start_stub --latency-ms 5 --fail-400 1
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run
 run_wr_t run --retry-failed --llm replay
 check_eq "retry-failed: a bad_request failure is not resumed" \
