@@ -37,25 +37,12 @@ workflow() {
    "instruction": {"template": "Comment on: {conversation_171_output}", "system": "You are terse."}}]}
 EOF
 }
-postings() {
-	sqlite3 -batch -noheader :memory: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-	  SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
-	    'job_description', 'We are hiring data engineer number ' || i || ' to build pipelines in Python and SQL, '
-	    || 'maintain the warehouse, and work with analysts across the company. Remote work is possible.',
-	    'external_job_id', 'O' || i, 'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
-}
-# fresh WORKFLOW_FILE N: a new database with N postings started.
-fresh() {
-	rm -f "$DB" "$DB-wal" "$DB-shm"
-	postings "$2"
-	wr init >/dev/null && wr load "$1" "$T/postings.json" >/dev/null && wr start --workflow 7101 --all >/dev/null
-}
 # snapshot: every interaction and event, to show that nothing changed.
 snapshot() { sql "SELECT * FROM interactions ORDER BY 1; SELECT * FROM interaction_events ORDER BY 1; SELECT * FROM workflow_runs ORDER BY 1"; }
 
 # --- Nothing listening: nothing fails, run gives up after the patience ------------
 workflow "$T/wf.json"
-fresh "$T/wf.json" 5
+fresh "$T/wf.json" 7101 5
 DEAD=$(free_port)
 OLLAMA_HOST="127.0.0.1:$DEAD" run_wr_t run --patience 2s
 check_eq "nothing listening: run exits 5 after the patience" "$STATUS" 5
@@ -89,7 +76,7 @@ stop_stub
 start_stub --latency-ms 5
 DEAD=$(free_port)
 workflow "$T/wf2.json" "http://127.0.0.1:$DEAD"
-fresh "$T/wf2.json" 3
+fresh "$T/wf2.json" 7101 3
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --patience 1s
 check_eq "one server down: exit 5" "$STATUS" 5
 check_eq "one server down: the up server's steps completed, the down one's wait" \
@@ -102,7 +89,7 @@ stop_stub
 
 # --- A 2-second outage in the middle of a run --------------------------------------
 workflow "$T/wf.json"
-fresh "$T/wf.json" 30
+fresh "$T/wf.json" 7101 30
 start_stub --latency-ms 100 --slots 2
 STUB_PORT=$PORT
 OLLAMA_HOST="127.0.0.1:$STUB_PORT" timeout 120 "$WAVERUNNER" run --per-model 2 --patience 60s >"$T/out" 2>"$T/err" &
@@ -138,7 +125,7 @@ stop_stub
 # --- Configuration mistakes, each named before anything is claimed ------------------
 start_stub --latency-ms 5
 workflow "$T/wf.json"
-fresh "$T/wf.json" 2
+fresh "$T/wf.json" 7101 2
 snapshot >"$T/before"
 OLLAMA_HOST="http://127.0.0.1:$PORT/wrong" run_wr_t run
 check_eq "wrong path: exit 3" "$STATUS" 3
@@ -149,7 +136,7 @@ check_true "wrong path: no interaction, event or run changed" cmp -s "$T/before"
 
 workflow "$T/wf-openai.json"
 sed -i -e 's|"config": {"temperature": 0}}|"config": {"temperature": 0, "backend": "openai"}}|' "$T/wf-openai.json"
-fresh "$T/wf-openai.json" 2
+fresh "$T/wf-openai.json" 7101 2
 snapshot >"$T/before"
 OLLAMA_HOST="127.0.0.1:$PORT" OPENAI_BASE_URL="127.0.0.1:$PORT/v1" run_wr_t run
 check_eq "OPENAI_BASE_URL without a scheme: exit 3" "$STATUS" 3
@@ -159,7 +146,7 @@ snapshot >"$T/after"
 check_true "OPENAI_BASE_URL without a scheme: no interaction, event or run changed" cmp -s "$T/before" "$T/after"
 OLLAMA_HOST="127.0.0.1:$PORT" OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --per-model 1
 check_eq "OpenAI-compatible: the model is on the server's list: it runs" "$STATUS" 0
-fresh "$T/wf-openai.json" 2
+fresh "$T/wf-openai.json" 7101 2
 snapshot >"$T/before"
 stop_stub
 start_stub --latency-ms 5 --models mistral:latest,llama3
@@ -175,7 +162,7 @@ stop_stub
 # The stub refuses every other request with 429 (the 1st, 3rd, ...): the first
 # step is retried and completes; the second (max_attempts 1) fails as rate_limit.
 workflow "$T/wf.json"
-fresh "$T/wf.json" 1
+fresh "$T/wf.json" 7101 1
 start_stub --latency-ms 5 --fail-429 0.5 --retry-after 0
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run
 check_eq "retry-failed: the run failed by a rate limit" \
@@ -203,7 +190,7 @@ check_eq "retry-failed: recorded as an event with the error it had" \
 stop_stub
 
 # A failure that would fail again (400: the request is wrong) is left alone.
-fresh "$T/wf.json" 1
+fresh "$T/wf.json" 7101 1
 start_stub --latency-ms 5 --fail-400 1
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run
 run_wr_t run --retry-failed --llm replay
