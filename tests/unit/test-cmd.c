@@ -77,9 +77,8 @@ int main(void)
 	       "the help of a table: one column, continuation lines under it, long-only options indented");
 	free(h);
 	static const struct cmd_option long_only[] = { { "pg", 0x100, "CONNINFO", "the server" }, { 0 } };
-	h = cmd_options_help(long_only);
-	is_str(h, "  --pg CONNINFO       the server\n", "without short options, long ones are not indented");
-	free(h);
+	is_str_free(cmd_options_help(long_only),
+		    "  --pg CONNINFO       the server\n", "without short options, long ones are not indented");
 
 	/* Every command's table: each option shows in its help with its short letter.
 	 * Every command that takes options has a table (help and getopt from one

@@ -107,9 +107,8 @@ static void load_options(void)
 	free(s);
 	cJSON *b = cJSON_Parse("{\"num_ctx\":4096,\"num_batch\":256,\"temperature\":0.5}");
 	ok(ollama_pin_load_options(b, &pinned) == 1, "a request with other load options is changed");
-	s = json_print(b);
-	is_str(s, "{\"temperature\":0.5,\"num_ctx\":8192}", "it gets the first ones, its sampling options kept");
-	free(s);
+	is_str_free(json_print(b),
+		    "{\"temperature\":0.5,\"num_ctx\":8192}", "it gets the first ones, its sampling options kept");
 	cJSON *c = cJSON_Parse("{\"temperature\":0,\"num_ctx\":8192}");
 	ok(ollama_pin_load_options(c, &pinned) == 0, "a request with the same load options is left alone");
 	cJSON_Delete(a);
