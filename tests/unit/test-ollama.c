@@ -4,6 +4,7 @@
 
 #include "json.h"
 #include "ollama.h"
+#include "stream.h"
 #include "tap.h"
 #include "util.h"
 
@@ -16,13 +17,9 @@ static void host_is(const char *host, const char *want)
 	free(error);
 }
 
-/* Feeds text in pieces of n bytes, as a network might deliver it. */
 static void feed_in(struct llm_reply *r, const char *text, size_t n)
 {
-	size_t len = strlen(text);
-	for (size_t at = 0; at < len; at += n)
-		ollama_feed(r, text + at, len - at < n ? len - at : n);
-	ollama_finish(r);
+	feed_pieces(r, text, strlen(text), n, ollama_feed, ollama_finish);
 }
 
 static void hosts(void)
