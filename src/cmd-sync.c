@@ -236,10 +236,7 @@ static int run_setup(struct cmd_ctx *ctx, struct sync_args *a)
 	if (!rc && !ctx->json)
 		printf("claims ready in PostgreSQL at %s: table waverunner_claims, %ld %s queued\n",
 		       json_str(report, "server"), num(report, "queued"), count_word(num(report, "queued"), "posting", "postings"));
-	if (!rc && ctx->json)
-		json_emit(report);
-	else
-		cJSON_Delete(report);
+	cmd_emit(ctx, report, !rc);
 	return rc;
 }
 
@@ -396,10 +393,7 @@ static int run_claim(struct cmd_ctx *ctx, struct sync_args *a, struct pg *pg)
 		cJSON_AddItemToObject(report, "workflows", cJSON_DetachItemFromObject(wr, "workflows"));
 		cJSON_Delete(wr);
 	}
-	if (ctx->json)
-		json_emit(report);
-	else
-		cJSON_Delete(report);
+	cmd_emit(ctx, report, 1);
 	return rc;
 }
 
@@ -423,10 +417,7 @@ static int run_pull(struct cmd_ctx *ctx, struct sync_args *a)
 		pull_failure(report);
 	else if (rc && !ctx->json && printed_with_workflow(report))
 		err_clear();
-	if (ctx->json)
-		json_emit(report);
-	else
-		cJSON_Delete(report);
+	cmd_emit(ctx, report, 1);
 	return rc;
 }
 

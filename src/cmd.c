@@ -11,6 +11,7 @@
 #include "db-graph.h"
 #include "db.h"
 #include "err.h"
+#include "json.h"
 #include "util.h"
 #include "validate.h"
 
@@ -309,6 +310,14 @@ int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, lo
 	if (parse_long(arg, out) < 0 || *out <= 0)
 		return cmd_usage_error(ctx, "%s needs a positive number, not '%s'", opt, arg);
 	return E_OK;
+}
+
+void cmd_emit(const struct cmd_ctx *ctx, cJSON *report, int ok)
+{
+	if (ok && ctx->json)
+		json_emit(report);
+	else
+		cJSON_Delete(report);
 }
 
 int cmd_open_db(struct cmd_ctx *ctx, int flags)

@@ -88,6 +88,10 @@ void cmd_catch_signals(void (*handler)(int));
 /* For a signal handler: counts the signal in *count; at the second, writes
  * "\nwaverunner: " and msg to stderr and exits at once (E_INTERRUPT). */
 void cmd_signal_again(volatile sig_atomic_t *count, const char *msg);
+/* Ends a command's report (cJSON, owned): printed with --json when ok, else
+ * only freed. */
+struct cJSON;
+void cmd_emit(const struct cmd_ctx *ctx, struct cJSON *report, int ok);
 /* Opens ctx->db_path into ctx->db (db_open flags) unless already open. */
 int cmd_open_db(struct cmd_ctx *ctx, int flags);
 /* Reads workflow id into *wf (released by the caller, also on failure) for
