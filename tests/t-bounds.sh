@@ -21,17 +21,30 @@ cat >"$T/one.json" <<'EOF'
 EOF
 sed -e 's/"actor": "qwen2.5:7b"/"actor": "mistral:latest"/' "$T/one.json" >"$T/one-chat.json"
 
+# api_fresh API STUB_ARGS...: a fresh database whose step API serves
+# (generate, chat or openai), and a stub started with STUB_ARGS.
+api_fresh() {
+	wf="$T/one.json"
+	[ "$1" = generate ] || wf="$T/one-chat.json"
+	fresh "$wf" 8001 1
+	shift
+	start_stub "$@"
+}
+# api_run API ARGS...: run_wr_t ARGS... through API's protocol.
+api_run() {
+	if [ "$1" = openai ]; then
+		shift
+		OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t "$@" --llm openai
+	else
+		shift
+		run_wr_t "$@" --llm ollama
+	fi
+}
+
 # --- An endless answer stops at the cap -----------------------------------------
 for api in generate chat openai; do
-	wf="$T/one.json"
-	[ "$api" = generate ] || wf="$T/one-chat.json"
-	fresh "$wf" 8001 1
-	start_stub --latency-ms 10 --endless 1
-	if [ "$api" = openai ]; then
-		OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t --json run --llm openai --max-answer 2M
-	else
-		run_wr_t --json run --llm ollama --max-answer 2M
-	fi
+	api_fresh "$api" --latency-ms 10 --endless 1
+	api_run "$api" --json run --max-answer 2M
 	check_eq "$api: an endless answer ends the run (exit 0, the step failed)" "$STATUS" 0
 	check_eq "$api: the step failed as answer_too_large, once (not retried)" \
 		"$(sql "SELECT failure_class || '|' || attempts || '|' || status FROM interactions")" \
@@ -57,15 +70,8 @@ check_eq "the same answer over a cap of 100 bytes fails" "$(sql "SELECT failure_
 
 # --- \u0000 in the stream --------------------------------------------------------
 for api in generate chat openai; do
-	wf="$T/one.json"
-	[ "$api" = generate ] || wf="$T/one-chat.json"
-	fresh "$wf" 8001 1
-	start_stub --latency-ms 10 --nul 1
-	if [ "$api" = openai ]; then
-		OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai
-	else
-		run_wr_t run --llm ollama
-	fi
+	api_fresh "$api" --latency-ms 10 --nul 1
+	api_run "$api" run
 	check_eq "$api: \\u0000 in the answer fails the step, nothing stored cut short" \
 		"$(sql "SELECT failure_class || '|' || status || '|' || coalesce(output, 'NULL') FROM interactions")" \
 		"invalid_output|failed|NULL"
