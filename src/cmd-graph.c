@@ -81,12 +81,9 @@ static int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(ctx, "--format is dot or mermaid, not '%s'", format);
 	if ((rc = cmd_open_db(ctx, 0)) || (rc = cmd_pick_workflow(ctx, &id, 0)))
 		return rc;
-	struct workflow wf;
-	if ((rc = db_workflow_read(ctx->db, id, &wf)))
-		return rc;
 	struct graph g;
-	graph_from_workflow(&wf, &g);
-	workflow_release(&wf);
+	if ((rc = cmd_read_graph(ctx, id, &g)))
+		return rc;
 	if (ctx->json) {
 		json_emit(graph_json(&g));
 	} else {

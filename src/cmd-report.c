@@ -94,13 +94,10 @@ static int workflow_page(struct cmd_ctx *ctx, long id, char **html)
 {
 	cJSON *status = NULL, *runs = NULL, *paths = NULL, *stops = NULL, *rules = NULL, *starts = NULL;
 	char *svg = NULL;
-	struct workflow wf;
 	struct graph g;
-	int rc = db_workflow_read(ctx->db, id, &wf);
+	int rc = cmd_read_graph(ctx, id, &g);
 	if (rc)
 		return rc;
-	graph_from_workflow(&wf, &g);
-	workflow_release(&wf);
 	if ((rc = db_report_status(ctx->db, id, &status)) || (rc = db_graph_runs(ctx->db, id, MAX_RUNS, &runs)) ||
 	    (rc = db_graph_paths(ctx->db, id, MAX_RUNS, &paths)) || (rc = db_graph_stops(ctx->db, id, &stops)) ||
 	    (rc = db_graph_rule_counts(ctx->db, id, 0, &rules)) || (rc = db_graph_start_counts(ctx->db, id, 0, &starts)))
@@ -204,12 +201,9 @@ static int load_run(struct cmd_ctx *ctx, long run, long workflow, struct report_
 	if (workflow && wf_id != workflow)
 		return err_set(E_INPUT, "run %ld is a run of workflow %ld, not of %ld", run, wf_id, workflow);
 	r->detail = run_usage(r->trace);
-	struct workflow wf;
-	if ((rc = db_workflow_read(ctx->db, wf_id, &wf)))
-		return rc;
 	struct graph g;
-	graph_from_workflow(&wf, &g);
-	workflow_release(&wf);
+	if ((rc = cmd_read_graph(ctx, wf_id, &g)))
+		return rc;
 	cJSON *rules = NULL, *starts = NULL;
 	if ((rc = db_graph_rule_counts(ctx->db, wf_id, run, &rules)) ||
 	    (rc = db_graph_start_counts(ctx->db, wf_id, run, &starts)))

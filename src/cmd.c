@@ -11,6 +11,7 @@
 #include "db-graph.h"
 #include "db.h"
 #include "err.h"
+#include "graph.h"
 #include "json.h"
 #include "util.h"
 #include "validate.h"
@@ -303,6 +304,17 @@ int cmd_parse_args(struct cmd_ctx *ctx, int argc, char **argv, const struct cmd_
 		return -1;
 	}
 	return 0;
+}
+
+int cmd_read_graph(struct cmd_ctx *ctx, long id, struct graph *g)
+{
+	struct workflow wf;
+	int rc = db_workflow_read(ctx->db, id, &wf);
+	if (rc)
+		return rc;
+	graph_from_workflow(&wf, g);
+	workflow_release(&wf);
+	return E_OK;
 }
 
 int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, long *out)

@@ -103,6 +103,9 @@ int cmd_read_runnable_workflow(struct cmd_ctx *ctx, long id, struct workflow *wf
  * stored, else (by_runs) the only one that has runs; E_INPUT when there are
  * none, E_USAGE when it cannot tell. */
 int cmd_pick_workflow(struct cmd_ctx *ctx, long *id, int by_runs);
+/* The graph of stored workflow id (graph.h; released by the caller). */
+struct graph;
+int cmd_read_graph(struct cmd_ctx *ctx, long id, struct graph *g);
 /* Parses a positive id argument; E_USAGE with a message naming the option. */
 int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, long *out);
 
