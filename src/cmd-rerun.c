@@ -138,8 +138,7 @@ static int rerun_all(struct cmd_ctx *ctx, const struct workflow *wf, const struc
 		cJSON_AddItemToArray(skipped, s);
 		free(why);
 	}
-	if (rc || (rc = db_commit(ctx->db))) {
-		db_rollback(ctx->db);
+	if ((rc = cmd_end_transaction(ctx, rc))) {
 		cJSON_Delete(report);
 		return rc;
 	}

@@ -150,12 +150,7 @@ static int start_runs(struct cmd_ctx *ctx, struct start_args *a, const struct wo
 		cJSON_AddItemToArray(runs, r);
 		started++;
 	}
-	if (rc) {
-		db_rollback(ctx->db);
-		cJSON_Delete(report);
-		return rc;
-	}
-	if ((rc = db_commit(ctx->db))) {
+	if ((rc = cmd_end_transaction(ctx, rc))) {
 		cJSON_Delete(report);
 		return rc;
 	}

@@ -324,6 +324,15 @@ int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, lo
 	return E_OK;
 }
 
+int cmd_end_transaction(struct cmd_ctx *ctx, int rc)
+{
+	if (!rc)
+		rc = db_commit(ctx->db);
+	if (rc)
+		db_rollback(ctx->db);
+	return rc;
+}
+
 void cmd_emit(const struct cmd_ctx *ctx, cJSON *report, int ok)
 {
 	if (ok && ctx->json)

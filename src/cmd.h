@@ -88,6 +88,9 @@ void cmd_catch_signals(void (*handler)(int));
 /* For a signal handler: counts the signal in *count; at the second, writes
  * "\nwaverunner: " and msg to stderr and exits at once (E_INTERRUPT). */
 void cmd_signal_again(volatile sig_atomic_t *count, const char *msg);
+/* Ends the transaction of ctx->db: commits when rc is E_OK, else (or when
+ * the commit fails) rolls back; returns rc or the commit's error. */
+int cmd_end_transaction(struct cmd_ctx *ctx, int rc);
 /* Ends a command's report (cJSON, owned): printed with --json when ok, else
  * only freed. */
 struct cJSON;
