@@ -21,17 +21,10 @@ static int cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	long id = 0;
 	const char *output = NULL;
-	int rc = E_OK, c;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
-		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
-			return rc;
-		if (c == 'o')
-			output = optarg;
-	}
-	if (c < 0)
+	const struct cmd_arg args[] = { { 'w', .id = &id }, { 'o', .text = &output }, { 0 } };
+	int rc;
+	if (cmd_parse_args(ctx, argc, argv, args, 1, &rc) < 0)
 		return rc;
-	if (optind < argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if (!id)
 		return cmd_usage_error(ctx, "say which workflow: --workflow ID");
 	if ((rc = cmd_open_db(ctx, 0)))
@@ -54,10 +47,6 @@ static int cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-const struct cmd_entry cmd_export_entry = {
-	.name = "export",
-	.usage = "export --workflow ID [--output FILE]",
-	.summary = "write a stored workflow as a workflow file (load, export, load is a fixed point)",
-	.opts = options,
-	.run = cmd_export,
-};
+CMD_DEFINE(export, options,
+	   "export --workflow ID [--output FILE]",
+	   "write a stored workflow as a workflow file (load, export, load is a fixed point)");

@@ -73,27 +73,17 @@ static int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	long id = 0;
 	const char *format = "dot";
-	int rc = E_OK, c;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
-		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
-			return rc;
-		if (c == 'f')
-			format = optarg;
-	}
-	if (c < 0)
+	const struct cmd_arg args[] = { { 'w', .id = &id }, { 'f', .text = &format }, { 0 } };
+	int rc;
+	if (cmd_parse_args(ctx, argc, argv, args, 1, &rc) < 0)
 		return rc;
-	if (optind < argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if (strcmp(format, "dot") && strcmp(format, "mermaid"))
 		return cmd_usage_error(ctx, "--format is dot or mermaid, not '%s'", format);
 	if ((rc = cmd_open_db(ctx, 0)) || (rc = cmd_pick_workflow(ctx, &id, 0)))
 		return rc;
-	struct workflow wf;
-	if ((rc = db_workflow_read(ctx->db, id, &wf)))
-		return rc;
 	struct graph g;
-	graph_from_workflow(&wf, &g);
-	workflow_release(&wf);
+	if ((rc = cmd_read_graph(ctx, id, &g)))
+		return rc;
 	if (ctx->json) {
 		json_emit(graph_json(&g));
 	} else {
@@ -105,11 +95,7 @@ static int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_graph_entry = {
-	.name = "graph",
-	.usage = "graph [--workflow ID] [--format dot|mermaid]",
-	.summary = "write a workflow's graph (steps, actors, rules with conditions and priorities, loop bounds, "
-		   "fan-out, fan-in, END) as Graphviz DOT or Mermaid",
-	.opts = options,
-	.run = cmd_graph,
-};
+CMD_DEFINE(graph, options,
+	   "graph [--workflow ID] [--format dot|mermaid]",
+	   "write a workflow's graph (steps, actors, rules with conditions and priorities, loop bounds, "
+	   "fan-out, fan-in, END) as Graphviz DOT or Mermaid");

@@ -9,10 +9,8 @@
 static int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	int rc = E_OK;
-	if (cmd_getopts(ctx, argc, argv, &rc) < 0)
+	if (cmd_parse_args(ctx, argc, argv, NULL, 1, &rc) < 0)
 		return rc;
-	if (optind < argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if ((rc = cmd_open_db(ctx, DB_CREATE)))
 		return rc;
 	if (ctx->json) {
@@ -26,9 +24,6 @@ static int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_init_entry = {
-	.name = "init",
-	.usage = "init",
-	.summary = "create the database, or bring its schema up to date",
-	.run = cmd_init,
-};
+CMD_DEFINE(init, NULL,
+	   "init",
+	   "create the database, or bring its schema up to date");

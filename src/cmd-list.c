@@ -146,10 +146,6 @@ static int cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_list_entry = {
-	.name = "list",
-	.usage = "list [--workflow ID] [--status STATUS | --failed] [--limit N] workflows|postings|runs",
-	.summary = "list the workflows, postings (with their results and latest run) or runs (newest first)",
-	.opts = options,
-	.run = cmd_list,
-};
+CMD_DEFINE(list, options,
+	   "list [--workflow ID] [--status STATUS | --failed] [--limit N] workflows|postings|runs",
+	   "list the workflows, postings (with their results and latest run) or runs (newest first)");

@@ -270,11 +270,9 @@ static const struct cmd_option options[] = {
 
 static int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	int rc = E_OK, c, replace = 0;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
-		if (c == OPT_REPLACE_SHARED)
-			replace = 1;
-	if (c < 0)
+	int rc = E_OK, replace = 0;
+	const struct cmd_arg args[] = { { OPT_REPLACE_SHARED, .flag = &replace }, { 0 } };
+	if (cmd_parse_args(ctx, argc, argv, args, 0, &rc) < 0)
 		return rc;
 	if (optind == argc)
 		return cmd_usage_error(ctx, "name at least one file to load");
@@ -305,10 +303,6 @@ static int cmd_load(struct cmd_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-const struct cmd_entry cmd_load_entry = {
-	.name = "load",
-	.usage = "load [--replace-shared] FILE...",
-	.summary = "import workflow files and posting files; loading a file again updates what it loaded",
-	.opts = options,
-	.run = cmd_load,
-};
+CMD_DEFINE(load, options,
+	   "load [--replace-shared] FILE...",
+	   "import workflow files and posting files; loading a file again updates what it loaded");

@@ -94,13 +94,10 @@ static int workflow_page(struct cmd_ctx *ctx, long id, char **html)
 {
 	cJSON *status = NULL, *runs = NULL, *paths = NULL, *stops = NULL, *rules = NULL, *starts = NULL;
 	char *svg = NULL;
-	struct workflow wf;
 	struct graph g;
-	int rc = db_workflow_read(ctx->db, id, &wf);
+	int rc = cmd_read_graph(ctx, id, &g);
 	if (rc)
 		return rc;
-	graph_from_workflow(&wf, &g);
-	workflow_release(&wf);
 	if ((rc = db_report_status(ctx->db, id, &status)) || (rc = db_graph_runs(ctx->db, id, MAX_RUNS, &runs)) ||
 	    (rc = db_graph_paths(ctx->db, id, MAX_RUNS, &paths)) || (rc = db_graph_stops(ctx->db, id, &stops)) ||
 	    (rc = db_graph_rule_counts(ctx->db, id, 0, &rules)) || (rc = db_graph_start_counts(ctx->db, id, 0, &starts)))
@@ -204,12 +201,9 @@ static int load_run(struct cmd_ctx *ctx, long run, long workflow, struct report_
 	if (workflow && wf_id != workflow)
 		return err_set(E_INPUT, "run %ld is a run of workflow %ld, not of %ld", run, wf_id, workflow);
 	r->detail = run_usage(r->trace);
-	struct workflow wf;
-	if ((rc = db_workflow_read(ctx->db, wf_id, &wf)))
-		return rc;
 	struct graph g;
-	graph_from_workflow(&wf, &g);
-	workflow_release(&wf);
+	if ((rc = cmd_read_graph(ctx, wf_id, &g)))
+		return rc;
 	cJSON *rules = NULL, *starts = NULL;
 	if ((rc = db_graph_rule_counts(ctx->db, wf_id, run, &rules)) ||
 	    (rc = db_graph_start_counts(ctx->db, wf_id, run, &starts)))
@@ -310,21 +304,12 @@ static int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	long workflow = 0, run = 0, posting = 0;
 	const char *output = NULL;
-	int rc = E_OK, c;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
-		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow)))
-			return rc;
-		if (c == 'r' && (rc = cmd_parse_id(ctx, "--run", optarg, &run)))
-			return rc;
-		if (c == 'p' && (rc = cmd_parse_id(ctx, "--posting", optarg, &posting)))
-			return rc;
-		if (c == 'o')
-			output = optarg;
-	}
-	if (c < 0)
+	const struct cmd_arg args[] = {
+		{ 'w', .id = &workflow }, { 'r', .id = &run }, { 'p', .id = &posting }, { 'o', .text = &output }, { 0 },
+	};
+	int rc;
+	if (cmd_parse_args(ctx, argc, argv, args, 1, &rc) < 0)
 		return rc;
-	if (optind < argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
 	if (!output || !*output)
 		return cmd_usage_error(ctx, "say where to write the page: -o FILE.html");
 	if (run && posting)
@@ -358,11 +343,7 @@ static int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_report_entry = {
-	.name = "report",
-	.usage = "report [--workflow ID] [--run ID | --posting ID] -o FILE.html",
-	.summary = "write one self-contained HTML page: a workflow's graph with the runs' counts, steps, failures and "
-		   "results, or the path a run or posting took with each prompt and answer",
-	.opts = options,
-	.run = cmd_report,
-};
+CMD_DEFINE(report, options,
+	   "report [--workflow ID] [--run ID | --posting ID] -o FILE.html",
+	   "write one self-contained HTML page: a workflow's graph with the runs' counts, steps, failures and "
+	   "results, or the path a run or posting took with each prompt and answer");

@@ -138,8 +138,7 @@ static int rerun_all(struct cmd_ctx *ctx, const struct workflow *wf, const struc
 		cJSON_AddItemToArray(skipped, s);
 		free(why);
 	}
-	if (rc || (rc = db_commit(ctx->db))) {
-		db_rollback(ctx->db);
+	if ((rc = cmd_end_transaction(ctx, rc))) {
 		cJSON_Delete(report);
 		return rc;
 	}
@@ -177,18 +176,9 @@ static int cmd_rerun(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	long from = 0, workflow = 0, *postings = NULL;
 	size_t n = 0;
-	int all = 0, rc = E_OK, c;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
-		if (c == 'f')
-			rc = cmd_parse_id(ctx, "--from", optarg, &from);
-		else if (c == 'w')
-			rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow);
-		else if (c == 'a')
-			all = 1;
-		if (rc)
-			return rc;
-	}
-	if (c < 0)
+	int all = 0, rc = E_OK;
+	const struct cmd_arg args[] = { { 'f', .id = &from }, { 'w', .id = &workflow }, { 'a', .flag = &all }, { 0 } };
+	if (cmd_parse_args(ctx, argc, argv, args, 0, &rc) < 0)
 		return rc;
 	if (!from)
 		return cmd_usage_error(ctx, "say which step to rerun from: --from CONV");
@@ -235,10 +225,6 @@ out:
 	return rc;
 }
 
-const struct cmd_entry cmd_rerun_entry = {
-	.name = "rerun",
-	.usage = "rerun --from CONV [--workflow ID] POSTING...|--all",
-	.summary = "start a new run per posting at a step, reusing what the posting's latest run made before it",
-	.opts = options,
-	.run = cmd_rerun,
-};
+CMD_DEFINE(rerun, options,
+	   "rerun --from CONV [--workflow ID] POSTING...|--all",
+	   "start a new run per posting at a step, reusing what the posting's latest run made before it");

@@ -96,12 +96,10 @@ static const struct cmd_option options[] = {
 
 static int cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	int rc = E_OK, c;
+	int rc = E_OK;
 	long workflow = 0;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
-		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow)))
-			return rc;
-	if (c < 0)
+	const struct cmd_arg args[] = { { 'w', .id = &workflow }, { 0 } };
+	if (cmd_parse_args(ctx, argc, argv, args, 0, &rc) < 0)
 		return rc;
 	if (optind == argc)
 		return cmd_usage_error(ctx, "say which postings: waverunner show POSTING...");
@@ -140,10 +138,6 @@ static int cmd_show(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_show_entry = {
-	.name = "show",
-	.usage = "show [--workflow ID] POSTING...",
-	.summary = "show what came out for postings: summary, skills, IHL score and the path their latest run took",
-	.opts = options,
-	.run = cmd_show,
-};
+CMD_DEFINE(show, options,
+	   "show [--workflow ID] POSTING...",
+	   "show what came out for postings: summary, skills, IHL score and the path their latest run took");

@@ -150,12 +150,7 @@ static int start_runs(struct cmd_ctx *ctx, struct start_args *a, const struct wo
 		cJSON_AddItemToArray(runs, r);
 		started++;
 	}
-	if (rc) {
-		db_rollback(ctx->db);
-		cJSON_Delete(report);
-		return rc;
-	}
-	if ((rc = db_commit(ctx->db))) {
+	if ((rc = cmd_end_transaction(ctx, rc))) {
 		cJSON_Delete(report);
 		return rc;
 	}
@@ -285,12 +280,8 @@ out:
 	return rc;
 }
 
-const struct cmd_entry cmd_start_entry = {
-	.name = "start",
-	.usage = "start --workflow ID [--posting N[,N...]... | --all | --status S] [--from CONV] "
-		 "[--param KEY=VALUE]... [--again]",
-	.summary = "create one run per posting (or one run without a posting, at the first step) and its "
-		   "first interaction",
-	.opts = options,
-	.run = cmd_start,
-};
+CMD_DEFINE(start, options,
+	   "start --workflow ID [--posting N[,N...]... | --all | --status S] [--from CONV] "
+	   "[--param KEY=VALUE]... [--again]",
+	   "create one run per posting (or one run without a posting, at the first step) and its "
+	   "first interaction");

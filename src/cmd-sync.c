@@ -23,25 +23,9 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig)
 {
 	(void)sig;
-	if (stop++) {
-		static const char msg[] = "\nwaverunner: sync: interrupted again: exiting now; nothing uncommitted "
-					  "was marked pushed\n";
-		ssize_t r = write(2, msg, sizeof msg - 1);
-		(void)r;
-		_exit(E_INTERRUPT);
-	}
+	cmd_signal_again(&stop, "sync: interrupted again: exiting now; nothing uncommitted was marked pushed\n");
 	/* A statement waiting on the server ends now, not when the server answers. */
 	pg_cancel_running();
-}
-
-static void catch_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 struct sync_args {
@@ -252,10 +236,7 @@ static int run_setup(struct cmd_ctx *ctx, struct sync_args *a)
 	if (!rc && !ctx->json)
 		printf("claims ready in PostgreSQL at %s: table waverunner_claims, %ld %s queued\n",
 		       json_str(report, "server"), num(report, "queued"), count_word(num(report, "queued"), "posting", "postings"));
-	if (!rc && ctx->json)
-		json_emit(report);
-	else
-		cJSON_Delete(report);
+	cmd_emit(ctx, report, !rc);
 	return rc;
 }
 
@@ -412,10 +393,7 @@ static int run_claim(struct cmd_ctx *ctx, struct sync_args *a, struct pg *pg)
 		cJSON_AddItemToObject(report, "workflows", cJSON_DetachItemFromObject(wr, "workflows"));
 		cJSON_Delete(wr);
 	}
-	if (ctx->json)
-		json_emit(report);
-	else
-		cJSON_Delete(report);
+	cmd_emit(ctx, report, 1);
 	return rc;
 }
 
@@ -439,10 +417,7 @@ static int run_pull(struct cmd_ctx *ctx, struct sync_args *a)
 		pull_failure(report);
 	else if (rc && !ctx->json && printed_with_workflow(report))
 		err_clear();
-	if (ctx->json)
-		json_emit(report);
-	else
-		cJSON_Delete(report);
+	cmd_emit(ctx, report, 1);
 	return rc;
 }
 
@@ -477,7 +452,7 @@ static int run_push(struct cmd_ctx *ctx, struct sync_args *a)
 {
 	stop = 0;
 	a->push.stop = &stop;
-	catch_signals();
+	cmd_catch_signals(on_signal);
 	if (!a->every_ms) {
 		int rc = push_round(ctx, a, 0);
 		if (rc == E_INTERRUPT)
@@ -510,19 +485,91 @@ static int run_push(struct cmd_ctx *ctx, struct sync_args *a)
 	}
 }
 
+enum { O_PG = CMD_OPT_LONG_ONLY + 1, O_IDS, O_SINCE, O_STATUS, O_LIMIT, O_FULL, O_WORKFLOWS, O_DRY, O_FORCE, O_BATCH,
+       O_EVERY, O_CLAIM, O_LEASE };
+
+static const struct cmd_option options[] = {
+	{ "pg", O_PG, "CONNINFO",
+	  "the PostgreSQL server: a libpq connection string or a postgresql://\n"
+	  "URL (default $WAVERUNNER_PG, else libpq's PG* variables and\n"
+	  ".pgpass; database turing unless one is named; connect_timeout 10 s)" },
+	{ NULL, 0, NULL, "pull (postings: all; the next plain pull fetches only what changed since, by updated_at):" },
+	{ "ids", O_IDS, "N[,N...]", "only these postings (repeatable)" },
+	{ "since", O_SINCE, "TIME", "only postings with updated_at at or after TIME" },
+	{ "status", O_STATUS, "S", "only postings with posting_status S" },
+	{ "limit", O_LIMIT, "N", "at most N postings (a plain pull resumes after them next time)" },
+	{ "full", O_FULL, NULL, "fetch every posting, not only what changed since the last pull" },
+	{ "claim", O_CLAIM, "N",
+	  "claim up to N postings no other instance holds (expired claims\n"
+	  "first) and pull them (needs sync setup once)" },
+	{ "lease", O_LEASE, "DURATION", "how long the claims last unless extended (default 30m)" },
+	{ "workflows", O_WORKFLOWS, "ID[,ID...]",
+	  "import these workflow definitions (then only postings if a posting\n"
+	  "option is given too); ids may also follow the options" },
+	{ NULL, 0, NULL, "push (the results that changed since the last push):" },
+	{ "dry-run", O_DRY, NULL, "show what would be sent; change nothing" },
+	{ "force", O_FORCE, NULL, "push over postings that changed in PostgreSQL since the pull" },
+	{ "batch", O_BATCH, "N", "postings per PostgreSQL transaction (default 100)" },
+	{ "every", O_EVERY, "DURATION", "push again every DURATION (30s, 5m) until interrupted" },
+	{ NULL, 0, NULL, "setup: create the table waverunner_claims in turing (once; harmless again)" },
+	{ NULL, 0, NULL, "status: postings by claim state, claims per instance, expired claims" },
+	{ 0 },
+};
+
+/* One option of cmd_sync into a (c as cmd_getopts returns it). */
+static int parse_option(struct cmd_ctx *ctx, struct sync_args *a, int c)
+{
+	int rc = E_OK;
+	long v = 0;
+	switch (c) {
+	case O_PG: a->conninfo = optarg; break;
+	case O_IDS: rc = add_ids(ctx, "--ids", optarg, &a->ids, &a->nids); a->pull_only = a->select_only = c; break;
+	case O_SINCE: a->pull.since = optarg; a->pull_only = a->select_only = c; break;
+	case O_STATUS: a->pull.status = optarg; a->pull_only = a->select_only = c; break;
+	case O_CLAIM:
+		if (parse_long(optarg, &v) < 0 || v < 1 || v > 100000)
+			rc = cmd_usage_error(ctx, "--claim needs a number from 1 to 100000, not '%s'", optarg);
+		a->claim = v;
+		a->pull_only = c;
+		break;
+	case O_LEASE:
+		if (parse_duration_ms(optarg, &a->lease_ms) < 0 || a->lease_ms < 1000 ||
+		    a->lease_ms > 7LL * 24 * 3600 * 1000)
+			rc = cmd_usage_error(ctx, "--lease needs a duration from 1s to 7d, such as 30s or 20m, "
+					     "not '%s'", optarg);
+		a->lease_given = a->pull_only = c;
+		break;
+	case O_LIMIT:
+		if (parse_long(optarg, &v) < 0 || v < 1)
+			rc = cmd_usage_error(ctx, "--limit needs a positive number, not '%s'", optarg);
+		a->pull.limit = v;
+		a->pull_only = a->select_only = c;
+		break;
+	case O_FULL: a->pull.full = 1; a->pull_only = a->select_only = c; break;
+	case O_WORKFLOWS:
+		rc = add_ids(ctx, "--workflows", optarg, &a->workflows, &a->nworkflows);
+		a->pull_only = c;
+		break;
+	case O_DRY: a->push.dry_run = 1; a->push_only = c; break;
+	case O_FORCE: a->push.force = 1; a->push_only = c; break;
+	case O_BATCH:
+		if (parse_long(optarg, &v) < 0 || v < 1 || v > 100000)
+			rc = cmd_usage_error(ctx, "--batch needs a number from 1 to 100000, not '%s'", optarg);
+		a->push.batch = v;
+		a->push_only = c;
+		break;
+	case O_EVERY:
+		if (parse_duration_ms(optarg, &a->every_ms) < 0 || a->every_ms < 1000)
+			rc = cmd_usage_error(ctx, "--every needs a duration of at least 1s, such as 30s or 5m, "
+					     "not '%s'", optarg);
+		a->push_only = c;
+		break;
+	}
+	return rc;
+}
+
 static int cmd_sync(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	enum { O_PG = 0x100, O_IDS, O_SINCE, O_STATUS, O_LIMIT, O_FULL, O_WORKFLOWS, O_DRY, O_FORCE, O_BATCH, O_EVERY,
-	       O_CLAIM, O_LEASE };
-	static const struct option opts[] = {
-		{ "pg", required_argument, NULL, O_PG },          { "ids", required_argument, NULL, O_IDS },
-		{ "since", required_argument, NULL, O_SINCE },    { "status", required_argument, NULL, O_STATUS },
-		{ "limit", required_argument, NULL, O_LIMIT },    { "full", no_argument, NULL, O_FULL },
-		{ "workflows", required_argument, NULL, O_WORKFLOWS }, { "dry-run", no_argument, NULL, O_DRY },
-		{ "force", no_argument, NULL, O_FORCE },          { "batch", required_argument, NULL, O_BATCH },
-		{ "every", required_argument, NULL, O_EVERY },    { "claim", required_argument, NULL, O_CLAIM },
-		{ "lease", required_argument, NULL, O_LEASE },    { NULL, 0, NULL, 0 },
-	};
 	int rc = E_OK, c;
 	if (argc < 2 || argv[1][0] == '-') {
 		if (cmd_getopt(ctx, argc, argv, "", NULL, &rc) < 0)
@@ -539,53 +586,8 @@ static int cmd_sync(struct cmd_ctx *ctx, int argc, char **argv)
 	a.lease_ms = 30 * 60 * 1000;
 	argc--;
 	argv++;
-	while ((c = cmd_getopt(ctx, argc, argv, "", opts, &rc)) > 0 && !rc) {
-		long v;
-		switch (c) {
-		case O_PG: a.conninfo = optarg; break;
-		case O_IDS: rc = add_ids(ctx, "--ids", optarg, &a.ids, &a.nids); a.pull_only = a.select_only = c; break;
-		case O_SINCE: a.pull.since = optarg; a.pull_only = a.select_only = c; break;
-		case O_STATUS: a.pull.status = optarg; a.pull_only = a.select_only = c; break;
-		case O_CLAIM:
-			if (parse_long(optarg, &v) < 0 || v < 1 || v > 100000)
-				rc = cmd_usage_error(ctx, "--claim needs a number from 1 to 100000, not '%s'", optarg);
-			a.claim = v;
-			a.pull_only = c;
-			break;
-		case O_LEASE:
-			if (parse_duration_ms(optarg, &a.lease_ms) < 0 || a.lease_ms < 1000 ||
-			    a.lease_ms > 7LL * 24 * 3600 * 1000)
-				rc = cmd_usage_error(ctx, "--lease needs a duration from 1s to 7d, such as 30s or 20m, "
-						     "not '%s'", optarg);
-			a.lease_given = a.pull_only = c;
-			break;
-		case O_LIMIT:
-			if (parse_long(optarg, &v) < 0 || v < 1)
-				rc = cmd_usage_error(ctx, "--limit needs a positive number, not '%s'", optarg);
-			a.pull.limit = v;
-			a.pull_only = a.select_only = c;
-			break;
-		case O_FULL: a.pull.full = 1; a.pull_only = a.select_only = c; break;
-		case O_WORKFLOWS:
-			rc = add_ids(ctx, "--workflows", optarg, &a.workflows, &a.nworkflows);
-			a.pull_only = c;
-			break;
-		case O_DRY: a.push.dry_run = 1; a.push_only = c; break;
-		case O_FORCE: a.push.force = 1; a.push_only = c; break;
-		case O_BATCH:
-			if (parse_long(optarg, &v) < 0 || v < 1 || v > 100000)
-				rc = cmd_usage_error(ctx, "--batch needs a number from 1 to 100000, not '%s'", optarg);
-			a.push.batch = v;
-			a.push_only = c;
-			break;
-		case O_EVERY:
-			if (parse_duration_ms(optarg, &a.every_ms) < 0 || a.every_ms < 1000)
-				rc = cmd_usage_error(ctx, "--every needs a duration of at least 1s, such as 30s or 5m, "
-						     "not '%s'", optarg);
-			a.push_only = c;
-			break;
-		}
-	}
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0 && !rc)
+		rc = parse_option(ctx, &a, c);
 	if (c < 0 || rc)
 		goto out;
 	/* More workflow ids may follow --workflows. */
@@ -639,34 +641,9 @@ out:
 	return rc;
 }
 
-const struct cmd_entry cmd_sync_entry = {
-	.name = "sync",
-	.usage = "sync pull [--pg CONNINFO] [--ids N[,N...]] [--since TIME] [--status S] [--limit N] [--full] "
-		 "[--claim N [--lease DURATION]] [--workflows ID[,ID...]...] | sync push [--pg CONNINFO] [--dry-run] "
-		 "[--force] [--batch N] [--every DURATION] | sync setup [--pg CONNINFO] | sync status [--pg CONNINFO]",
-	.summary = "pull postings and workflow definitions from PostgreSQL (turing), push results back, share it "
-		   "between machines through claims",
-	.options =
-		"  --pg CONNINFO          the PostgreSQL server: a libpq connection string or a postgresql://\n"
-		"                         URL (default $WAVERUNNER_PG, else libpq's PG* variables and\n"
-		"                         .pgpass; database turing unless one is named; connect_timeout 10 s)\n"
-		"pull (postings: all; the next plain pull fetches only what changed since, by updated_at):\n"
-		"  --ids N[,N...]         only these postings (repeatable)\n"
-		"  --since TIME           only postings with updated_at at or after TIME\n"
-		"  --status S             only postings with posting_status S\n"
-		"  --limit N              at most N postings (a plain pull resumes after them next time)\n"
-		"  --full                 fetch every posting, not only what changed since the last pull\n"
-		"  --claim N              claim up to N postings no other instance holds (expired claims\n"
-		"                         first) and pull them (needs sync setup once)\n"
-		"  --lease DURATION       how long the claims last unless extended (default 30m)\n"
-		"  --workflows ID[,ID...] import these workflow definitions (then only postings if a posting\n"
-		"                         option is given too); ids may also follow the options\n"
-		"push (the results that changed since the last push):\n"
-		"  --dry-run              show what would be sent; change nothing\n"
-		"  --force                push over postings that changed in PostgreSQL since the pull\n"
-		"  --batch N              postings per PostgreSQL transaction (default 100)\n"
-		"  --every DURATION       push again every DURATION (30s, 5m) until interrupted\n"
-		"setup: create the table waverunner_claims in turing (once; harmless again)\n"
-		"status: postings by claim state, claims per instance, expired claims\n",
-	.run = cmd_sync,
-};
+CMD_DEFINE(sync, options,
+	   "sync pull [--pg CONNINFO] [--ids N[,N...]] [--since TIME] [--status S] [--limit N] [--full] "
+	   "[--claim N [--lease DURATION]] [--workflows ID[,ID...]...] | sync push [--pg CONNINFO] [--dry-run] "
+	   "[--force] [--batch N] [--every DURATION] | sync setup [--pg CONNINFO] | sync status [--pg CONNINFO]",
+	   "pull postings and workflow definitions from PostgreSQL (turing), push results back, share it "
+	   "between machines through claims");

@@ -146,19 +146,10 @@ static const struct cmd_option options[] = {
 
 static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	int full = 0, rc = E_OK, c;
+	int full = 0, rc = E_OK;
 	long run = 0, posting = 0, workflow = 0;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0) {
-		if (c == 'f')
-			full = 1;
-		else if (c == 'p')
-			rc = cmd_parse_id(ctx, "--posting", optarg, &posting);
-		else if (c == 'w')
-			rc = cmd_parse_id(ctx, "--workflow", optarg, &workflow);
-		if (rc)
-			return rc;
-	}
-	if (c < 0)
+	const struct cmd_arg args[] = { { 'f', .flag = &full }, { 'p', .id = &posting }, { 'w', .id = &workflow }, { 0 } };
+	if (cmd_parse_args(ctx, argc, argv, args, 0, &rc) < 0)
 		return rc;
 	if (posting ? optind != argc : optind != argc - 1)
 		return cmd_usage_error(ctx, "say which run: waverunner trace RUN, or trace --posting ID");
@@ -234,11 +225,7 @@ static int cmd_trace(struct cmd_ctx *ctx, int argc, char **argv)
 	return E_OK;
 }
 
-const struct cmd_entry cmd_trace_entry = {
-	.name = "trace",
-	.usage = "trace [--full] RUN | --posting ID [--workflow ID]",
-	.summary = "show the path a run took: each interaction with its step, actor, status, attempts, "
-		   "duration, the rule that fired, prompt and output",
-	.opts = options,
-	.run = cmd_trace,
-};
+CMD_DEFINE(trace, options,
+	   "trace [--full] RUN | --posting ID [--workflow ID]",
+	   "show the path a run took: each interaction with its step, actor, status, attempts, "
+	   "duration, the rule that fired, prompt and output");

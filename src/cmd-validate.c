@@ -46,11 +46,9 @@ static const struct cmd_option options[] = {
 static int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	long id = 0;
-	int rc = E_OK, c;
-	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0)
-		if (c == 'w' && (rc = cmd_parse_id(ctx, "--workflow", optarg, &id)))
-			return rc;
-	if (c < 0)
+	int rc = E_OK;
+	const struct cmd_arg args[] = { { 'w', .id = &id }, { 0 } };
+	if (cmd_parse_args(ctx, argc, argv, args, 0, &rc) < 0)
 		return rc;
 	if (id && optind < argc)
 		return cmd_usage_error(ctx, "give --workflow or files, not both");
@@ -117,10 +115,6 @@ static int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 	return errors ? E_FAIL : E_OK;
 }
 
-const struct cmd_entry cmd_validate_entry = {
-	.name = "validate",
-	.usage = "validate [--workflow ID] [FILE...]",
-	.summary = "check workflows (stored, or files) and name each problem; errors make the exit status 1",
-	.opts = options,
-	.run = cmd_validate,
-};
+CMD_DEFINE(validate, options,
+	   "validate [--workflow ID] [FILE...]",
+	   "check workflows (stored, or files) and name each problem; errors make the exit status 1");

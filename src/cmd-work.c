@@ -36,13 +36,8 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig)
 {
 	(void)sig;
-	if (stop++) {
-		static const char msg[] = "\nwaverunner: work: interrupted again: exiting now; claims not given "
-					  "back expire and go to other instances\n";
-		ssize_t r = write(2, msg, sizeof msg - 1);
-		(void)r;
-		_exit(E_INTERRUPT);
-	}
+	cmd_signal_again(&stop, "work: interrupted again: exiting now; claims not given back expire and go to "
+				"other instances\n");
 }
 
 struct work_args {
@@ -381,25 +376,36 @@ static int parse_count(struct cmd_ctx *ctx, const char *opt, const char *arg, lo
 	return E_OK;
 }
 
+enum { O_PG = CMD_OPT_LONG_ONLY + 1, O_LEASE };
+
+static const struct cmd_option options[] = {
+	{ "workflow", 'w', "ID", "the workflow to run on each claimed posting (loaded or pulled here)" },
+	{ "claim", 'c', "N", "postings to claim at a time" },
+	{ "pg", O_PG, "CONNINFO", "the PostgreSQL server (as for sync; default $WAVERUNNER_PG)" },
+	{ "lease", O_LEASE, "DURATION",
+	  "how long a claim lasts unless extended; work extends it every third\n"
+	  "of that while it runs (default 10m)" },
+	{ "every", 'e', "DURATION",
+	  "when nothing is left, look again every DURATION (30s, 5m) instead of\n"
+	  "exiting" },
+	{ "llm", 'l', "MODE", "where model calls go, as for run (replay, ollama, openai, record)" },
+	{ "parallel", 'j', "N", "interactions in flight at once, as for run (default 32)" },
+	{ "per-model", 'm', "N", "requests in flight per model, as for run (default 1)" },
+	{ 0 },
+};
+
 static int cmd_work(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pg", required_argument, NULL, 'G' },       { "workflow", required_argument, NULL, 'w' },
-		{ "claim", required_argument, NULL, 'c' },    { "lease", required_argument, NULL, 'L' },
-		{ "every", required_argument, NULL, 'e' },    { "llm", required_argument, NULL, 'l' },
-		{ "parallel", required_argument, NULL, 'j' }, { "per-model", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct work_args a = { .claim = 0, .lease_ms = 10 * 60 * 1000 };
 	engine_opts_default(&a.eng);
 	int rc = E_OK, c;
-	while ((c = cmd_getopt(ctx, argc, argv, "w:c:e:l:j:m:", opts, &rc)) > 0 && !rc) {
+	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0 && !rc) {
 		long v = 0;
 		switch (c) {
-		case 'G': a.conninfo = optarg; break;
+		case O_PG: a.conninfo = optarg; break;
 		case 'w': rc = cmd_parse_id(ctx, "--workflow", optarg, &a.workflow); break;
 		case 'c': rc = parse_count(ctx, "--claim", optarg, 100000, &a.claim); break;
-		case 'L':
+		case O_LEASE:
 			if (parse_duration_ms(optarg, &a.lease_ms) < 0 || a.lease_ms < 1000 ||
 			    a.lease_ms > 7LL * 24 * 3600 * 1000)
 				rc = cmd_usage_error(ctx, "--lease needs a duration from 1s to 7d, such as 30s or 10m, "
@@ -452,12 +458,7 @@ static int cmd_work(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((rc = sync_claims_ready(w.pg)))
 		goto out;
 	stop = 0;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cmd_catch_signals(on_signal);
 	printf("instance %s works on workflow %ld with PostgreSQL at %s: %ld posting%s at a time, leases of %lld s\n",
 	       w.instance, a.workflow, pg_where(w.pg), a.claim, a.claim == 1 ? "" : "s", (long long)(a.lease_ms / 1000));
 	fflush(stdout);
@@ -469,21 +470,8 @@ out:
 	return rc;
 }
 
-const struct cmd_entry cmd_work_entry = {
-	.name = "work",
-	.usage = "work --workflow ID --claim N [--pg CONNINFO] [--lease DURATION] [--every DURATION] [--llm MODE] "
-		 "[--parallel N] [--per-model N]",
-	.summary = "claim postings in PostgreSQL, run them, push the results, and again, sharing turing with "
-		   "other instances",
-	.options = "  -w, --workflow ID     the workflow to run on each claimed posting (loaded or pulled here)\n"
-		   "  -c, --claim N         postings to claim at a time\n"
-		   "      --pg CONNINFO     the PostgreSQL server (as for sync; default $WAVERUNNER_PG)\n"
-		   "      --lease DURATION  how long a claim lasts unless extended; work extends it every third\n"
-		   "                        of that while it runs (default 10m)\n"
-		   "  -e, --every DURATION  when nothing is left, look again every DURATION (30s, 5m) instead of\n"
-		   "                        exiting\n"
-		   "  -l, --llm MODE        where model calls go, as for run (replay, ollama, openai, record)\n"
-		   "  -j, --parallel N      interactions in flight at once, as for run (default 8)\n"
-		   "  -m, --per-model N     requests in flight per model, as for run (default 1)\n",
-	.run = cmd_work,
-};
+CMD_DEFINE(work, options,
+	   "work --workflow ID --claim N [--pg CONNINFO] [--lease DURATION] [--every DURATION] [--llm MODE] "
+	   "[--parallel N] [--per-model N]",
+	   "claim postings in PostgreSQL, run them, push the results, and again, sharing turing with "
+	   "other instances");

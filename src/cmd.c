@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db-defs.h"
 #include "db-graph.h"
 #include "db.h"
 #include "err.h"
+#include "graph.h"
+#include "json.h"
 #include "util.h"
 #include "validate.h"
 
@@ -31,15 +34,35 @@ void cmd_print_help(const struct cmd_entry *e)
 {
 	printf("usage: waverunner [--db FILE] [--json] %s\n\n%s.\n", e->usage, e->summary);
 	char *table = e->opts ? cmd_options_help(e->opts) : NULL;
-	const char *options = table ? table : e->options;
-	if (options && *options)
-		printf("\noptions:\n%s", options);
+	if (table && *table)
+		printf("\noptions:\n%s", table);
 	free(table);
 	printf("\nglobal options:\n"
 	       "  --db FILE   the database (default $WAVERUNNER_DB, else ./waverunner.db)\n"
 	       "  --json      machine-readable output on stdout\n"
 	       "  --help      show this help\n"
 	       "\nSee waverunner-%s(1).\n", e->name);
+}
+
+void cmd_catch_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+void cmd_signal_again(volatile sig_atomic_t *count, const char *msg)
+{
+	if (!(*count)++)
+		return;
+	static const char head[] = "\nwaverunner: ";
+	ssize_t r = write(2, head, sizeof head - 1);
+	r = write(2, msg, strlen(msg));
+	(void)r;
+	_exit(E_INTERRUPT);
 }
 
 /* The help column: the longest label and two spaces, at least 22. */
@@ -239,11 +262,83 @@ int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv, const char *shortopts
 	}
 }
 
+/* The option of args for key c, or NULL. */
+static const struct cmd_arg *arg_of(const struct cmd_arg *args, int c)
+{
+	for (const struct cmd_arg *a = args; a && a->key; a++)
+		if (a->key == c)
+			return a;
+	return NULL;
+}
+
+/* Sets what a sets from optarg. */
+static int set_arg(struct cmd_ctx *ctx, const struct cmd_arg *a)
+{
+	if (a->text)
+		*a->text = optarg;
+	if (a->flag)
+		*a->flag = 1;
+	if (!a->id)
+		return E_OK;
+	char name[64] = "";
+	for (const struct cmd_option *o = ctx->entry->opts; o && o->help; o++)
+		if (o->name && o->key == a->key)
+			snprintf(name, sizeof name, "--%s", o->name);
+	return cmd_parse_id(ctx, name, optarg, a->id);
+}
+
+int cmd_parse_args(struct cmd_ctx *ctx, int argc, char **argv, const struct cmd_arg *args, int no_operands,
+		   int *rc)
+{
+	int c;
+	*rc = E_OK;
+	while ((c = cmd_getopts(ctx, argc, argv, rc)) > 0) {
+		const struct cmd_arg *a = arg_of(args, c);
+		if (a && (*rc = set_arg(ctx, a)))
+			return -1;
+	}
+	if (c < 0)
+		return -1;
+	if (no_operands && optind < argc) {
+		*rc = cmd_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_read_graph(struct cmd_ctx *ctx, long id, struct graph *g)
+{
+	struct workflow wf;
+	int rc = db_workflow_read(ctx->db, id, &wf);
+	if (rc)
+		return rc;
+	graph_from_workflow(&wf, g);
+	workflow_release(&wf);
+	return E_OK;
+}
+
 int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, long *out)
 {
 	if (parse_long(arg, out) < 0 || *out <= 0)
 		return cmd_usage_error(ctx, "%s needs a positive number, not '%s'", opt, arg);
 	return E_OK;
+}
+
+int cmd_end_transaction(struct cmd_ctx *ctx, int rc)
+{
+	if (!rc)
+		rc = db_commit(ctx->db);
+	if (rc)
+		db_rollback(ctx->db);
+	return rc;
+}
+
+void cmd_emit(const struct cmd_ctx *ctx, cJSON *report, int ok)
+{
+	if (ok && ctx->json)
+		json_emit(report);
+	else
+		cJSON_Delete(report);
 }
 
 int cmd_open_db(struct cmd_ctx *ctx, int flags)

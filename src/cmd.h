@@ -4,6 +4,7 @@
 #define cmd_h
 
 #include <getopt.h>
+#include <signal.h>
 #include <stddef.h>
 
 struct db;
@@ -33,10 +34,17 @@ struct cmd_entry {
 	const char *name;
 	const char *usage;     /* after "waverunner": "validate [--workflow ID] [FILE...]" */
 	const char *summary;   /* one line, lower case, no period */
-	const struct cmd_option *opts; /* the option table, or NULL when options (below) is given */
-	const char *options;   /* without a table: the options, one per line: "  --full   show whole prompts" */
+	const struct cmd_option *opts; /* the option table, or NULL when it has none */
 	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
 };
+
+/* Defines cmd_NAME_entry, the entry of command NAME, whose run function is
+ * cmd_NAME and whose option table is opts (NULL: none):
+ * CMD_DEFINE(export, options, "export --workflow ID", "write a workflow"); */
+#define CMD_DEFINE(NAME, opts_, usage_, summary_)                                                          \
+	const struct cmd_entry cmd_##NAME##_entry = {                                                       \
+		.name = #NAME, .usage = usage_, .summary = summary_, .opts = opts_, .run = cmd_##NAME,      \
+	}
 
 /* The commands, in the order help lists them; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
@@ -56,12 +64,37 @@ int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv, const char *shortopts
 	       const struct option *longopts, int *rc);
 /* cmd_getopt with the options of ctx->entry->opts. */
 int cmd_getopts(struct cmd_ctx *ctx, int argc, char **argv, int *rc);
+/* What an option of the table sets (args end with key 0): a positive id,
+ * parsed (its errors name the option), a text, or a flag set to 1. */
+struct cmd_arg {
+	int key;
+	long *id;
+	const char **text;
+	int *flag;
+};
+/* cmd_getopts into args; with no_operands, an operand is a usage error.
+ * Returns 0 with optind at the first operand, or -1 when the command is done:
+ * help printed (*rc = E_OK) or a usage error (*rc = E_USAGE). */
+int cmd_parse_args(struct cmd_ctx *ctx, int argc, char **argv, const struct cmd_arg *args, int no_operands,
+		   int *rc);
 /* Reports a usage error ("waverunner: CMD: msg" and the usage line); returns E_USAGE. */
 int cmd_usage_error(const struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the full help of a command to stdout. */
 void cmd_print_help(const struct cmd_entry *e);
 /* The options part of the help made from an option table (new; caller frees). */
 char *cmd_options_help(const struct cmd_option *opts);
+/* Sends SIGINT and SIGTERM to handler. */
+void cmd_catch_signals(void (*handler)(int));
+/* For a signal handler: counts the signal in *count; at the second, writes
+ * "\nwaverunner: " and msg to stderr and exits at once (E_INTERRUPT). */
+void cmd_signal_again(volatile sig_atomic_t *count, const char *msg);
+/* Ends the transaction of ctx->db: commits when rc is E_OK, else (or when
+ * the commit fails) rolls back; returns rc or the commit's error. */
+int cmd_end_transaction(struct cmd_ctx *ctx, int rc);
+/* Ends a command's report (cJSON, owned): printed with --json when ok, else
+ * only freed. */
+struct cJSON;
+void cmd_emit(const struct cmd_ctx *ctx, struct cJSON *report, int ok);
 /* Opens ctx->db_path into ctx->db (db_open flags) unless already open. */
 int cmd_open_db(struct cmd_ctx *ctx, int flags);
 /* Reads workflow id into *wf (released by the caller, also on failure) for
@@ -73,6 +106,9 @@ int cmd_read_runnable_workflow(struct cmd_ctx *ctx, long id, struct workflow *wf
  * stored, else (by_runs) the only one that has runs; E_INPUT when there are
  * none, E_USAGE when it cannot tell. */
 int cmd_pick_workflow(struct cmd_ctx *ctx, long *id, int by_runs);
+/* The graph of stored workflow id (graph.h; released by the caller). */
+struct graph;
+int cmd_read_graph(struct cmd_ctx *ctx, long id, struct graph *g);
 /* Parses a positive id argument; E_USAGE with a message naming the option. */
 int cmd_parse_id(const struct cmd_ctx *ctx, const char *opt, const char *arg, long *out);
 

@@ -9,21 +9,17 @@
 #include "json.h"
 #include "util.h"
 
-static int read_actor(struct db *db, sqlite3_stmt *st, struct wf_actor *a)
+static void read_actor(sqlite3_stmt *st, void *item, size_t i)
 {
-	a->id = sqlite3_column_int64(st, 0);
-	a->name = db_col_text(st, 1);
-	a->type = db_col_text(st, 2);
+	struct wf_actor *a = item;
+	db_columns(st, "LTT-Ti", &a->id, &a->name, &a->type, &a->script, &a->enabled);
 	a->kind = actor_kind_parse(a->type);
 	a->config = cJSON_Parse(db_col_str(st, 3));
 	if (!cJSON_IsObject(a->config)) {
 		cJSON_Delete(a->config);
 		a->config = cJSON_CreateObject();
 	}
-	a->script = db_col_text(st, 4);
-	a->enabled = sqlite3_column_int(st, 5);
-	(void)db;
-	return E_OK;
+	(void)i;
 }
 
 int db_workflow_complete_actors(struct db *db, struct workflow *wf)
@@ -35,19 +31,8 @@ int db_workflow_complete_actors(struct db *db, struct workflow *wf)
 		const char *name = wf->convs[i].actor;
 		if (workflow_actor(wf, name))
 			continue;
-		sqlite3_stmt *st = db_bound(db, SQL, "T", name);
-		if (!st)
+		if (db_read_rows(db, SQL, &wf->actors, &wf->nactors, sizeof *wf->actors, read_actor, "T", name))
 			return E_DB;
-		int rc = db_step(db, st);
-		if (rc < 0)
-			return E_DB;
-		if (rc == SQLITE_ROW) {
-			wf->actors = xreallocarray(wf->actors, wf->nactors + 1, sizeof *wf->actors);
-			memset(&wf->actors[wf->nactors], 0, sizeof *wf->actors);
-			read_actor(db, st, &wf->actors[wf->nactors]);
-			wf->nactors++;
-		}
-		sqlite3_reset(st);
 	}
 	return E_OK;
 }
@@ -286,14 +271,10 @@ static int actor_clash(struct db *db, const struct workflow *wf, const struct wf
 		"FROM conversations c JOIN workflow_conversations wc ON wc.conversation_id = c.conversation_id "
 		"JOIN workflows w ON w.workflow_id = wc.workflow_id "
 		"WHERE c.actor_id = ?1 AND wc.workflow_id <> ?2 ORDER BY wc.workflow_id, c.conversation_id";
-	sqlite3_stmt *st = db_bound(db, ROW, "L", a->id);
-	if (!st)
-		return E_DB;
-	int rc = db_step(db, st);
-	if (rc < 0)
-		return E_DB;
+	sqlite3_stmt *st;
+	int rc = db_first(db, &st, ROW, "L", a->id);
 	if (rc != SQLITE_ROW)
-		return E_OK;
+		return rc < 0 ? E_DB : E_OK;
 	struct buf diff = BUF_INIT;
 	if (strcmp(a->name, db_col_str(st, 0)))
 		buf_printf(&diff, "name '%s', stored as '%s'", a->name, db_col_str(st, 0));
@@ -386,14 +367,10 @@ static int conv_diff(struct db *db, const struct wf_conv *c, char **diff)
 		"i.system_prompt FROM conversations c JOIN actors a ON a.actor_id = c.actor_id "
 		"LEFT JOIN instructions i ON i.conversation_id = c.conversation_id WHERE c.conversation_id = ?1";
 	*diff = NULL;
-	sqlite3_stmt *st = db_bound(db, SQL, "L", c->id);
-	if (!st)
-		return E_DB;
-	int rc = db_step(db, st);
-	if (rc < 0)
-		return E_DB;
+	sqlite3_stmt *st;
+	int rc = db_first(db, &st, SQL, "L", c->id);
 	if (rc != SQLITE_ROW)
-		return E_OK;
+		return rc < 0 ? E_DB : E_OK;
 #define OPT(col) (db_col_is_null(st, col) ? NULL : db_col_str(st, col))
 	struct buf b = BUF_INIT;
 	if (strcmp(c->name, db_col_str(st, 0)))
@@ -577,17 +554,20 @@ static int read_actors(struct db *db, long id, struct workflow *wf)
 		"SELECT DISTINCT a.actor_id, a.actor_name, a.actor_type, a.execution_config, a.script_file_path, "
 		"a.enabled FROM workflow_conversations wc JOIN conversations c USING (conversation_id) "
 		"JOIN actors a ON a.actor_id = c.actor_id WHERE wc.workflow_id = ?1 ORDER BY a.actor_id";
-	sqlite3_stmt *st = db_bound(db, ACTORS, "L", id);
-	if (!st)
-		return E_DB;
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		wf->actors = xreallocarray(wf->actors, wf->nactors + 1, sizeof *wf->actors);
-		memset(&wf->actors[wf->nactors], 0, sizeof *wf->actors);
-		read_actor(db, st, &wf->actors[wf->nactors++]);
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_read_rows(db, ACTORS, &wf->actors, &wf->nactors, sizeof *wf->actors, read_actor, "L", id);
+}
+
+static void read_conv(sqlite3_stmt *st, void *item, size_t i)
+{
+	struct wf_conv *c = item;
+	db_columns(st, "LTTTTiiiiiii", &c->id, &c->name, &c->canonical_name, &c->description, &c->actor, &c->order,
+		   &c->timeout_seconds, &c->max_attempts, &c->terminal, &c->enabled, &c->parallel_group,
+		   &c->wait_for_group);
+	c->has_instruction = !db_col_is_null(st, 12);
+	if (c->has_instruction)
+		db_columns(st, "------------LTTT", &c->instruction_id, &c->instruction_name, &c->template,
+			   &c->system_prompt);
+	(void)i;
 }
 
 static int read_convs(struct db *db, long id, struct workflow *wf)
@@ -601,36 +581,15 @@ static int read_convs(struct db *db, long id, struct workflow *wf)
 		"JOIN actors a ON a.actor_id = c.actor_id "
 		"LEFT JOIN instructions i ON i.conversation_id = c.conversation_id AND i.enabled "
 		"WHERE wc.workflow_id = ?1 ORDER BY wc.execution_order, c.conversation_id";
-	sqlite3_stmt *st = db_bound(db, CONVS, "L", id);
-	if (!st)
-		return E_DB;
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		wf->convs = xreallocarray(wf->convs, wf->nconvs + 1, sizeof *wf->convs);
-		struct wf_conv *c = &wf->convs[wf->nconvs++];
-		memset(c, 0, sizeof *c);
-		c->id = (long)sqlite3_column_int64(st, 0);
-		c->name = db_col_text(st, 1);
-		c->canonical_name = db_col_text(st, 2);
-		c->description = db_col_text(st, 3);
-		c->actor = db_col_text(st, 4);
-		c->order = sqlite3_column_int(st, 5);
-		c->timeout_seconds = sqlite3_column_int(st, 6);
-		c->max_attempts = sqlite3_column_int(st, 7);
-		c->terminal = sqlite3_column_int(st, 8);
-		c->enabled = sqlite3_column_int(st, 9);
-		c->parallel_group = sqlite3_column_int(st, 10);
-		c->wait_for_group = sqlite3_column_int(st, 11);
-		if (!db_col_is_null(st, 12)) {
-			c->has_instruction = 1;
-			c->instruction_id = (long)sqlite3_column_int64(st, 12);
-			c->instruction_name = db_col_text(st, 13);
-			c->template = db_col_text(st, 14);
-			c->system_prompt = db_col_text(st, 15);
-		}
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_read_rows(db, CONVS, &wf->convs, &wf->nconvs, sizeof *wf->convs, read_conv, "L", id);
+}
+
+static void read_rule(sqlite3_stmt *st, void *item, size_t i)
+{
+	struct wf_rule *r = item;
+	r->seq = (int)i;
+	db_columns(st, "LTTLiiTi", &r->id, &r->name, &r->condition, &r->next, &r->priority, &r->max_iterations,
+		   &r->description, &r->enabled);
 }
 
 static int read_rules(struct db *db, struct wf_conv *c)
@@ -639,26 +598,7 @@ static int read_rules(struct db *db, struct wf_conv *c)
 		"SELECT instruction_step_id, instruction_step_name, branch_condition, next_conversation_id, "
 		"branch_priority, max_iterations, branch_description, enabled FROM instruction_steps "
 		"WHERE instruction_id = ?1 ORDER BY branch_priority DESC, instruction_step_id";
-	sqlite3_stmt *st = db_bound(db, RULES, "L", c->instruction_id);
-	if (!st)
-		return E_DB;
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		c->rules = xreallocarray(c->rules, c->nrules + 1, sizeof *c->rules);
-		struct wf_rule *r = &c->rules[c->nrules];
-		memset(r, 0, sizeof *r);
-		r->seq = (int)c->nrules++;
-		r->id = (long)sqlite3_column_int64(st, 0);
-		r->name = db_col_text(st, 1);
-		r->condition = db_col_text(st, 2);
-		r->next = (long)sqlite3_column_int64(st, 3);
-		r->priority = sqlite3_column_int(st, 4);
-		r->max_iterations = sqlite3_column_int(st, 5);
-		r->description = db_col_text(st, 6);
-		r->enabled = sqlite3_column_int(st, 7);
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_read_rows(db, RULES, &c->rules, &c->nrules, sizeof *c->rules, read_rule, "L", c->instruction_id);
 }
 
 int db_workflow_read(struct db *db, long id, struct workflow *wf)

@@ -13,19 +13,13 @@
  * its rows into a new array. */
 static int rows(struct db *db, const char *sql, long a, long b, cJSON **out)
 {
+	*out = cJSON_CreateArray();
+	sqlite3_stmt *st = db_bound(db, sql, "LL", a, b);
+	if (st && !db_rows_into(db, st, *out))
+		return E_OK;
+	cJSON_Delete(*out);
 	*out = NULL;
-	sqlite3_stmt *st = db_prepare(db, sql);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, a);
-	db_bind_int(st, 2, b);
-	cJSON *arr = cJSON_CreateArray();
-	if (db_rows_into(db, st, arr)) {
-		cJSON_Delete(arr);
-		return E_DB;
-	}
-	*out = arr;
-	return E_OK;
+	return E_DB;
 }
 
 int db_graph_rule_counts(struct db *db, long workflow, long run, cJSON **out)
@@ -146,18 +140,11 @@ int db_graph_posting(struct db *db, long posting, cJSON **out)
 		"location_city AS city, location_country AS country, posting_status AS posting_status, "
 		"extracted_summary AS summary, skill_keywords AS skills_json, ihl_score AS ihl_score, "
 		"ihl_scale AS ihl_scale, ihl_verdict AS ihl_verdict, results_updated_at AS results_updated_at "
-		"FROM postings WHERE posting_id = ?1 AND ?2 = 0";
-	cJSON *arr;
-	int rc = rows(db, SQL, posting, 0, &arr);
-	if (rc)
-		return rc;
-	if (!cJSON_GetArraySize(arr)) {
-		cJSON_Delete(arr);
-		return err_set(E_INPUT, "there is no posting %ld", posting);
-	}
-	*out = cJSON_DetachItemFromArray(arr, 0);
-	cJSON_Delete(arr);
-	return E_OK;
+		"FROM postings WHERE posting_id = ?1";
+	sqlite3_stmt *st = db_bound(db, SQL, "L", posting);
+	int rc = E_DB;
+	*out = st ? db_row_one(db, st, "posting", posting, &rc) : NULL;
+	return rc;
 }
 
 int db_graph_posting_runs(struct db *db, long posting, long workflow, long **ids, size_t *n)

@@ -57,6 +57,13 @@ struct failed_row {
 	char *failure_class, *error;
 };
 
+static void read_failed(sqlite3_stmt *st, void *item, size_t i)
+{
+	struct failed_row *r = item;
+	db_columns(st, "LLiTT", &r->id, &r->run_id, &r->attempts, &r->failure_class, &r->error);
+	(void)i;
+}
+
 int db_retry_failed(struct db *db, const struct scope *scope, const char *classes, long *count)
 {
 	static const char LIST[] =
@@ -69,24 +76,10 @@ int db_retry_failed(struct db *db, const struct scope *scope, const char *classe
 		"failure_class = NULL, output = NULL, branch_text = NULL, completed_at = NULL, lease_owner = NULL, "
 		"lease_expires_at = NULL WHERE interaction_id = ?1 AND status = 'failed'";
 	*count = 0;
-	sqlite3_stmt *st = db_bound(db, LIST, "LLT", scope ? scope->workflow_id : 0, scope ? scope->run_id : 0,
-				    classes);
-	if (!st)
-		return E_DB;
 	struct failed_row *rows = NULL;
 	size_t n = 0;
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		rows = xreallocarray(rows, n + 1, sizeof *rows);
-		rows[n].id = (long)sqlite3_column_int64(st, 0);
-		rows[n].run_id = (long)sqlite3_column_int64(st, 1);
-		rows[n].attempts = sqlite3_column_int(st, 2);
-		rows[n].failure_class = db_col_text(st, 3);
-		rows[n].error = db_col_text(st, 4);
-		n++;
-	}
-	sqlite3_reset(st);
-	rc = rc < 0 ? E_DB : E_OK;
+	int rc = db_read_rows(db, LIST, &rows, &n, sizeof *rows, read_failed, "LLT", scope ? scope->workflow_id : 0,
+			      scope ? scope->run_id : 0, classes);
 	char now[32];
 	iso_now(now);
 	for (size_t i = 0; !rc && i < n; i++) {

@@ -261,6 +261,12 @@ int db_posting_set_ihl(struct db *db, long posting_id, int score, int scale, con
 	return db_do(db, SQL, "LiiTLT", posting_id, score, scale, verdict, interaction_id, now);
 }
 
+static void read_external_id(sqlite3_stmt *st, void *item, size_t i)
+{
+	*(char **)item = xstrdup(db_col_str(st, 0));
+	(void)i;
+}
+
 int db_posting_external_ids(struct db *db, const char *source, char ***ids, size_t *n)
 {
 	/* BINARY collation orders like memcmp, which is strcmp order for UTF-8. */
@@ -268,29 +274,14 @@ int db_posting_external_ids(struct db *db, const char *source, char ***ids, size
 				  "AND invalidated = 0 ORDER BY external_job_id COLLATE BINARY";
 	*ids = NULL;
 	*n = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, source ? source : "");
-	int rc;
-	size_t cap = 0;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 256;
-			*ids = xreallocarray(*ids, cap, sizeof **ids);
-		}
-		(*ids)[(*n)++] = xstrdup(db_col_str(st, 0));
-	}
-	sqlite3_reset(st);
-	if (rc < 0) {
-		for (size_t i = 0; i < *n; i++)
-			free((*ids)[i]);
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
-		return E_DB;
-	}
-	return E_OK;
+	if (!db_read_rows(db, SQL, ids, n, sizeof **ids, read_external_id, "T", source ? source : ""))
+		return E_OK;
+	for (size_t i = 0; i < *n; i++)
+		free((*ids)[i]);
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	return E_DB;
 }
 
 int db_posting_touch(struct db *db, const char *source, const char *external_id, const char *now, long *id)
@@ -298,18 +289,14 @@ int db_posting_touch(struct db *db, const char *source, const char *external_id,
 	static const char SQL[] = "UPDATE postings SET last_seen_at = ?3 WHERE coalesce(source, '') = ?1 "
 				  "AND external_job_id = ?2 AND invalidated = 0 RETURNING posting_id";
 	*id = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, source ? source : "");
-	db_bind_text(st, 2, external_id);
-	db_bind_text(st, 3, now);
-	int rc = db_step(db, st);
+	sqlite3_stmt *st;
+	int rc = db_first(db, &st, SQL, "TTT", source ? source : "", external_id, now);
 	if (rc == SQLITE_ROW) {
 		*id = (long)sqlite3_column_int64(st, 0);
 		rc = db_step(db, st);
 	}
-	sqlite3_reset(st);
+	if (rc >= 0)
+		sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -337,6 +324,13 @@ int db_posting_record_fetched(struct db *db, const struct fetched_posting *p, co
 	return E_OK;
 }
 
+static void read_missing(sqlite3_stmt *st, void *item, size_t i)
+{
+	struct missing_description *m = item;
+	db_columns(st, "LTL", &m->posting_id, &m->external_path, &m->fetches);
+	(void)i;
+}
+
 int db_posting_missing_descriptions(struct db *db, const char *source, long max_fetches, long limit,
 				    struct missing_description **out, size_t *n)
 {
@@ -350,32 +344,13 @@ int db_posting_missing_descriptions(struct db *db, const char *source, long max_
 		"ORDER BY fetches, posting_id LIMIT ?3";
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, source ? source : "");
-	db_bind_int(st, 2, max_fetches);
-	db_bind_int(st, 3, limit);
-	int rc;
-	size_t cap = 0;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xreallocarray(*out, cap, sizeof **out);
-		}
-		struct missing_description *m = &(*out)[(*n)++];
-		m->posting_id = (long)sqlite3_column_int64(st, 0);
-		m->external_path = xstrdup(db_col_str(st, 1));
-		m->fetches = (long)sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
-	if (rc < 0) {
-		db_missing_descriptions_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return E_DB;
-	}
-	return E_OK;
+	if (!db_read_rows(db, SQL, out, n, sizeof **out, read_missing, "TLL", source ? source : "", max_fetches,
+			  limit))
+		return E_OK;
+	db_missing_descriptions_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return E_DB;
 }
 
 void db_missing_descriptions_free(struct missing_description *m, size_t n)
@@ -414,13 +389,5 @@ int db_posting_count_missing(struct db *db, const char *source, long *n)
 	static const char SQL[] = "SELECT count(*) FROM postings WHERE coalesce(source, '') = ?1 "
 				  "AND invalidated = 0 AND job_description IS NULL";
 	*n = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, source ? source : "");
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		*n = (long)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_get(db, SQL, "T", "L", source ? source : "", n) < 0 ? E_DB : E_OK;
 }

@@ -1,11 +1,14 @@
-/* db-stmt.c: the typed statement helpers of dbint.h (db_do, db_get): prepare
- * from the cache, bind by a signature, step, read the row, reset — the
- * pattern every db-*.c function would otherwise write out. */
+/* db-stmt.c: the typed statement helpers of dbint.h (db_do, db_get, db_ids,
+ * db_first, db_read_rows, db_columns): prepare from the cache, bind by a signature, step,
+ * read the row or rows, reset — the pattern every db-*.c function would
+ * otherwise write out. */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dbint.h"
 #include "err.h"
+#include "util.h"
 
 /* Binds the parameters of sig from ap: 'L' long, 'l' long bound as NULL when
  * 0, 'i' int, 'T' text (NULL binds NULL), 'D' double, '-' SQL NULL (takes no
@@ -98,4 +101,66 @@ int db_ids(struct db *db, const char *sql, long **ids, size_t *n, const char *in
 	sqlite3_stmt *st = prepare_bound(db, sql, in, &ap);
 	va_end(ap);
 	return st ? db_collect_ids(db, st, ids, n) : E_DB;
+}
+
+void db_columns(sqlite3_stmt *st, const char *out, ...)
+{
+	va_list ap;
+	va_start(ap, out);
+	read_sig(st, out, &ap);
+	va_end(ap);
+}
+
+int db_first(struct db *db, sqlite3_stmt **st, const char *sql, const char *in, ...)
+{
+	va_list ap;
+	va_start(ap, in);
+	*st = prepare_bound(db, sql, in, &ap);
+	va_end(ap);
+	if (!*st)
+		return -1;
+	int rc = db_step(db, *st);
+	if (rc == SQLITE_DONE)
+		sqlite3_reset(*st);
+	return rc;
+}
+
+int db_read_rows(struct db *db, const char *sql, void *items, size_t *n, size_t size,
+		 void (*read)(sqlite3_stmt *st, void *item, size_t i), const char *in, ...)
+{
+	va_list ap;
+	va_start(ap, in);
+	sqlite3_stmt *st = prepare_bound(db, sql, in, &ap);
+	va_end(ap);
+	if (!st)
+		return E_DB;
+	/* Rows go to an array of their own, grown by doubling, then join *items
+	 * (whose capacity is unknown: exactly *n, say). */
+	char *got = NULL;
+	size_t m = 0, cap = 0;
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (m == cap) {
+			cap = cap ? cap * 2 : 16;
+			got = xreallocarray(got, cap, size);
+		}
+		memset(got + m * size, 0, size);
+		read(st, got + m * size, *n + m);
+		m++;
+	}
+	sqlite3_reset(st);
+	void *arr;
+	memcpy(&arr, items, sizeof arr);
+	if (!arr) {
+		arr = got;
+	} else if (m) {
+		arr = xreallocarray(arr, *n + m, size);
+		memcpy((char *)arr + *n * size, got, m * size);
+		free(got);
+	} else {
+		free(got);
+	}
+	*n += m;
+	memcpy(items, &arr, sizeof arr);
+	return rc < 0 ? E_DB : E_OK;
 }

@@ -52,6 +52,16 @@ int db_sync_mark_pulled(struct db *db, long posting_id, const char *remote_updat
 	return db_do(db, SQL, "LTT", posting_id, remote_updated_at, now);
 }
 
+static void read_item(sqlite3_stmt *st, void *item, size_t i)
+{
+	struct sync_item *it = item;
+	db_columns(st, "LTTLLTTTTiTTTiii", &it->posting_id, &it->summary, &it->skills, &it->ihl_score, &it->ihl_scale,
+		   &it->ihl_verdict, &it->status, &it->results_at, &it->remote_updated_at, &it->stale, &it->pulled_at,
+		   &it->claim_server, &it->claim_token, &it->claim_final, &it->claim_failed, &it->claim_released);
+	it->has_ihl = !db_col_is_null(st, 3);
+	(void)i;
+}
+
 int db_sync_to_push(struct db *db, struct sync_item **items, size_t *n)
 {
 	static const char SQL[] =
@@ -68,34 +78,7 @@ int db_sync_to_push(struct db *db, struct sync_item **items, size_t *n)
 		"ORDER BY p.posting_id";
 	*items = NULL;
 	*n = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		*items = xreallocarray(*items, *n + 1, sizeof **items);
-		struct sync_item *it = &(*items)[(*n)++];
-		memset(it, 0, sizeof *it);
-		it->posting_id = (long)sqlite3_column_int64(st, 0);
-		it->summary = db_col_text(st, 1);
-		it->skills = db_col_text(st, 2);
-		it->has_ihl = !db_col_is_null(st, 3);
-		it->ihl_score = (long)sqlite3_column_int64(st, 3);
-		it->ihl_scale = (long)sqlite3_column_int64(st, 4);
-		it->ihl_verdict = db_col_text(st, 5);
-		it->status = db_col_text(st, 6);
-		it->results_at = db_col_text(st, 7);
-		it->remote_updated_at = db_col_text(st, 8);
-		it->stale = sqlite3_column_int(st, 9);
-		it->pulled_at = db_col_text(st, 10);
-		it->claim_server = db_col_text(st, 11);
-		it->claim_token = db_col_text(st, 12);
-		it->claim_final = sqlite3_column_int(st, 13);
-		it->claim_failed = sqlite3_column_int(st, 14);
-		it->claim_released = sqlite3_column_int(st, 15);
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_read_rows(db, SQL, items, n, sizeof **items, read_item, "");
 }
 
 void db_sync_items_free(struct sync_item *items, size_t n)
@@ -138,15 +121,15 @@ int db_claim_store(struct db *db, long posting_id, const char *server, const cha
 		"INSERT INTO posting_claims (posting_id, server, token, claimed_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) "
 		"ON CONFLICT (posting_id) DO UPDATE SET server = excluded.server, token = excluded.token, "
 		"claimed_at = excluded.claimed_at, expires_at = excluded.expires_at, released_at = NULL";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_text(st, 2, server);
-	db_bind_text(st, 3, token);
-	db_bind_text(st, 4, claimed_at);
-	db_bind_text(st, 5, expires_at);
-	return db_run(db, st);
+	return db_do(db, SQL, "LTTTT", posting_id, server, token, claimed_at, expires_at);
+}
+
+static void read_claim(sqlite3_stmt *st, void *item, size_t i)
+{
+	struct held_claim *c = item;
+	db_columns(st, "LTTiiii", &c->posting_id, &c->token, &c->expires_at, &c->started, &c->active, &c->failed,
+		   &c->unpushed);
+	(void)i;
 }
 
 int db_claims_held(struct db *db, const char *server, struct held_claim **out, size_t *n)
@@ -163,24 +146,7 @@ int db_claims_held(struct db *db, const char *server, struct held_claim **out, s
 		"WHERE c.server = ?1 AND c.released_at IS NULL ORDER BY c.posting_id";
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, server);
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		*out = xreallocarray(*out, *n + 1, sizeof **out);
-		struct held_claim *c = &(*out)[(*n)++];
-		c->posting_id = (long)sqlite3_column_int64(st, 0);
-		c->token = db_col_text(st, 1);
-		c->expires_at = db_col_text(st, 2);
-		c->started = sqlite3_column_int(st, 3);
-		c->active = sqlite3_column_int(st, 4);
-		c->failed = sqlite3_column_int(st, 5);
-		c->unpushed = sqlite3_column_int(st, 6);
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_read_rows(db, SQL, out, n, sizeof **out, read_claim, "T", server);
 }
 
 void db_claims_free(struct held_claim *c, size_t n)
@@ -195,36 +161,19 @@ void db_claims_free(struct held_claim *c, size_t n)
 int db_claim_extended(struct db *db, long posting_id, const char *token, const char *expires_at)
 {
 	static const char SQL[] = "UPDATE posting_claims SET expires_at = ?3 WHERE posting_id = ?1 AND token = ?2";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_text(st, 2, token);
-	db_bind_text(st, 3, expires_at);
-	return db_run(db, st);
+	return db_do(db, SQL, "LTT", posting_id, token, expires_at);
 }
 
 int db_claim_drop(struct db *db, long posting_id, const char *token)
 {
 	static const char SQL[] = "DELETE FROM posting_claims WHERE posting_id = ?1 AND token = ?2";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_text(st, 2, token);
-	return db_run(db, st);
+	return db_do(db, SQL, "LT", posting_id, token);
 }
 
 int db_claim_released(struct db *db, long posting_id, const char *token, const char *now)
 {
 	static const char SQL[] = "UPDATE posting_claims SET released_at = ?3 WHERE posting_id = ?1 AND token = ?2";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_text(st, 2, token);
-	db_bind_text(st, 3, now);
-	return db_run(db, st);
+	return db_do(db, SQL, "LTT", posting_id, token, now);
 }
 
 int db_sync_actor_id(struct db *db, const char *name, long *id)

@@ -81,6 +81,19 @@ int db_ids(struct db *db, const char *sql, long **ids, size_t *n, const char *in
  * NULL with err set (E_DB). */
 sqlite3_stmt *db_bound(struct db *db, const char *sql, const char *in, ...);
 
+/* Reads the current row of st from its first column into the pointers that
+ * follow, as out names them (the letters of db_get's out). */
+void db_columns(sqlite3_stmt *st, const char *out, ...);
+/* Steps the statement once: SQLITE_ROW with *st on the row for the caller to
+ * read and then sqlite3_reset, SQLITE_DONE (reset), or -1 with err set. */
+int db_first(struct db *db, sqlite3_stmt **st, const char *sql, const char *in, ...);
+/* Every row: appends an element of size bytes to the array *items (items
+ * points to the array pointer; *n elements) for each row, zeroed and then
+ * filled by read(st, item, its index). E_OK, or E_DB with the rows read so
+ * far in *items (the caller frees). */
+int db_read_rows(struct db *db, const char *sql, void *items, size_t *n, size_t size,
+		 void (*read)(sqlite3_stmt *st, void *item, size_t i), const char *in, ...);
+
 /* Binding helpers; a NULL string binds SQL NULL. */
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 void db_bind_int(sqlite3_stmt *st, int idx, int64_t v);

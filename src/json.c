@@ -301,24 +301,31 @@ char *json_print_indented(const cJSON *item)
 	return buf_detach(&b);
 }
 
+/* obj's member key when it is of the type is() checks: 0 with *v set, 1 when
+ * absent or null, -1 when of another type. */
+static int typed_member(const cJSON *obj, const char *key, cJSON_bool (*is)(const cJSON *), const cJSON **v)
+{
+	*v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!*v || cJSON_IsNull(*v))
+		return 1;
+	return is(*v) ? 0 : -1;
+}
+
 int json_get_string(const cJSON *obj, const char *key, const char **out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!v || cJSON_IsNull(v))
-		return 1;
-	if (!cJSON_IsString(v))
-		return -1;
-	*out = v->valuestring;
-	return 0;
+	const cJSON *v;
+	int rc = typed_member(obj, key, cJSON_IsString, &v);
+	if (!rc)
+		*out = v->valuestring;
+	return rc;
 }
 
 int json_get_long(const cJSON *obj, const char *key, long *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!v || cJSON_IsNull(v))
-		return 1;
-	if (!cJSON_IsNumber(v))
-		return -1;
+	const cJSON *v;
+	int rc = typed_member(obj, key, cJSON_IsNumber, &v);
+	if (rc)
+		return rc;
 	double d = v->valuedouble;
 	if (d != floor(d) || d < -9.007199254740992e15 || d > 9.007199254740992e15)
 		return -1;
@@ -328,24 +335,20 @@ int json_get_long(const cJSON *obj, const char *key, long *out)
 
 int json_get_double(const cJSON *obj, const char *key, double *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!v || cJSON_IsNull(v))
-		return 1;
-	if (!cJSON_IsNumber(v))
-		return -1;
-	*out = v->valuedouble;
-	return 0;
+	const cJSON *v;
+	int rc = typed_member(obj, key, cJSON_IsNumber, &v);
+	if (!rc)
+		*out = v->valuedouble;
+	return rc;
 }
 
 int json_get_bool(const cJSON *obj, const char *key, int *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!v || cJSON_IsNull(v))
-		return 1;
-	if (!cJSON_IsBool(v))
-		return -1;
-	*out = cJSON_IsTrue(v);
-	return 0;
+	const cJSON *v;
+	int rc = typed_member(obj, key, cJSON_IsBool, &v);
+	if (!rc)
+		*out = cJSON_IsTrue(v);
+	return rc;
 }
 
 const char *json_str(const cJSON *obj, const char *key)

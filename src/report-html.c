@@ -165,27 +165,33 @@ static int is_null(const cJSON *o, const char *key)
 	return !v || cJSON_IsNull(v);
 }
 
+/* A unit of a number as shown: values below `below` are shown divided by
+ * div with fmt; the last unit of a list has below 0 (no bound). */
+struct unit {
+	double below, div;
+	const char *fmt;
+};
+
+static void fmt_units(struct buf *b, double v, const struct unit *u)
+{
+	while (u->below > 0 && v >= u->below)
+		u++;
+	buf_printf(b, u->fmt, v / u->div);
+}
+
 static void fmt_ms(struct buf *b, double ms)
 {
-	if (ms < 1000)
-		buf_printf(b, "%.0f ms", ms);
-	else if (ms < 60000)
-		buf_printf(b, "%.1f s", ms / 1000);
-	else
-		buf_printf(b, "%.1f min", ms / 60000);
+	static const struct unit units[] = { { 1000, 1, "%.0f ms" }, { 60000, 1000, "%.1f s" }, { 0, 60000, "%.1f min" } };
+	fmt_units(b, ms, units);
 }
 
 static void fmt_count(struct buf *b, double n)
 {
-	if (n < 10000)
-		buf_printf(b, "%.0f", n);
-	else if (n < 1e6)
-		buf_printf(b, "%.1fk", n / 1000);
-	else
-		buf_printf(b, "%.1fM", n / 1e6);
+	static const struct unit units[] = { { 10000, 1, "%.0f" }, { 1e6, 1000, "%.1fk" }, { 0, 1e6, "%.1fM" } };
+	fmt_units(b, n, units);
 }
 
-enum { AS_COUNT, AS_MS, AS_ID };
+enum { AS_COUNT, AS_MS, AS_ID, AS_TEXT };
 
 /* A number cell (sorts by data-v); "–" when null. */
 static void num_cell(struct buf *b, const cJSON *o, const char *key, int as)
@@ -254,6 +260,26 @@ static void graph_section(struct buf *b, const char *svg, long run)
 	buf_puts(b, "</section>\n");
 }
 
+/* A column of a table row: a member of the row's object and how it shows. */
+struct col {
+	const char *key;
+	int as; /* AS_TEXT: escaped text cell; else a num_cell */
+};
+
+/* The cells of o's columns, in order. */
+static void cells(struct buf *b, const cJSON *o, const struct col *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cols[i].as != AS_TEXT) {
+			num_cell(b, o, cols[i].key, cols[i].as);
+			continue;
+		}
+		buf_puts(b, "<td>");
+		esc(b, json_text(o, cols[i].key));
+		buf_puts(b, "</td>");
+	}
+}
+
 static void models_table(struct buf *b, const cJSON *models)
 {
 	if (!cJSON_GetArraySize(models))
@@ -261,17 +287,14 @@ static void models_table(struct buf *b, const cJSON *models)
 	buf_puts(b, "<h3>Model usage</h3><table><thead><tr><th>model</th><th>backend</th><th class=\"n\">calls</th>"
 		    "<th class=\"n\">prompt tokens</th><th class=\"n\">output tokens</th><th class=\"n\">time in calls</th>"
 		    "</tr></thead><tbody>\n");
+	static const struct col cols[] = {
+		{ "model", AS_TEXT },		{ "backend", AS_TEXT },		  { "calls", AS_COUNT },
+		{ "prompt_tokens", AS_COUNT }, { "output_tokens", AS_COUNT }, { "duration_ms", AS_MS },
+	};
 	const cJSON *m;
 	cJSON_ArrayForEach(m, models) {
-		buf_puts(b, "<tr><td>");
-		esc(b, json_text(m, "model"));
-		buf_puts(b, "</td><td>");
-		esc(b, json_text(m, "backend"));
-		buf_puts(b, "</td>");
-		num_cell(b, m, "calls", AS_COUNT);
-		num_cell(b, m, "prompt_tokens", AS_COUNT);
-		num_cell(b, m, "output_tokens", AS_COUNT);
-		num_cell(b, m, "duration_ms", AS_MS);
+		buf_puts(b, "<tr>");
+		cells(b, m, cols, ARRAY_LEN(cols));
 		buf_puts(b, "</tr>\n");
 	}
 	buf_puts(b, "</tbody></table>\n");
@@ -283,20 +306,17 @@ static void steps_table(struct buf *b, const cJSON *steps)
 		    "<th class=\"n\">completed</th><th class=\"n\">failed</th><th class=\"n\">retried</th>"
 		    "<th class=\"n\">dead ends</th><th class=\"n\">avg time</th><th class=\"n\">tokens in</th>"
 		    "<th class=\"n\">tokens out</th><th>errors</th></tr></thead><tbody>\n");
+	static const struct col cols[] = {
+		{ "actor", AS_TEXT },	       { "completed", AS_COUNT },	 { "failed", AS_COUNT },
+		{ "retries", AS_COUNT },       { "no_rule_matched", AS_COUNT },	 { "avg_duration_ms", AS_MS },
+		{ "prompt_tokens", AS_COUNT }, { "output_tokens", AS_COUNT },
+	};
 	const cJSON *s;
 	cJSON_ArrayForEach(s, steps) {
 		buf_printf(b, "<tr data-conv=\"%.0f\"><td>%.0f ", json_num(s, "conversation_id"), json_num(s, "conversation_id"));
 		esc(b, json_text(s, "name"));
-		buf_puts(b, "</td><td>");
-		esc(b, json_text(s, "actor"));
 		buf_puts(b, "</td>");
-		num_cell(b, s, "completed", AS_COUNT);
-		num_cell(b, s, "failed", AS_COUNT);
-		num_cell(b, s, "retries", AS_COUNT);
-		num_cell(b, s, "no_rule_matched", AS_COUNT);
-		num_cell(b, s, "avg_duration_ms", AS_MS);
-		num_cell(b, s, "prompt_tokens", AS_COUNT);
-		num_cell(b, s, "output_tokens", AS_COUNT);
+		cells(b, s, cols, ARRAY_LEN(cols));
 		buf_puts(b, "<td class=\"small\">");
 		const cJSON *e;
 		cJSON_ArrayForEach(e, cJSON_GetObjectItem(s, "errors")) {
@@ -348,6 +368,9 @@ static void stops_section(struct buf *b, const cJSON *status, const cJSON *stops
 
 static void runs_table(struct buf *b, const cJSON *runs, long total)
 {
+	static const struct col tail[] = {
+		{ "ihl_verdict", AS_TEXT }, { "steps", AS_COUNT }, { "duration_ms", AS_MS }, { "tokens", AS_COUNT },
+	};
 	buf_printf(b, "<section id=\"runs\"><h2>Postings and their results (%d run%s", cJSON_GetArraySize(runs),
 		   cJSON_GetArraySize(runs) == 1 ? "" : "s");
 	if (total > cJSON_GetArraySize(runs))
@@ -389,12 +412,7 @@ static void runs_table(struct buf *b, const cJSON *runs, long total)
 		else
 			buf_printf(b, "<td class=\"n\" data-v=\"%.0f\">%.0f/%.0f</td>", json_num(r, "ihl_score"),
 				   json_num(r, "ihl_score"), is_null(r, "ihl_scale") ? 10.0 : json_num(r, "ihl_scale"));
-		buf_puts(b, "<td>");
-		esc(b, json_text(r, "ihl_verdict"));
-		buf_puts(b, "</td>");
-		num_cell(b, r, "steps", AS_COUNT);
-		num_cell(b, r, "duration_ms", AS_MS);
-		num_cell(b, r, "tokens", AS_COUNT);
+		cells(b, r, tail, ARRAY_LEN(tail));
 		buf_puts(b, "</tr>\n");
 	}
 	buf_puts(b, "</tbody></table></div>");

@@ -535,20 +535,32 @@ static void stop(struct proc *p, enum stop_reason why, int64_t now)
 		p->kill_at = 1;
 }
 
+/* One read of *fd into chunk: its length; 0 when interrupted (read again);
+ * -1 when nothing is there now, or at the end (then *fd is closed). */
+static ssize_t read_chunk(int *fd, char *chunk, size_t size)
+{
+	ssize_t n = read(*fd, chunk, size);
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n < 0 && errno == EAGAIN)
+		return -1;
+	if (n <= 0) {
+		close_fd(fd);
+		return -1;
+	}
+	return n;
+}
+
 /* Reads what is there; at most max_reads chunks per stream. */
 static void pump_out(struct proc *p, int max_reads, int64_t now)
 {
 	char chunk[CHUNK];
 	for (int i = 0; p->out >= 0 && i < max_reads; i++) {
-		ssize_t n = read(p->out, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
+		ssize_t n = read_chunk(&p->out, chunk, sizeof chunk);
+		if (n < 0)
+			break;
+		if (!n)
 			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			close_fd(&p->out);
-			break;
-		}
 		if (p->out_buf.len + (size_t)n > (size_t)p->out_max) {
 			/* Stop reading: the program meets a closed pipe (SIGPIPE) or the SIGTERM. */
 			buf_release(&p->out_buf);
@@ -564,15 +576,11 @@ static void pump_err(struct proc *p, int max_reads)
 {
 	char chunk[CHUNK];
 	for (int i = 0; p->err >= 0 && i < max_reads; i++) {
-		ssize_t n = read(p->err, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
+		ssize_t n = read_chunk(&p->err, chunk, sizeof chunk);
+		if (n < 0)
+			break;
+		if (!n)
 			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			close_fd(&p->err);
-			break;
-		}
 		buf_add(&p->err_buf, chunk, (size_t)n);
 		if (p->err_buf.len > 2 * STDERR_KEEP) { /* keep the end: that is where the reason is */
 			size_t drop = p->err_buf.len - STDERR_KEEP;

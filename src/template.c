@@ -65,11 +65,16 @@ static void free_alts(char **alts, size_t n)
 		free(alts[i]);
 }
 
-size_t template_scan(const char *tpl, tpl_visit_fn visit, void *ctx)
+/* Walks tpl: its literal text (a doubled brace as one brace) goes to text,
+ * one character at a time; each placeholder to placeholder, with its source
+ * (len bytes at src) and alternatives. Stops when placeholder returns
+ * nonzero, and returns that. */
+static int walk(const char *tpl, void (*text)(void *ctx, char c),
+		int (*placeholder)(void *ctx, const char *src, size_t len, char **alts, size_t nalts), void *ctx)
 {
-	size_t count = 0;
-	for (const char *p = tpl; *p; ) {
+	for (const char *p = tpl; *p;) {
 		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+			text(ctx, p[0]);
 			p += 2;
 			continue;
 		}
@@ -77,70 +82,104 @@ size_t template_scan(const char *tpl, tpl_visit_fn visit, void *ctx)
 		size_t nalts;
 		size_t len = *p == '{' ? parse_placeholder(p, alts, &nalts) : 0;
 		if (!len) {
-			p++;
+			text(ctx, *p++);
 			continue;
 		}
-		char *text = xstrndup(p, len);
-		if (visit)
-			visit(ctx, text, alts, nalts);
-		free(text);
+		int rc = placeholder(ctx, p, len, alts, nalts);
 		free_alts(alts, nalts);
-		count++;
+		if (rc)
+			return rc;
 		p += len;
 	}
-	return count;
+	return 0;
+}
+
+struct scan {
+	tpl_visit_fn visit;
+	void *ctx;
+	size_t count;
+};
+
+static void scan_text(void *ctx, char c)
+{
+	(void)ctx;
+	(void)c;
+}
+
+static int scan_placeholder(void *ctx, const char *src, size_t len, char **alts, size_t nalts)
+{
+	struct scan *s = ctx;
+	char *text = xstrndup(src, len);
+	if (s->visit)
+		s->visit(s->ctx, text, alts, nalts);
+	free(text);
+	s->count++;
+	return 0;
+}
+
+size_t template_scan(const char *tpl, tpl_visit_fn visit, void *ctx)
+{
+	struct scan s = { visit, ctx, 0 };
+	walk(tpl, scan_text, scan_placeholder, &s);
+	return s.count;
+}
+
+struct render {
+	struct buf out;
+	tpl_lookup_fn lookup;
+	void *ctx;
+	char *error;
+};
+
+static void render_text(void *ctx, char c)
+{
+	buf_putc(&((struct render *)ctx)->out, c);
+}
+
+/* The value of the first alternative that has one, appended; else the error. */
+static int render_placeholder(void *ctx, const char *src, size_t len, char **alts, size_t nalts)
+{
+	struct render *r = ctx;
+	char *value = NULL, *why = NULL;
+	int found = 0;
+	for (size_t i = 0; i < nalts && !found; i++) {
+		char *v = NULL, *w = NULL;
+		enum tpl_lookup l = r->lookup(r->ctx, alts[i], &v, &w);
+		if (l == TPL_FOUND) {
+			value = v;
+			found = 1;
+		} else if (l == TPL_NO_VALUE && !why) {
+			why = w ? w : xasprintf("{%s} has no value here", alts[i]);
+		} else {
+			free(w);
+		}
+		if (l != TPL_FOUND)
+			free(v);
+	}
+	if (!found) {
+		r->error = why ? xasprintf("placeholder %.*s: %s", (int)len, src, why)
+			       : xasprintf("unknown placeholder %.*s", (int)len, src);
+		free(why);
+		return -1;
+	}
+	free(why);
+	buf_puts(&r->out, value ? value : "");
+	free(value);
+	return 0;
 }
 
 int template_render(const char *tpl, tpl_lookup_fn lookup, void *ctx, char **out, char **error)
 {
-	struct buf b = BUF_INIT;
+	struct render r = { BUF_INIT, lookup, ctx, NULL };
 	*out = NULL;
 	*error = NULL;
-	buf_puts(&b, "");
-	for (const char *p = tpl; *p; ) {
-		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-			buf_putc(&b, p[0]);
-			p += 2;
-			continue;
-		}
-		char *alts[MAX_ALTS];
-		size_t nalts;
-		size_t len = *p == '{' ? parse_placeholder(p, alts, &nalts) : 0;
-		if (!len) {
-			buf_putc(&b, *p++);
-			continue;
-		}
-		char *value = NULL, *why = NULL;
-		int found = 0;
-		for (size_t i = 0; i < nalts && !found; i++) {
-			char *v = NULL, *w = NULL;
-			enum tpl_lookup r = lookup(ctx, alts[i], &v, &w);
-			if (r == TPL_FOUND) {
-				value = v;
-				found = 1;
-			} else if (r == TPL_NO_VALUE && !why) {
-				why = w ? w : xasprintf("{%s} has no value here", alts[i]);
-			} else {
-				free(w);
-			}
-			if (r != TPL_FOUND)
-				free(v);
-		}
-		if (!found) {
-			*error = why ? xasprintf("placeholder %.*s: %s", (int)len, p, why)
-				     : xasprintf("unknown placeholder %.*s", (int)len, p);
-			free(why);
-			free_alts(alts, nalts);
-			buf_release(&b);
-			return -1;
-		}
-		free(why);
-		buf_puts(&b, value ? value : "");
-		free(value);
-		free_alts(alts, nalts);
-		p += len;
+	buf_puts(&r.out, "");
+	if (walk(tpl, render_text, render_placeholder, &r)) {
+		*error = r.error;
+		buf_release(&r.out);
+		return -1;
 	}
-	*out = buf_detach(&b);
+	*out = buf_detach(&r.out);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,13 +42,27 @@ static void set_where(struct ctx *c, char *where)
 	c->where = where;
 }
 
-static int check_keys(struct ctx *c, const cJSON *obj, const char *const *allowed)
+/* A member of an object of the file: its key, how it is read ('L' a long
+ * from min to max, 'i' an int from min to max, 'T' a string, 'X' a text,
+ * 'b' a bool; '-' read by other code), whether it is required (for 'b': its
+ * default), the default of a number, and where it goes (offsetof). A table
+ * ends with a NULL key. */
+struct field {
+	const char *key;
+	char kind;
+	int required;
+	long min, max, dflt;
+	size_t off;
+};
+
+/* The keys of obj are those of fields. */
+static int check_keys(struct ctx *c, const cJSON *obj, const struct field *fields)
 {
 	const cJSON *item;
 	cJSON_ArrayForEach(item, obj) {
 		int ok = 0;
-		for (const char *const *a = allowed; *a; a++)
-			if (!strcmp(*a, item->string))
+		for (const struct field *f = fields; f->key; f++)
+			if (!strcmp(f->key, item->string))
 				ok = 1;
 		if (!ok) {
 			char *key = str_excerpt(item->string, 40);
@@ -133,6 +148,31 @@ static int get_bool(struct ctx *c, const cJSON *obj, const char *key, int dflt, 
 	return E_OK;
 }
 
+/* Reads the fields [from, to) of the table into base, in order; stops at the
+ * first error. */
+static int get_fields(struct ctx *c, const cJSON *obj, const struct field *fields, size_t from, size_t to,
+		      void *base)
+{
+	int rc = E_OK;
+	for (size_t i = from; !rc && i < to; i++) {
+		const struct field *f = &fields[i];
+		void *at = (char *)base + f->off;
+		long v;
+		switch (f->kind) {
+		case 'L': rc = get_int(c, obj, f->key, f->required, f->min, f->max, f->dflt, at); break;
+		case 'i':
+			if (!(rc = get_int(c, obj, f->key, f->required, f->min, f->max, f->dflt, &v)))
+				*(int *)at = (int)v;
+			break;
+		case 'T': rc = get_string(c, obj, f->key, f->required, at); break;
+		case 'X': rc = get_text(c, obj, f->key, f->required, at); break;
+		case 'b': rc = get_bool(c, obj, f->key, f->required, at); break;
+		default: break;
+		}
+	}
+	return rc;
+}
+
 enum actor_kind actor_kind_parse(const char *type)
 {
 	static const char *const names[] = { [ACTOR_AI_MODEL] = "ai_model", [ACTOR_SCRIPT] = "script",
@@ -145,27 +185,28 @@ enum actor_kind actor_kind_parse(const char *type)
 
 static int parse_actor(struct ctx *c, const cJSON *j, size_t idx, struct wf_actor *a)
 {
-	static const char *const keys[] = { "actor_id", "name", "type", "config", "script", "enabled", NULL };
-	long id = 0;
+#define F(key, kind, req, min, max, dflt, member) { key, kind, req, min, max, dflt, offsetof(struct wf_actor, member) }
+	static const struct field fields[] = {
+		F("actor_id", 'L', 1, 1, LONG_MAX, 0, id), F("name", 'T', 1, 0, 0, 0, name),
+		F("type", 'T', 1, 0, 0, 0, type),	  F("script", 'T', 0, 0, 0, 0, script),
+		F("enabled", 'b', 1, 0, 0, 0, enabled),	  { "config", '-', 0, 0, 0, 0, 0 },
+		{ 0 },
+	};
+#undef F
 	set_where(c, xasprintf("actors[%zu]", idx));
 	if (!cJSON_IsObject(j))
 		return fail(c, "must be an object");
-	int rc = get_int(c, j, "actor_id", 1, 1, LONG_MAX, 0, &id);
-	if (!rc)
-		rc = get_string(c, j, "name", 1, &a->name);
+	int rc = get_fields(c, j, fields, 0, 2, a);
 	if (rc)
 		return rc;
-	a->id = id;
 	set_where(c, xasprintf("actor %ld '%s'", a->id, a->name));
-	rc = check_keys(c, j, keys);
+	rc = check_keys(c, j, fields);
 	if (!rc)
-		rc = get_string(c, j, "type", 1, &a->type);
+		rc = get_fields(c, j, fields, 2, 3, a);
 	if (!rc && !(a->kind = actor_kind_parse(a->type)))
 		rc = fail(c, "'type' must be ai_model, script or builtin, not '%s'", a->type);
 	if (!rc)
-		rc = get_string(c, j, "script", 0, &a->script);
-	if (!rc)
-		rc = get_bool(c, j, "enabled", 1, &a->enabled);
+		rc = get_fields(c, j, fields, 3, 5, a);
 	if (rc)
 		return rc;
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(j, "config");
@@ -181,46 +222,40 @@ static int parse_actor(struct ctx *c, const cJSON *j, size_t idx, struct wf_acto
 
 static int parse_rule(struct ctx *c, const cJSON *j, size_t idx, struct wf_rule *r, const char *conv_label)
 {
-	static const char *const keys[] = { "id", "name", "condition", "next", "priority",
-					    "max_iterations", "description", "enabled", NULL };
-	long v;
+#define F(key, kind, req, min, max, dflt, member) { key, kind, req, min, max, dflt, offsetof(struct wf_rule, member) }
+	static const struct field fields[] = {
+		F("id", 'L', 0, 1, LONG_MAX, 0, id),
+		F("condition", 'T', 1, 0, 0, 0, condition),
+		F("name", 'T', 0, 0, 0, 0, name),
+		F("next", 'L', 0, 1, LONG_MAX, 0, next),
+		F("priority", 'i', 0, INT_MIN, INT_MAX, 5, priority),
+		F("max_iterations", 'i', 0, 1, INT_MAX, 0, max_iterations),
+		F("description", 'T', 0, 0, 0, 0, description),
+		F("enabled", 'b', 1, 0, 0, 0, enabled),
+		{ 0 },
+	};
+#undef F
 	set_where(c, xasprintf("%s: rules[%zu]", conv_label, idx));
 	if (!cJSON_IsObject(j))
 		return fail(c, "must be an object");
-	int rc = check_keys(c, j, keys);
-	if (!rc)
-		rc = get_int(c, j, "id", 0, 1, LONG_MAX, 0, &r->id);
-	if (!rc)
-		rc = get_string(c, j, "condition", 1, &r->condition);
-	if (!rc)
-		rc = get_string(c, j, "name", 0, &r->name);
-	if (!rc)
-		rc = get_int(c, j, "next", 0, 1, LONG_MAX, 0, &r->next);
-	if (!rc)
-		rc = get_int(c, j, "priority", 0, INT_MIN, INT_MAX, 5, &v), r->priority = (int)v;
-	if (!rc)
-		rc = get_int(c, j, "max_iterations", 0, 1, INT_MAX, 0, &v), r->max_iterations = (int)v;
-	if (!rc)
-		rc = get_string(c, j, "description", 0, &r->description);
-	if (!rc)
-		rc = get_bool(c, j, "enabled", 1, &r->enabled);
-	return rc;
+	int rc = check_keys(c, j, fields);
+	return rc ? rc : get_fields(c, j, fields, 0, ARRAY_LEN(fields) - 1, r);
 }
 
 static int parse_instruction(struct ctx *c, const cJSON *j, struct wf_conv *cv)
 {
-	static const char *const keys[] = { "instruction_id", "name", "template", "system", NULL };
+#define F(key, kind, req, member) { key, kind, req, 1, LONG_MAX, 0, offsetof(struct wf_conv, member) }
+	static const struct field fields[] = {
+		F("instruction_id", 'L', 0, instruction_id), F("name", 'T', 0, instruction_name),
+		F("template", 'X', 1, template),	     F("system", 'X', 0, system_prompt),
+		{ 0 },
+	};
+#undef F
 	if (!cJSON_IsObject(j))
 		return fail(c, "'instruction' must be an object");
-	int rc = check_keys(c, j, keys);
+	int rc = check_keys(c, j, fields);
 	if (!rc)
-		rc = get_int(c, j, "instruction_id", 0, 1, LONG_MAX, 0, &cv->instruction_id);
-	if (!rc)
-		rc = get_string(c, j, "name", 0, &cv->instruction_name);
-	if (!rc)
-		rc = get_text(c, j, "template", 1, &cv->template);
-	if (!rc)
-		rc = get_text(c, j, "system", 0, &cv->system_prompt);
+		rc = get_fields(c, j, fields, 0, ARRAY_LEN(fields) - 1, cv);
 	if (!rc)
 		cv->has_instruction = 1;
 	return rc;
@@ -228,42 +263,36 @@ static int parse_instruction(struct ctx *c, const cJSON *j, struct wf_conv *cv)
 
 static int parse_conv(struct ctx *c, const cJSON *j, size_t idx, struct wf_conv *cv)
 {
-	static const char *const keys[] = { "conversation_id", "name", "canonical_name", "description",
-					    "actor", "order", "timeout_seconds", "max_attempts", "terminal",
-					    "enabled", "parallel_group", "wait_for_group", "instruction",
-					    "rules", NULL };
-	long v;
+#define F(key, kind, req, min, max, dflt, member) { key, kind, req, min, max, dflt, offsetof(struct wf_conv, member) }
+	static const struct field fields[] = {
+		F("conversation_id", 'L', 1, 1, LONG_MAX, 0, id),
+		F("name", 'T', 1, 0, 0, 0, name),
+		F("canonical_name", 'T', 0, 0, 0, 0, canonical_name),
+		F("description", 'T', 0, 0, 0, 0, description),
+		F("actor", 'T', 1, 0, 0, 0, actor),
+		F("order", 'i', 0, INT_MIN, INT_MAX, 0, order),
+		F("timeout_seconds", 'i', 0, 1, 7 * 24 * 3600, 300, timeout_seconds),
+		F("max_attempts", 'i', 0, 1, 100, 3, max_attempts),
+		F("terminal", 'b', 0, 0, 0, 0, terminal),
+		F("enabled", 'b', 1, 0, 0, 0, enabled),
+		F("parallel_group", 'i', 0, 1, INT_MAX, 0, parallel_group),
+		F("wait_for_group", 'b', 0, 0, 0, 0, wait_for_group),
+		{ "instruction", '-', 0, 0, 0, 0, 0 },
+		{ "rules", '-', 0, 0, 0, 0, 0 },
+		{ 0 },
+	};
+#undef F
 	set_where(c, xasprintf("conversations[%zu]", idx));
 	if (!cJSON_IsObject(j))
 		return fail(c, "must be an object");
-	int rc = get_int(c, j, "conversation_id", 1, 1, LONG_MAX, 0, &cv->id);
-	if (!rc)
-		rc = get_string(c, j, "name", 1, &cv->name);
+	int rc = get_fields(c, j, fields, 0, 2, cv);
 	if (rc)
 		return rc;
 	char *label = workflow_conv_label(cv);
 	set_where(c, xstrdup(label));
-	rc = check_keys(c, j, keys);
+	rc = check_keys(c, j, fields);
 	if (!rc)
-		rc = get_string(c, j, "canonical_name", 0, &cv->canonical_name);
-	if (!rc)
-		rc = get_string(c, j, "description", 0, &cv->description);
-	if (!rc)
-		rc = get_string(c, j, "actor", 1, &cv->actor);
-	if (!rc)
-		rc = get_int(c, j, "order", 0, INT_MIN, INT_MAX, 0, &v), cv->order = (int)v;
-	if (!rc)
-		rc = get_int(c, j, "timeout_seconds", 0, 1, 7 * 24 * 3600, 300, &v), cv->timeout_seconds = (int)v;
-	if (!rc)
-		rc = get_int(c, j, "max_attempts", 0, 1, 100, 3, &v), cv->max_attempts = (int)v;
-	if (!rc)
-		rc = get_bool(c, j, "terminal", 0, &cv->terminal);
-	if (!rc)
-		rc = get_bool(c, j, "enabled", 1, &cv->enabled);
-	if (!rc)
-		rc = get_int(c, j, "parallel_group", 0, 1, INT_MAX, 0, &v), cv->parallel_group = (int)v;
-	if (!rc)
-		rc = get_bool(c, j, "wait_for_group", 0, &cv->wait_for_group);
+		rc = get_fields(c, j, fields, 2, ARRAY_LEN(fields) - 1, cv);
 	const cJSON *ins = cJSON_GetObjectItemCaseSensitive(j, "instruction");
 	if (!rc && ins && !cJSON_IsNull(ins))
 		rc = parse_instruction(c, ins, cv);
@@ -288,29 +317,33 @@ static int parse_conv(struct ctx *c, const cJSON *j, size_t idx, struct wf_conv 
 	return rc;
 }
 
+#define F(key, kind, req, min, max, dflt, member) { key, kind, req, min, max, dflt, offsetof(struct workflow, member) }
+/* The members of a workflow file's top object. */
+static const struct field workflow_fields[] = {
+	F("workflow_id", 'L', 1, 1, LONG_MAX, 0, id),
+	F("name", 'T', 1, 0, 0, 0, name),
+	F("description", 'X', 0, 0, 0, 0, description),
+	F("version", 'i', 0, 1, INT_MAX, 1, version),
+	F("enabled", 'b', 1, 0, 0, 0, enabled),
+	{ "parameters", '-', 0, 0, 0, 0, 0 },
+	{ "actors", '-', 0, 0, 0, 0, 0 },
+	{ "conversations", '-', 0, 0, 0, 0, 0 },
+	{ 0 },
+};
+#undef F
+
 int workflow_from_json(const cJSON *root, const char *origin, struct workflow *wf)
 {
-	static const char *const keys[] = { "workflow_id", "name", "description", "version", "enabled",
-					    "parameters", "actors", "conversations", NULL };
 	struct ctx c = { origin, NULL };
-	long v;
 	memset(wf, 0, sizeof *wf);
 	int rc = E_OK;
 	if (!cJSON_IsObject(root)) {
 		rc = fail(&c, "a workflow file holds one JSON object");
 		goto out;
 	}
-	rc = check_keys(&c, root, keys);
+	rc = check_keys(&c, root, workflow_fields);
 	if (!rc)
-		rc = get_int(&c, root, "workflow_id", 1, 1, LONG_MAX, 0, &wf->id);
-	if (!rc)
-		rc = get_string(&c, root, "name", 1, &wf->name);
-	if (!rc)
-		rc = get_text(&c, root, "description", 0, &wf->description);
-	if (!rc)
-		rc = get_int(&c, root, "version", 0, 1, INT_MAX, 1, &v), wf->version = (int)v;
-	if (!rc)
-		rc = get_bool(&c, root, "enabled", 1, &wf->enabled);
+		rc = get_fields(&c, root, workflow_fields, 0, ARRAY_LEN(workflow_fields) - 1, wf);
 	if (rc)
 		goto out;
 	set_where(&c, xasprintf("workflow %ld", wf->id));

@@ -123,24 +123,11 @@ int sync_setup(struct pg *pg, cJSON *report)
 		rc = pg_exec_script(pg, pg_claims_sql);
 	if (!rc)
 		rc = queue_postings(pg, 0, &queued);
-	if (!rc)
-		rc = pg_commit(pg);
-	else
-		pg_rollback(pg);
+	rc = pg_end(pg, rc);
 	if (rc == E_FAIL)
 		return err_wrap(E_REMOTE, "setting up claims in PostgreSQL at %s", pg_where(pg));
 	cJSON_AddNumberToObject(report, "queued", (double)queued);
 	return rc;
-}
-
-static char *id_array(const long *ids, size_t n)
-{
-	struct buf b = BUF_INIT;
-	buf_putc(&b, '{');
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&b, "%s%ld", i ? "," : "", ids[i]);
-	buf_putc(&b, '}');
-	return buf_detach(&b);
 }
 
 /* A text[] literal of tokens (they are UUIDs: no quoting needed, but quoted). */
@@ -178,7 +165,7 @@ static int mark_failed(struct pg *pg, const long *ids, size_t n, const char *ins
 {
 	if (!n)
 		return E_OK;
-	char *arr = id_array(ids, n);
+	char *arr = pg_id_array(ids, n);
 	const char *params[] = { arr, instance };
 	int rc = pg_exec(pg,
 			 "UPDATE waverunner_claims SET state = 'failed', done_at = now() "
@@ -207,10 +194,7 @@ int sync_claim(struct db *db, struct pg *pg, const char *instance, long n, int64
 		const char *params[] = { ntext, instance, lease };
 		rc = pg_exec(pg, CLAIM_SQL, 3, params, &r);
 	}
-	if (!rc)
-		rc = pg_commit(pg);
-	else
-		pg_rollback(pg);
+	rc = pg_end(pg, rc);
 	if (rc) {
 		pg_res_free(r);
 		return rc == E_FAIL ? err_wrap(E_REMOTE, "claiming postings in PostgreSQL at %s", pg_where(pg)) : rc;
@@ -294,7 +278,7 @@ int sync_extend(struct pg *pg, const struct held_claim *c, size_t n, int64_t lea
 	long *ids = xcalloc(n, sizeof *ids);
 	for (size_t i = 0; i < n; i++)
 		ids[i] = c[i].posting_id;
-	char *idarr = id_array(ids, n), *tokens = token_array(c, n), lease[32];
+	char *idarr = pg_id_array(ids, n), *tokens = token_array(c, n), lease[32];
 	snprintf(lease, sizeof lease, "%lld", (long long)lease_ms);
 	const char *params[] = { idarr, tokens, lease };
 	struct pg_res *r;

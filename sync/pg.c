@@ -309,6 +309,25 @@ void pg_rollback(struct pg *pg)
 		PQclear(PQexec(pg->conn, "ROLLBACK"));
 }
 
+int pg_end(struct pg *pg, int rc)
+{
+	if (rc) {
+		pg_rollback(pg);
+		return rc;
+	}
+	return pg_commit(pg);
+}
+
+char *pg_id_array(const long *ids, size_t n)
+{
+	struct buf b = BUF_INIT;
+	buf_putc(&b, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%ld", i ? "," : "", ids[i]);
+	buf_putc(&b, '}');
+	return buf_detach(&b);
+}
+
 int pg_savepoint(struct pg *pg)
 {
 	return pg_exec(pg, "SAVEPOINT waverunner_row", 0, NULL, NULL);

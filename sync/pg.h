@@ -45,6 +45,9 @@ void pg_query_ref(struct pg_query *q, int n);
  * E_FAIL when the server rejected the statement (the message is the server's). */
 int pg_exec(struct pg *pg, const char *sql, int nparams, const char *const *params, struct pg_res **res);
 int pg_run(struct pg *pg, const struct pg_query *q, struct pg_res **res);
+/* A bigint[] literal of ids, "{1,2,3}", to pass as one parameter (new). */
+char *pg_id_array(const long *ids, size_t n);
+
 /* Runs a script of several statements without parameters (PQexec: a fixed
  * script such as schema/postgres/claims.sql, never one built from input). */
 int pg_exec_script(struct pg *pg, const char *sql);
@@ -59,6 +62,9 @@ int pg_begin_snapshot(struct pg *pg);
 /* E_OK only when the server reports the commit done. */
 int pg_commit(struct pg *pg);
 void pg_rollback(struct pg *pg);
+/* Ends the transaction: commits when rc is E_OK (and returns what the commit
+ * returns), else rolls back and returns rc. */
+int pg_end(struct pg *pg, int rc);
 int pg_savepoint(struct pg *pg);
 int pg_release_savepoint(struct pg *pg);
 int pg_rollback_to_savepoint(struct pg *pg);

@@ -108,16 +108,6 @@ struct pull_state {
 	cJSON *waiting; /* postings changed while their results wait to be pushed */
 };
 
-static char *id_array(const long *ids, size_t n)
-{
-	struct buf b = BUF_INIT;
-	buf_putc(&b, '{');
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&b, "%s%ld", i ? "," : "", ids[i]);
-	buf_putc(&b, '}');
-	return buf_detach(&b);
-}
-
 /* One page of postings after cur, in (updated_at, posting_id) order. */
 static int fetch_page(struct pull_state *ps, const struct cursor *cur, long page, struct pg_res **res)
 {
@@ -136,7 +126,7 @@ static int fetch_page(struct pull_state *ps, const struct cursor *cur, long page
 		first = 0;
 	}
 	pg_query_sql(&q, " FROM postings WHERE true");
-	char *ids = o->nids ? id_array(o->ids, o->nids) : NULL;
+	char *ids = o->nids ? pg_id_array(o->ids, o->nids) : NULL;
 	char idtext[32], pagetext[32];
 	if (o->status) {
 		pg_query_sql(&q, " AND posting_status = ");
@@ -315,7 +305,9 @@ static void page_counts_restore(struct pull_state *ps, const struct page_counts 
 		cJSON_DeleteItemFromArray(ps->waiting, cJSON_GetArraySize(ps->waiting) - 1);
 }
 
-static int pull_postings(struct pull_state *ps, cJSON *report)
+/* Which of pull_columns turing's postings table has (ps->present), with those
+ * it lacks in *missing; an error when it cannot serve the options. */
+static int check_columns(struct pull_state *ps, struct buf *missing)
 {
 	const struct pull_opts *o = ps->o;
 	struct pg_column *cols;
@@ -323,45 +315,122 @@ static int pull_postings(struct pull_state *ps, cJSON *report)
 	int rc = pg_columns(ps->pg, "postings", &cols, &ncols);
 	if (rc)
 		return rc;
-	struct buf missing = BUF_INIT;
 	for (size_t i = 0; i < ARRAY_LEN(pull_columns); i++) {
 		ps->present[i] = pg_column_type(cols, ncols, pull_columns[i].name) != NULL;
 		if (!ps->present[i])
-			buf_printf(&missing, "%s%s", missing.len ? ", " : "", pull_columns[i].name);
+			buf_printf(missing, "%s%s", missing->len ? ", " : "", pull_columns[i].name);
 	}
 	pg_columns_free(cols, ncols);
 	ps->has_updated_at = ps->present[column_index("updated_at")];
-	if (!ps->present[0]) {
-		buf_release(&missing);
+	if (!ps->present[0])
 		return err_set(E_INPUT, "PostgreSQL's postings table at %s has no posting_id column", pg_where(ps->pg));
-	}
-	if (o->since && !ps->has_updated_at) {
-		buf_release(&missing);
+	if (o->since && !ps->has_updated_at)
 		return err_set(E_USAGE, "--since needs an updated_at column, and PostgreSQL's postings table at %s has none",
 			       pg_where(ps->pg));
+	return o->since ? check_since(ps) : E_OK;
+}
+
+/* Moves cur to the last of the n rows of res. */
+static void cursor_move(const struct pull_state *ps, struct cursor *cur, const struct pg_res *res, size_t n)
+{
+	const char *last_at = NULL;
+	int col = 0;
+	for (size_t i = 0; i < ARRAY_LEN(pull_columns); i++) {
+		if (!ps->present[i])
+			continue;
+		if (i == column_index("updated_at"))
+			last_at = pg_get(res, n - 1, col);
+		col++;
 	}
-	if (o->since && (rc = check_since(ps))) {
-		buf_release(&missing);
+	free(cur->updated_at);
+	cur->updated_at = last_at ? xstrdup(last_at) : NULL;
+	cur->set = 1;
+	parse_long(pg_get(res, n - 1, 0), &cur->posting_id);
+}
+
+/* Stores the n rows of page res in one local transaction, with the cursor
+ * (saved when plain); one that rolls back counts nothing. */
+static int store_page(struct pull_state *ps, struct cursor *cur, const struct pg_res *res, size_t n, int plain)
+{
+	char now[32];
+	iso_now(now);
+	struct page_counts before = page_counts_save(ps);
+	int rc = db_begin(ps->db);
+	if (rc)
 		return rc;
-	}
-	int plain = !o->nids && !o->status && !o->since;
-	struct cursor cur = { 0 };
-	if (plain && !o->full && (rc = cursor_load(ps->db, pg_where(ps->pg), &cur))) {
-		buf_release(&missing);
-		return rc;
-	}
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = store_row(ps, res, i, now);
+	cursor_move(ps, cur, res, n);
+	if (!rc && plain)
+		rc = cursor_save(ps->db, pg_where(ps->pg), cur);
+	if (!rc)
+		rc = db_commit(ps->db);
+	else
+		db_rollback(ps->db);
+	if (!rc)
+		ps->fetched += (long)n;
+	else
+		page_counts_restore(ps, &before);
+	return rc;
+}
+
+/* The report's "postings" object: the mode, the cursor it started after and
+ * the columns turing lacks. */
+static cJSON *report_start(cJSON *report, const struct cursor *cur, int plain, const struct buf *missing)
+{
 	cJSON *pr = cJSON_AddObjectToObject(report, "postings");
-	cJSON_AddStringToObject(pr, "mode", !plain ? "selected" : cur.set ? "incremental" : "all");
-	if (cur.set) {
+	cJSON_AddStringToObject(pr, "mode", !plain ? "selected" : cur->set ? "incremental" : "all");
+	if (cur->set) {
 		cJSON *after = cJSON_AddObjectToObject(pr, "after");
-		if (cur.updated_at)
-			cJSON_AddStringToObject(after, "updated_at", cur.updated_at);
+		if (cur->updated_at)
+			cJSON_AddStringToObject(after, "updated_at", cur->updated_at);
 		else
 			cJSON_AddNullToObject(after, "updated_at");
-		cJSON_AddNumberToObject(after, "posting_id", (double)cur.posting_id);
+		cJSON_AddNumberToObject(after, "posting_id", (double)cur->posting_id);
 	}
-	if (missing.len)
-		cJSON_AddStringToObject(pr, "columns_absent", buf_str(&missing));
+	if (missing->len)
+		cJSON_AddStringToObject(pr, "columns_absent", buf_str(missing));
+	return pr;
+}
+
+/* The counts at the end of the report; E_FAIL when a posting failed or an id
+ * asked for was not found. */
+static int report_end(struct pull_state *ps, cJSON *pr, int rc)
+{
+	const struct pull_opts *o = ps->o;
+	cJSON_AddNumberToObject(pr, "fetched", (double)ps->fetched);
+	cJSON_AddNumberToObject(pr, "new", (double)ps->added);
+	cJSON_AddNumberToObject(pr, "updated", (double)ps->updated);
+	cJSON_AddNumberToObject(pr, "unchanged", (double)ps->unchanged);
+	cJSON_AddItemToObject(pr, "failed", ps->failed);
+	cJSON_AddItemToObject(pr, "results_waiting", ps->waiting);
+	if (!rc && o->nids) {
+		cJSON *absent = cJSON_AddArrayToObject(pr, "not_found");
+		for (size_t i = 0; i < o->nids; i++)
+			if (!ps->seen[i] && !(o->status || o->since || o->limit))
+				cJSON_AddItemToArray(absent, cJSON_CreateNumber((double)o->ids[i]));
+		if (cJSON_GetArraySize(absent))
+			rc = E_FAIL;
+	}
+	if (!rc && cJSON_GetArraySize(ps->failed))
+		rc = E_FAIL;
+	return rc;
+}
+
+static int pull_postings(struct pull_state *ps, cJSON *report)
+{
+	const struct pull_opts *o = ps->o;
+	struct buf missing = BUF_INIT;
+	int rc = check_columns(ps, &missing);
+	int plain = !o->nids && !o->status && !o->since;
+	struct cursor cur = { 0 };
+	if (!rc && plain && !o->full)
+		rc = cursor_load(ps->db, pg_where(ps->pg), &cur);
+	if (rc) {
+		buf_release(&missing);
+		return rc;
+	}
+	cJSON *pr = report_start(report, &cur, plain, &missing);
 	buf_release(&missing);
 	ps->failed = cJSON_CreateArray();
 	ps->waiting = cJSON_CreateArray();
@@ -378,61 +447,16 @@ static int pull_postings(struct pull_state *ps, cJSON *report)
 		if ((rc = fetch_page(ps, &cur, page, &res)))
 			break;
 		size_t n = pg_rows(res);
-		char now[32];
-		iso_now(now);
-		struct page_counts before = page_counts_save(ps);
-		if (n && !(rc = db_begin(ps->db))) {
-			for (size_t i = 0; !rc && i < n; i++)
-				rc = store_row(ps, res, i, now);
-			/* The cursor moves to the last row read. */
-			const char *last_id = pg_get(res, n - 1, 0);
-			const char *last_at = NULL;
-			int col = 0;
-			for (size_t i = 0; i < ARRAY_LEN(pull_columns); i++) {
-				if (!ps->present[i])
-					continue;
-				if (i == column_index("updated_at"))
-					last_at = pg_get(res, n - 1, col);
-				col++;
-			}
-			free(cur.updated_at);
-			cur.updated_at = last_at ? xstrdup(last_at) : NULL;
-			cur.set = 1;
-			parse_long(last_id, &cur.posting_id);
-			if (!rc && plain)
-				rc = cursor_save(ps->db, pg_where(ps->pg), &cur);
-			if (!rc)
-				rc = db_commit(ps->db);
-			else
-				db_rollback(ps->db);
-			if (!rc)
-				ps->fetched += (long)n;
-			else
-				page_counts_restore(ps, &before);
-		}
+		if (n)
+			rc = store_page(ps, &cur, res, n, plain);
 		pg_res_free(res);
 		left -= (long)n;
 		if ((long)n < page)
 			break;
 	}
 	cursor_release(&cur);
-	cJSON_AddNumberToObject(pr, "fetched", (double)ps->fetched);
-	cJSON_AddNumberToObject(pr, "new", (double)ps->added);
-	cJSON_AddNumberToObject(pr, "updated", (double)ps->updated);
-	cJSON_AddNumberToObject(pr, "unchanged", (double)ps->unchanged);
-	cJSON_AddItemToObject(pr, "failed", ps->failed);
-	cJSON_AddItemToObject(pr, "results_waiting", ps->waiting);
-	if (!rc && o->nids) {
-		cJSON *absent = cJSON_AddArrayToObject(pr, "not_found");
-		for (size_t i = 0; i < o->nids; i++)
-			if (!ps->seen[i] && !(o->status || o->since || o->limit))
-				cJSON_AddItemToArray(absent, cJSON_CreateNumber((double)o->ids[i]));
-		if (cJSON_GetArraySize(absent))
-			rc = E_FAIL;
-	}
+	rc = report_end(ps, pr, rc);
 	free(ps->seen);
-	if (!rc && cJSON_GetArraySize(ps->failed))
-		rc = E_FAIL;
 	return rc;
 }
 
@@ -597,7 +621,34 @@ static struct wf_conv *conv_by_id(struct workflow *wf, long id)
 	return workflow_conv(wf, id);
 }
 
-static int read_definition(struct import *im, struct pg *pg, long id, const char *idtext)
+/* Whether turing's table has column col (later turing migrations added some). */
+static int has_column(struct pg *pg, const char *table, const char *col, int *has)
+{
+	struct pg_column *cols;
+	size_t n;
+	*has = 0;
+	int rc = pg_columns(pg, table, &cols, &n);
+	if (!rc) {
+		*has = pg_column_type(cols, n, col) != NULL;
+		pg_columns_free(cols, n);
+	}
+	return rc;
+}
+
+/* Ends q, begun with the SQL before the workflow id, with the id and tail,
+ * and runs it. */
+static int run_for_workflow(struct pg *pg, struct pg_query *q, const char *idtext, const char *tail,
+			    struct pg_res **r)
+{
+	pg_query_param(q, idtext);
+	pg_query_sql(q, tail);
+	int rc = pg_run(pg, q, r);
+	pg_query_release(q);
+	return rc;
+}
+
+/* The workflows row. */
+static int read_workflow_row(struct import *im, struct pg *pg, long id, const char *idtext)
 {
 	struct workflow *wf = &im->wf;
 	const char *params[] = { idtext };
@@ -619,27 +670,19 @@ static int read_definition(struct import *im, struct pg *pg, long id, const char
 	wf->enabled = is_true(pg_get(r, 0, 3));
 	wf->parameters = cJSON_CreateObject();
 	pg_res_free(r);
+	return E_OK;
+}
 
-	/* Columns later turing migrations added may be absent. */
-	struct pg_column *cols;
-	size_t n;
-	int has_timeout = 0, has_terminal = 0, has_code = 0;
-	if (!(rc = pg_columns(pg, "conversations", &cols, &n))) {
-		has_timeout = pg_column_type(cols, n, "timeout_seconds") != NULL;
-		pg_columns_free(cols, n);
-	}
-	if (!rc && !(rc = pg_columns(pg, "instructions", &cols, &n))) {
-		has_terminal = pg_column_type(cols, n, "is_terminal") != NULL;
-		pg_columns_free(cols, n);
-	}
-	if (!rc && !(rc = pg_columns(pg, "actors", &cols, &n))) {
-		has_code = pg_column_type(cols, n, "script_code") != NULL;
-		pg_columns_free(cols, n);
-	}
-	if (rc)
+/* The workflow's conversations with their actors. */
+static int read_convs(struct import *im, struct pg *pg, long id, const char *idtext)
+{
+	struct workflow *wf = &im->wf;
+	int has_timeout, has_code, rc;
+	if ((rc = has_column(pg, "conversations", "timeout_seconds", &has_timeout)) ||
+	    (rc = has_column(pg, "actors", "script_code", &has_code)))
 		return rc;
-
 	struct pg_query q;
+	struct pg_res *r;
 	pg_query_init(&q);
 	pg_query_sql(&q, "SELECT c.conversation_id::text, c.conversation_name, c.canonical_name, "
 			 "c.conversation_description, (coalesce(c.enabled, true) AND coalesce(wc.enabled, true))::text, "
@@ -650,11 +693,7 @@ static int read_definition(struct import *im, struct pg *pg, long id, const char
 	pg_query_sql(&q, has_code ? "(a.script_code IS NOT NULL)::text " : "'false' ");
 	pg_query_sql(&q, "FROM workflow_conversations wc JOIN conversations c ON c.conversation_id = wc.conversation_id "
 			 "JOIN actors a ON a.actor_id = c.actor_id WHERE wc.workflow_id = ");
-	pg_query_param(&q, idtext);
-	pg_query_sql(&q, "::bigint ORDER BY wc.execution_order, c.conversation_id");
-	rc = pg_run(pg, &q, &r);
-	pg_query_release(&q);
-	if (rc)
+	if ((rc = run_for_workflow(pg, &q, idtext, "::bigint ORDER BY wc.execution_order, c.conversation_id", &r)))
 		return rc;
 	for (size_t i = 0; i < pg_rows(r); i++) {
 		long cid = to_long(pg_get(r, i, 0));
@@ -680,22 +719,30 @@ static int read_definition(struct import *im, struct pg *pg, long id, const char
 		c->actor = xstrdup(map_actor(im, c, r, i));
 	}
 	pg_res_free(r);
+	return E_OK;
+}
 
+/* Each conversation's first instruction. */
+static int read_instructions(struct import *im, struct pg *pg, const char *idtext)
+{
+	int has_terminal;
+	int rc = has_column(pg, "instructions", "is_terminal", &has_terminal);
+	if (rc)
+		return rc;
+	struct pg_query q;
+	struct pg_res *r;
 	pg_query_init(&q);
 	pg_query_sql(&q, "SELECT DISTINCT ON (i.conversation_id) i.conversation_id::text, i.instruction_id::text, "
 			 "i.instruction_name, i.prompt_template, ");
 	pg_query_sql(&q, has_terminal ? "coalesce(i.is_terminal, false)::text " : "'false' ");
 	pg_query_sql(&q, "FROM instructions i WHERE i.conversation_id IN (SELECT conversation_id FROM "
 			 "workflow_conversations WHERE workflow_id = ");
-	pg_query_param(&q, idtext);
-	pg_query_sql(&q, "::bigint) AND coalesce(i.enabled, true) AND i.step_number = 1 "
-			 "ORDER BY i.conversation_id, i.instruction_id");
-	rc = pg_run(pg, &q, &r);
-	pg_query_release(&q);
-	if (rc)
+	if ((rc = run_for_workflow(pg, &q, idtext,
+				   "::bigint) AND coalesce(i.enabled, true) AND i.step_number = 1 "
+				   "ORDER BY i.conversation_id, i.instruction_id", &r)))
 		return rc;
 	for (size_t i = 0; i < pg_rows(r); i++) {
-		struct wf_conv *c = conv_by_id(wf, to_long(pg_get(r, i, 0)));
+		struct wf_conv *c = conv_by_id(&im->wf, to_long(pg_get(r, i, 0)));
 		if (!c)
 			continue;
 		c->has_instruction = 1;
@@ -705,22 +752,27 @@ static int read_definition(struct import *im, struct pg *pg, long id, const char
 		c->terminal = is_true(pg_get(r, i, 4));
 	}
 	pg_res_free(r);
+	return E_OK;
+}
 
-	/* Rules hang on any instruction of the conversation, as turing reads them. */
+/* Rules hang on any instruction of the conversation, as turing reads them. */
+static int read_rules(struct import *im, struct pg *pg, const char *idtext)
+{
+	struct pg_query q;
+	struct pg_res *r;
 	pg_query_init(&q);
 	pg_query_sql(&q, "SELECT s.instruction_step_id::text, s.instruction_step_name, i.conversation_id::text, "
 			 "s.branch_condition, s.next_conversation_id::text, coalesce(s.branch_priority, 5)::text, "
 			 "s.max_iterations::text, s.branch_description, coalesce(s.enabled, true)::text "
 			 "FROM instruction_steps s JOIN instructions i ON i.instruction_id = s.instruction_id "
 			 "WHERE i.conversation_id IN (SELECT conversation_id FROM workflow_conversations WHERE workflow_id = ");
-	pg_query_param(&q, idtext);
-	pg_query_sql(&q, "::bigint) ORDER BY i.conversation_id, s.branch_priority DESC NULLS FIRST, s.instruction_step_id");
-	rc = pg_run(pg, &q, &r);
-	pg_query_release(&q);
+	int rc = run_for_workflow(pg, &q, idtext,
+				  "::bigint) ORDER BY i.conversation_id, s.branch_priority DESC NULLS FIRST, "
+				  "s.instruction_step_id", &r);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < pg_rows(r); i++) {
-		struct wf_conv *c = conv_by_id(wf, to_long(pg_get(r, i, 2)));
+		struct wf_conv *c = conv_by_id(&im->wf, to_long(pg_get(r, i, 2)));
 		if (!c)
 			continue;
 		c->rules = xreallocarray(c->rules, c->nrules + 1, sizeof *c->rules);
@@ -738,6 +790,18 @@ static int read_definition(struct import *im, struct pg *pg, long id, const char
 	}
 	pg_res_free(r);
 	return E_OK;
+}
+
+static int read_definition(struct import *im, struct pg *pg, long id, const char *idtext)
+{
+	int rc = read_workflow_row(im, pg, id, idtext);
+	if (!rc)
+		rc = read_convs(im, pg, id, idtext);
+	if (!rc)
+		rc = read_instructions(im, pg, idtext);
+	if (!rc)
+		rc = read_rules(im, pg, idtext);
+	return rc;
 }
 
 /* Templates in this project's syntax; built-ins get the input they need. */

@@ -254,6 +254,44 @@ static int claim_fence(struct push_ctx *px, const struct sync_item *it, const ch
 	return E_OK;
 }
 
+/* The UPDATE of posting it with the values vals (the NULL ones left alone):
+ * only when PostgreSQL's row is still the version the results are based on
+ * (unless --force) and something differs. */
+static void update_query(struct pg_query *q, const struct push_ctx *px, const struct sync_item *it, char **vals,
+			 const char *idtext)
+{
+	int param[NCOLS] = { 0 };
+	pg_query_init(q);
+	pg_query_sql(q, "UPDATE postings SET ");
+	int first = 1;
+	for (int c = 0; c < NCOLS; c++) {
+		if (!vals[c])
+			continue;
+		pg_query_sql(q, first ? "" : ", ");
+		first = 0;
+		pg_query_sql(q, col_name(c));
+		pg_query_sql(q, " = ");
+		param[c] = pg_query_add(q, vals[c]);
+		value_expr(q, px->type[c], param[c]);
+	}
+	if (px->type[C_UPDATED_AT])
+		pg_query_sql(q, ", updated_at = now()");
+	if (px->type[C_UPDATED_BY])
+		pg_query_sql(q, ", updated_by_interaction_id = NULL");
+	pg_query_sql(q, " WHERE posting_id = ");
+	pg_query_param(q, idtext);
+	pg_query_sql(q, "::bigint");
+	if (px->type[C_UPDATED_AT] && !px->o->force) {
+		/* The version the results are based on; the parameter takes the
+		 * column's own type, so the comparison is exact. */
+		pg_query_sql(q, " AND updated_at IS NOT DISTINCT FROM ");
+		pg_query_param(q, it->remote_updated_at);
+	}
+	pg_query_sql(q, " AND ");
+	differs(q, px, param, 0);
+	pg_query_sql(q, px->type[C_UPDATED_AT] ? " RETURNING updated_at::text" : " RETURNING NULL");
+}
+
 /* Sends one posting's results inside the batch's transaction. Returns E_OK
  * with res filled, or the error that ends the batch (E_REMOTE, E_INTERRUPT). */
 static int push_one(struct push_ctx *px, const struct sync_item *it, struct push_result *res)
@@ -275,36 +313,7 @@ static int push_one(struct push_ctx *px, const struct sync_item *it, struct push
 		return E_OK;
 	}
 	struct pg_query q;
-	int param[NCOLS] = { 0 };
-	pg_query_init(&q);
-	pg_query_sql(&q, "UPDATE postings SET ");
-	int first = 1;
-	for (int c = 0; c < NCOLS; c++) {
-		if (!vals[c])
-			continue;
-		pg_query_sql(&q, first ? "" : ", ");
-		first = 0;
-		pg_query_sql(&q, col_name(c));
-		pg_query_sql(&q, " = ");
-		param[c] = pg_query_add(&q, vals[c]);
-		value_expr(&q, px->type[c], param[c]);
-	}
-	if (px->type[C_UPDATED_AT])
-		pg_query_sql(&q, ", updated_at = now()");
-	if (px->type[C_UPDATED_BY])
-		pg_query_sql(&q, ", updated_by_interaction_id = NULL");
-	pg_query_sql(&q, " WHERE posting_id = ");
-	pg_query_param(&q, idtext);
-	pg_query_sql(&q, "::bigint");
-	if (px->type[C_UPDATED_AT] && !px->o->force) {
-		/* The version the results are based on; the parameter takes the
-		 * column's own type, so the comparison is exact. */
-		pg_query_sql(&q, " AND updated_at IS NOT DISTINCT FROM ");
-		pg_query_param(&q, it->remote_updated_at);
-	}
-	pg_query_sql(&q, " AND ");
-	differs(&q, px, param, 0);
-	pg_query_sql(&q, px->type[C_UPDATED_AT] ? " RETURNING updated_at::text" : " RETURNING NULL");
+	update_query(&q, px, it, vals, idtext);
 
 	struct pg_res *r = NULL;
 	int rc = E_OK;
@@ -425,10 +434,7 @@ static int push_batch(struct push_ctx *px, const struct sync_item *items, size_t
 	for (size_t i = 0; !rc && i < n; i++)
 		if (!stale_conflict(px, &items[i], &res[i]))
 			rc = push_one(px, &items[i], &res[i]);
-	if (!rc)
-		rc = pg_commit(px->pg);
-	else
-		pg_rollback(px->pg);
+	rc = pg_end(px->pg, rc);
 	if (rc) {
 		/* Nothing of this batch is in PostgreSQL, and nothing is marked. */
 		char *m = xstrdup(err_msg());

@@ -1,7 +1,8 @@
-# model-runs.sh: what the scenario tests that run workflows against stub
-# model servers share (t-limits.sh, t-pools.sh): two small workflows of two
-# models (7201: two steps; 7202: four that alternate), N postings, a fresh
-# database. Source it after lib.sh.
+# model-runs.sh: what the scenario tests of scheduling against stub model
+# servers share (t-limits.sh, t-pools.sh): two small workflows of two models
+# (7201 in $T/two.json: two steps; 7202 in $T/alternate.json: four that
+# alternate), and figures of a finished run. Source it after stub-llm.sh
+# (postings, fresh).
 
 # Four steps that alternate between two models.
 cat >"$T/alternate.json" <<'EOF2'
@@ -32,20 +33,6 @@ cat >"$T/two.json" <<'EOF2'
   {"conversation_id": 722, "name": "Comment", "actor": "mistral:latest", "order": 2, "timeout_seconds": 20,
    "terminal": true, "instruction": {"template": "Comment on: {conversation_721_output}"}}]}
 EOF2
-postings() {
-	sqlite3 -batch -noheader :memory: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-	  SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
-	    'job_description', 'We are hiring data engineer number ' || i || '.',
-	    'external_job_id', 'L' || i, 'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
-}
-# fresh N [WORKFLOW_FILE WORKFLOW_ID]: a new database with N postings started
-# (default: 7201).
-fresh() {
-	rm -f "$DB" "$DB-wal" "$DB-shm"
-	postings "$1"
-	wr init >/dev/null && wr load "${2:-$T/two.json}" "$T/postings.json" >/dev/null &&
-		wr start --workflow "${3:-7201}" --all >/dev/null
-}
 completed() { sql "SELECT count(*) FROM interactions WHERE status = 'completed'"; }
 # The learned limits, "N measured" or "N reported" each.
 limits() { sql "SELECT max_in_flight || ' ' || source FROM model_servers ORDER BY server"; }

@@ -56,6 +56,23 @@ another_stub() {
 # "by_api.chat"), in its stats file (default: the last one started).
 stat() { sqlite3 -batch -noheader :memory: "SELECT json_extract(readfile('${2:-$STATS}'), '\$.$1')"; }
 
+# postings N: N postings in $T/postings.json (ids 1 to N) whose descriptions
+# pass 3001's description check.
+postings() {
+	sqlite3 -batch -noheader :memory: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+	  SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
+	    'job_description', 'We are hiring data engineer number ' || i || ' to build pipelines in Python and SQL, '
+	    || 'maintain the warehouse, and work with analysts across the company. Remote work is possible.',
+	    'external_job_id', 'H' || i, 'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
+}
+# fresh WORKFLOW_FILE WORKFLOW_ID N: a new database with N postings started.
+fresh() {
+	rm -f "$DB" "$DB-wal" "$DB-shm"
+	postings "$3"
+	wr init >/dev/null && wr load "$1" "$T/postings.json" >/dev/null &&
+		wr start --workflow "$2" --all >/dev/null
+}
+
 # wait_stat PATH VALUE: waits (up to 10 s) until the stub reports VALUE, as
 # the stub may see a closed connection just after waverunner has exited.
 wait_stat() {

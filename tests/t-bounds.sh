@@ -10,19 +10,6 @@
 
 . "$REPO/tests/stub-llm.sh"
 
-postings() {
-	sqlite3 -batch -noheader :memory: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-	  SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
-	    'job_description', 'We are hiring data engineer number ' || i || ' to build pipelines in Python and SQL.',
-	    'external_job_id', 'B' || i, 'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
-}
-fresh() {
-	rm -f "$DB" "$DB-wal" "$DB-shm"
-	postings "$3"
-	wr init >/dev/null && wr load "$1" "$T/postings.json" >/dev/null &&
-		wr start --workflow "$2" --all >/dev/null
-}
-row() { sql "$@"; }
 
 cat >"$T/one.json" <<'EOF'
 {"workflow_id": 8001, "name": "One answer",
@@ -34,23 +21,36 @@ cat >"$T/one.json" <<'EOF'
 EOF
 sed -e 's/"actor": "qwen2.5:7b"/"actor": "mistral:latest"/' "$T/one.json" >"$T/one-chat.json"
 
+# api_fresh API STUB_ARGS...: a fresh database whose step API serves
+# (generate, chat or openai), and a stub started with STUB_ARGS.
+api_fresh() {
+	wf="$T/one.json"
+	[ "$1" = generate ] || wf="$T/one-chat.json"
+	fresh "$wf" 8001 1
+	shift
+	start_stub "$@"
+}
+# api_run API ARGS...: run_wr_t ARGS... through API's protocol.
+api_run() {
+	if [ "$1" = openai ]; then
+		shift
+		OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t "$@" --llm openai
+	else
+		shift
+		run_wr_t "$@" --llm ollama
+	fi
+}
+
 # --- An endless answer stops at the cap -----------------------------------------
 for api in generate chat openai; do
-	wf="$T/one.json"
-	[ "$api" = generate ] || wf="$T/one-chat.json"
-	fresh "$wf" 8001 1
-	start_stub --latency-ms 10 --endless 1
-	if [ "$api" = openai ]; then
-		OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t --json run --llm openai --max-answer 2M
-	else
-		run_wr_t --json run --llm ollama --max-answer 2M
-	fi
+	api_fresh "$api" --latency-ms 10 --endless 1
+	api_run "$api" --json run --max-answer 2M
 	check_eq "$api: an endless answer ends the run (exit 0, the step failed)" "$STATUS" 0
 	check_eq "$api: the step failed as answer_too_large, once (not retried)" \
-		"$(row "SELECT failure_class || '|' || attempts || '|' || status FROM interactions")" \
+		"$(sql "SELECT failure_class || '|' || attempts || '|' || status FROM interactions")" \
 		"answer_too_large|1|failed"
 	check_contains "$api: the error names the cap and the option" \
-		"$(row "SELECT error_message FROM interactions")" "is larger than 2097152 bytes (run --max-answer)"
+		"$(sql "SELECT error_message FROM interactions")" "is larger than 2097152 bytes (run --max-answer)"
 	echo "# $api: peak RSS of the run with an endless answer and --max-answer 2M:" \
 		"$(printf '%s' "$OUT" | sed -n 's/.*"max_rss_kb":\([0-9]*\).*/\1/p') kB"
 done
@@ -62,32 +62,25 @@ check_eq "--max-answer needs a size" "$STATUS:$(printf '%s\n' "$ERR" | head -n 1
 fresh "$T/one.json" 8001 1
 start_stub --latency-ms 10
 run_wr_t run --llm ollama --max-answer 1K
-check_eq "an answer under the cap completes" "$(row "SELECT status FROM interactions")" completed
+check_eq "an answer under the cap completes" "$(sql "SELECT status FROM interactions")" completed
 fresh "$T/one.json" 8001 1
 run_wr_t run --llm ollama --max-answer 100
-check_eq "the same answer over a cap of 100 bytes fails" "$(row "SELECT failure_class FROM interactions")" \
+check_eq "the same answer over a cap of 100 bytes fails" "$(sql "SELECT failure_class FROM interactions")" \
 	answer_too_large
 
 # --- \u0000 in the stream --------------------------------------------------------
 for api in generate chat openai; do
-	wf="$T/one.json"
-	[ "$api" = generate ] || wf="$T/one-chat.json"
-	fresh "$wf" 8001 1
-	start_stub --latency-ms 10 --nul 1
-	if [ "$api" = openai ]; then
-		OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai
-	else
-		run_wr_t run --llm ollama
-	fi
+	api_fresh "$api" --latency-ms 10 --nul 1
+	api_run "$api" run
 	check_eq "$api: \\u0000 in the answer fails the step, nothing stored cut short" \
-		"$(row "SELECT failure_class || '|' || status || '|' || coalesce(output, 'NULL') FROM interactions")" \
+		"$(sql "SELECT failure_class || '|' || status || '|' || coalesce(output, 'NULL') FROM interactions")" \
 		"invalid_output|failed|NULL"
 	case $api in
 	generate) where="line 1, byte 17" ;;
 	chat) where="line 1, byte 46" ;;
 	openai) where="the data of the event that ends at line 4, byte 47" ;;
 	esac
-	check_contains "$api: the error says where" "$(row "SELECT error_message FROM interactions")" \
+	check_contains "$api: the error says where" "$(sql "SELECT error_message FROM interactions")" \
 		"refused: $where of the stream holds \\u0000 (a NUL character)"
 done
 
@@ -108,9 +101,9 @@ fresh "$T/skills.json" 8004 1
 start_stub --latency-ms 10 --answers "$T/answers-nul.json"
 run_wr_t run --llm ollama
 check_eq "skills JSON holding \\u0000: no skills saved cut short" \
-	"$(row "SELECT coalesce(skill_keywords, 'NULL') FROM postings")" "NULL"
+	"$(sql "SELECT coalesce(skill_keywords, 'NULL') FROM postings")" "NULL"
 check_contains "skills JSON holding \\u0000: the save fails saying where" \
-	"$(row "SELECT error_message FROM interactions WHERE conversation_id = 842")" \
+	"$(sql "SELECT error_message FROM interactions WHERE conversation_id = 842")" \
 	"its JSON holds \\u0000 (a NUL character) at line 1, column 5"
 
 # --- Long model names keep their own limits -------------------------------------
@@ -132,7 +125,7 @@ wr init >/dev/null && wr load "$T/long-a.json" "$T/long-b.json" "$T/postings.jso
 	wr start --workflow 8002 --all >/dev/null && wr start --workflow 8003 --all >/dev/null
 start_stub --latency-ms 300 --slots 4 --models "${long}:a,${long}:b"
 run_wr_t run --llm ollama --loaded-models 2 --per-model 1
-check_eq "long names: the runs complete" "$(row "SELECT count(*) FROM interactions WHERE status = 'completed'")" 6
+check_eq "long names: the runs complete" "$(sql "SELECT count(*) FROM interactions WHERE status = 'completed'")" 6
 check_eq "long names: each model had one request open at a time (--per-model 1), the two at once" \
 	"$(stat "by_model.\"${long}:a\".peak_concurrency") $(stat "by_model.\"${long}:b\".peak_concurrency") $(stat peak_concurrency)" \
 	"1 1 2"
@@ -162,7 +155,7 @@ check_contains "ulimit -f: run says why" "$(cat "$T/err")" "waverunner: run: dat
 check_eq "ulimit -f: the database is intact" "$(sql "PRAGMA integrity_check")" ok
 run_wr_t run --llm ollama --per-model 8
 check_eq "ulimit -f: a run without the limit finishes the work" \
-	"$STATUS $(row "SELECT count(*) FROM interactions WHERE status = 'completed'")" "0 1500"
+	"$STATUS $(sql "SELECT count(*) FROM interactions WHERE status = 'completed'")" "0 1500"
 
 # --- Out of memory ----------------------------------------------------------------
 # ASan reserves terabytes of address space: ulimit -v cannot be used under it.

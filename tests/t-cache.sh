@@ -7,39 +7,19 @@
 # and cache.
 . "$(dirname "$0")/lib.sh"
 
-export WAVERUNNER_RETRY_BASE_MS=50 WAVERUNNER_RETRY_CAP_MS=200
-unset OLLAMA_HOST OPENAI_BASE_URL OPENAI_API_KEY WAVERUNNER_REPLAY_DIR
-STUB_PID=
-stop_stub() {
-	[ -z "$STUB_PID" ] || { kill "$STUB_PID" 2>/dev/null; wait "$STUB_PID" 2>/dev/null; }
-	STUB_PID=
-}
-trap 'stop_stub' EXIT
-trap 'stop_stub; exit 1' INT TERM
-# start_stub ARGS...: the stub on a free port, answering 3001's steps for each
-# posting from fixtures/answers/3001.json; sets PORT and STATS.
-start_stub() {
-	stop_stub
-	STATS="$T/stats.json"
-	rm -f "$T/port" "$STATS"
-	"$TOOLS/stub-llm" --port 0 --port-file "$T/port" --stats-file "$STATS" \
-		--answers "$REPO/fixtures/answers/3001.json" "$@" >/dev/null 2>"$T/stub.log" &
-	STUB_PID=$!
-	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$T/port")
-}
+. "$REPO/tests/stub-llm.sh"
+# answering_stub: the stub, answering 3001's steps for each posting from
+# fixtures/answers/3001.json (start_stub: PORT, STATS, OLLAMA_HOST).
+answering_stub() { start_stub --answers "$REPO/fixtures/answers/3001.json"; }
 # requests: the generation requests the stub has seen (it writes its stats when
 # a request ends; the last may land just after run exits).
-requests() {
-	sqlite3 -batch -noheader :memory: "SELECT json_extract(readfile('$STATS'), '\$.requests')"
-}
+requests() { stat requests; }
 fixtures() { find "$T/cache" -name '*.json' 2>/dev/null | wc -l | tr -d ' '; }
 
 wr init >/dev/null
 wr load "$REPO/fixtures/workflows/3001.json" "$REPO/fixtures/postings/postings.json" >/dev/null
 wr start --workflow 3001 --posting 10003 >/dev/null
-start_stub
+answering_stub
 
 # 1. Nothing recorded: every model call goes to the server and is recorded.
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr run --llm cache --replay-dir "$T/cache"
@@ -53,7 +33,7 @@ check_eq "... the interactions say which backend answered" \
 
 # 2. The same requests again: all from the recording, none to the server.
 wr start --workflow 3001 --posting 10003 --again >/dev/null
-start_stub
+answering_stub
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr run --llm cache --replay-dir "$T/cache"
 check_eq "cache, all recorded: the second run completes" \
 	"$STATUS:$(sql "SELECT status FROM workflow_runs WHERE workflow_run_id = 2")" "0:completed"
@@ -71,7 +51,7 @@ awk '/"conversation_id": 3337/ { f = 1 } /"conversation_id": 3338/ { f = 0 }
      f && /five short lines/ { sub(/five/, "three") } 1' "$REPO/fixtures/workflows/3001.json" >"$T/edited.json"
 wr load "$T/edited.json" >/dev/null
 wr rerun --from 3337 10003 >/dev/null
-start_stub
+answering_stub
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr run --llm cache --replay-dir "$T/cache"
 check_eq "edited prompt, rerun + cache: the run completes" \
 	"$STATUS:$(sql "SELECT status FROM workflow_runs WHERE workflow_run_id = 3")" "0:completed"
@@ -84,7 +64,8 @@ check_eq "... the edited step called the server; the steps after it were replaye
 
 # 4. record and cache call the backend the user chose: OPENAI_BASE_URL alone.
 wr start --workflow 3001 --posting 10005 >/dev/null
-start_stub
+answering_stub
+unset OLLAMA_HOST
 OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr run --llm record --replay-dir "$T/rec"
 check_eq "record with only OPENAI_BASE_URL set: the run completes" \
 	"$STATUS:$(sql "SELECT status FROM workflow_runs WHERE posting_id = 10005")" "0:completed"
@@ -95,7 +76,7 @@ check_true "... and recorded" test "$(find "$T/rec" -name '*.json' | wc -l)" -gt
 
 # --backend chooses it whatever the environment says.
 wr start --workflow 3001 --posting 10005 --again >/dev/null
-start_stub
+answering_stub
 OLLAMA_HOST="127.0.0.1:1" OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" \
 	run_wr run --llm cache --backend openai --replay-dir "$T/cache2"
 check_eq "cache --backend openai: the run completes against the OpenAI-compatible API" \

@@ -11,8 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 [ -n "$T" ] && [ -d "$T" ] || { echo "not ok 1 - no test directory"; exit 1; }
 
-unset OLLAMA_HOST OPENAI_BASE_URL OPENAI_API_KEY WAVERUNNER_REPLAY_DIR WAVERUNNER_TEST_LEASE_MS
-STUB_PID=
+. "$REPO/tests/stub-llm.sh"
+unset WAVERUNNER_TEST_LEASE_MS
 A_PID=
 cleanup() {
 	if [ -n "$A_PID" ]; then
@@ -21,23 +21,11 @@ cleanup() {
 		wait "$A_PID" 2>/dev/null
 	fi
 	A_PID=
-	if [ -n "$STUB_PID" ]; then
-		kill "$STUB_PID" 2>/dev/null
-		wait "$STUB_PID" 2>/dev/null
-	fi
-	STUB_PID=
+	stop_stub
 }
 trap 'cleanup' EXIT
 trap 'cleanup; exit 1' INT TERM
 
-# start_stub ARGS...: a stub model server on a free port (sets OLLAMA_HOST).
-start_stub() {
-	"$TOOLS/stub-llm" --port 0 --port-file "$T/port" "$@" >/dev/null 2>"$T/stub.log" &
-	STUB_PID=$!
-	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	export OLLAMA_HOST="127.0.0.1:$(cat "$T/port" 2>/dev/null)"
-}
 # Bounded: a hang fails the test instead of stopping the suite.
 bounded() {
 	if command -v timeout >/dev/null 2>&1; then timeout 120 "$@"; else "$@"; fi
@@ -168,7 +156,6 @@ run_wr trace "$(sql "SELECT workflow_run_id FROM interactions i JOIN interaction
 check_contains "trace shows the discarded attempt" "$OUT" "too late, discarded: it is completed now"
 
 # --- A call longer than its lease keeps it: the lease is renewed --------------
-stop_stub() { kill "$STUB_PID" 2>/dev/null; wait "$STUB_PID" 2>/dev/null; STUB_PID=; rm -f "$T/port"; }
 stop_stub
 start_stub --latency-ms 6000 --slots 8
 fresh --posting 1 # one call in flight: its first step (interaction 1)

@@ -39,22 +39,6 @@ cat >"$T/alternate.json" <<'EOF'
   {"conversation_id": 84, "name": "D", "actor": "mistral:latest", "order": 4, "terminal": true,
    "instruction": {"template": "D {job_title}"}}]}
 EOF
-# postings N: N postings with descriptions that pass 3001's description check.
-postings() {
-	sqlite3 -batch -noheader :memory: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-	  SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
-	    'job_description', 'We are hiring data engineer number ' || i || ' to build pipelines in Python and SQL, '
-	    || 'maintain the warehouse, and work with analysts across the company. Remote work is possible.',
-	    'external_job_id', 'H' || i, 'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
-}
-# fresh WORKFLOW_FILE WORKFLOW_ID N: a new database with N postings started.
-fresh() {
-	rm -f "$DB" "$DB-wal" "$DB-shm"
-	postings "$3"
-	wr init >/dev/null && wr load "$1" "$T/postings.json" >/dev/null &&
-		wr start --workflow "$2" --all >/dev/null
-}
-row() { sql "$@"; }
 
 # --- Ollama: generate and chat, usage, headers --------------------------------
 fresh "$T/two.json" 7001 2
@@ -63,25 +47,25 @@ start_stub --latency-ms 20 --switch-ms 30 --answers "$T/answers.json"
 run_wr_t run --llm ollama
 check_eq "ollama: the run completes" "$STATUS" 0
 check_eq "ollama: all four calls completed" \
-	"$(row "SELECT count(*) FROM interactions WHERE status = 'completed' AND backend = 'ollama'")" 4
+	"$(sql "SELECT count(*) FROM interactions WHERE status = 'completed' AND backend = 'ollama'")" 4
 check_eq "ollama: prompt and output tokens, durations and done reason are stored" \
-	"$(row "SELECT count(*) FROM interactions WHERE prompt_tokens > 0 AND output_tokens > 0 AND total_duration_ms > 0
+	"$(sql "SELECT count(*) FROM interactions WHERE prompt_tokens > 0 AND output_tokens > 0 AND total_duration_ms > 0
 	        AND load_duration_ms IS NOT NULL AND eval_duration_ms > 0 AND done_reason = 'stop'")" 4
 check_eq "ollama: the model is stored" \
-	"$(row "SELECT group_concat(DISTINCT model) FROM (SELECT model FROM interactions ORDER BY model)")" \
+	"$(sql "SELECT group_concat(DISTINCT model) FROM (SELECT model FROM interactions ORDER BY model)")" \
 	"mistral:latest,qwen2.5:7b"
 check_eq "ollama: a step without a system prompt uses /api/generate, one with it /api/chat" \
 	"$(stat by_api.generate) $(stat by_api.chat)" "2 2"
 check_eq "ollama: the stub answered by the posting and step headers" \
-	"$(row "SELECT output FROM interactions WHERE posting_id = 1 AND conversation_id = 71")" \
+	"$(sql "SELECT output FROM interactions WHERE posting_id = 1 AND conversation_id = 71")" \
 	"posting one, answered by posting and step"
 check_contains "ollama: other steps get the stub's rule answer" \
-	"$(row "SELECT output FROM interactions WHERE posting_id = 2 AND conversation_id = 71")" "Role: Engineer"
+	"$(sql "SELECT output FROM interactions WHERE posting_id = 2 AND conversation_id = 71")" "Role: Engineer"
 check_eq "ollama: the first call pays the model load, and says so" \
-	"$(row "SELECT count(*) FROM interactions WHERE load_duration_ms > 0")" "$(stat model_loads)"
+	"$(sql "SELECT count(*) FROM interactions WHERE load_duration_ms > 0")" "$(stat model_loads)"
 run_wr status --workflow 7001
 check_contains "status shows usage per model" "$OUT" "qwen2.5:7b (ollama): 2 calls"
-RUN1=$(row "SELECT workflow_run_id FROM workflow_runs WHERE posting_id = 1")
+RUN1=$(sql "SELECT workflow_run_id FROM workflow_runs WHERE posting_id = 1")
 run_wr trace "$RUN1"
 check_contains "trace shows the tokens of a step" "$OUT" "tokens"
 
@@ -91,7 +75,7 @@ start_stub --latency-ms 20 --api-key sekrit-key-4711
 OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" OPENAI_API_KEY=sekrit-key-4711 run_wr_t run --llm openai
 check_eq "openai: the run completes" "$STATUS" 0
 check_eq "openai: both calls completed with usage and finish reason" \
-	"$(row "SELECT count(*) FROM interactions WHERE status = 'completed' AND backend = 'openai'
+	"$(sql "SELECT count(*) FROM interactions WHERE status = 'completed' AND backend = 'openai'
 	        AND prompt_tokens > 0 AND output_tokens > 0 AND done_reason = 'stop'")" 2
 check_eq "openai: both went to /v1/chat/completions with the key" "$(stat by_api.openai)" 2
 
@@ -104,18 +88,18 @@ fresh "$T/two-openai.json" 7001 1
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run
 check_eq "per actor: the run completes" "$STATUS" 0
 check_eq "per actor: qwen through Ollama, mistral through its OpenAI-compatible base_url" \
-	"$(row "SELECT group_concat(model || ':' || backend || ':' || status, ' ') FROM (SELECT model, backend, status FROM interactions ORDER BY conversation_id)")" \
+	"$(sql "SELECT group_concat(model || ':' || backend || ':' || status, ' ') FROM (SELECT model, backend, status FROM interactions ORDER BY conversation_id)")" \
 	"qwen2.5:7b:ollama:completed mistral:latest:openai:completed"
 
 # --- Errors ----------------------------------------------------------------------
 # last_error: class|attempts|status of the first step of posting 1.
-last() { row "SELECT coalesce(failure_class, '') || '|' || attempts || '|' || status FROM interactions WHERE conversation_id = 71"; }
-retried() { row "SELECT count(*) FROM interaction_events e JOIN interactions i USING (interaction_id)
+last() { sql "SELECT coalesce(failure_class, '') || '|' || attempts || '|' || status FROM interactions WHERE conversation_id = 71"; }
+retried() { sql "SELECT count(*) FROM interaction_events e JOIN interactions i USING (interaction_id)
                  WHERE i.conversation_id = 71 AND e.event_type = 'interaction_retried'"; }
 
 # A server's failures (refused, 5xx, dropped) spend no attempt: the
 # interaction waits for the server (tests/t-outage.sh has the details).
-released() { row "SELECT count(*) FROM interaction_events e JOIN interactions i USING (interaction_id)
+released() { sql "SELECT count(*) FROM interaction_events e JOIN interactions i USING (interaction_id)
                   WHERE i.conversation_id = 71 AND e.event_type = 'interaction_released'
                   AND json_extract(e.event_data, '\$.failure_class') = '$1'"; }
 fresh "$T/two.json" 7001 1
@@ -131,9 +115,9 @@ check_contains "connection refused: the message names the server" "$ERR" "the mo
 fresh "$T/two.json" 7001 1
 start_stub --latency-ms 10 --fail-429 0.5 --retry-after 1
 run_wr_t run --llm ollama
-check_eq "429: retried, then completed" "$(row "SELECT attempts || '|' || status FROM interactions WHERE conversation_id = 71")" "2|completed"
+check_eq "429: retried, then completed" "$(sql "SELECT attempts || '|' || status FROM interactions WHERE conversation_id = 71")" "2|completed"
 check_eq "429: the retry waited for Retry-After (1 s), not the 50 ms backoff" \
-	"$(row "SELECT json_extract(event_data, '\$.failure_class') || ' ' || (json_extract(event_data, '\$.retry_in_ms') >= 1000)
+	"$(sql "SELECT json_extract(event_data, '\$.failure_class') || ' ' || (json_extract(event_data, '\$.retry_in_ms') >= 1000)
 	        FROM interaction_events JOIN interactions USING (interaction_id)
 	        WHERE event_type = 'interaction_retried' AND conversation_id = 71")" "rate_limit 1"
 
@@ -142,7 +126,7 @@ for code in 500 503; do
 	start_stub --latency-ms 10 --fail-$code 0.5
 	run_wr_t run --llm ollama
 	check_eq "$code: tried again without spending an attempt, then completed" \
-		"$(row "SELECT attempts || '|' || status FROM interactions WHERE conversation_id = 71")" "1|completed"
+		"$(sql "SELECT attempts || '|' || status FROM interactions WHERE conversation_id = 71")" "1|completed"
 	check_eq "$code: released once as a server error, not retried" "$(released server_error) $(retried)" "1 0"
 done
 
@@ -161,7 +145,7 @@ start_stub --latency-ms 10 --fail-400 1
 run_wr_t run --llm ollama
 check_eq "400: failed at once as bad_request" "$(last)" "bad_request|1|failed"
 check_contains "400: the server's message and the URL" \
-	"$(row "SELECT error_message FROM interactions WHERE conversation_id = 71")" \
+	"$(sql "SELECT error_message FROM interactions WHERE conversation_id = 71")" \
 	"http://127.0.0.1:$PORT/api/generate refused the request (HTTP 400): invalid request (injected)"
 
 fresh "$T/two.json" 7001 1
@@ -173,7 +157,7 @@ check_contains "401: the message says which setting to check" "$ERR" \
 	"http://127.0.0.1:$PORT/v1/models refused the request (HTTP 401): check OPENAI_API_KEY"
 run_wr status --workflow 7001
 cat "$T/out" "$T/err" >"$T/status-out"
-run_wr trace --full "$(row "SELECT max(workflow_run_id) FROM workflow_runs")"
+run_wr trace --full "$(sql "SELECT max(workflow_run_id) FROM workflow_runs")"
 cat "$T/out" "$T/err" >"$T/trace-out"
 sqlite3 "$DB" .dump >"$T/dump.sql"
 check_not_contains "401: the key is in no output and nowhere in the database" \
@@ -184,7 +168,7 @@ start_stub --latency-ms 10 --malformed 1
 run_wr_t run --llm ollama
 check_eq "malformed body: failed at once as invalid_output" "$(last)" "invalid_output|1|failed"
 check_contains "malformed body: its first bytes are quoted" \
-	"$(row "SELECT error_message FROM interactions WHERE conversation_id = 71")" "it begins: '<html>\\n<body>"
+	"$(sql "SELECT error_message FROM interactions WHERE conversation_id = 71")" "it begins: '<html>\\n<body>"
 
 fresh "$T/two.json" 7001 1
 start_stub --latency-ms 10 --drop 1
@@ -199,7 +183,7 @@ start_stub --latency-ms 10 --stall 1
 run_wr_t run --llm ollama
 check_eq "stall: the step's timeout ends each try; retried, then failed as timeout" "$(last)" "timeout|2|failed"
 check_contains "stall: the message names the step's timeout" \
-	"$(row "SELECT error_message FROM interactions WHERE conversation_id = 71")" "within the step's timeout of 2 s"
+	"$(sql "SELECT error_message FROM interactions WHERE conversation_id = 71")" "within the step's timeout of 2 s"
 wait_stat cancelled 2
 check_eq "stall: the connection was closed, so the server stopped working on it" "$(stat cancelled)" 2
 
@@ -207,7 +191,7 @@ check_eq "stall: the connection was closed, so the server stopped working on it"
 fresh "$T/two.json" 7001 8
 start_stub --latency-ms 150 --slots 16
 run_wr_t run --llm ollama --per-model 3 --parallel 16
-check_eq "--per-model 3: all completed" "$(row "SELECT count(*) FROM interactions WHERE status = 'completed'")" 16
+check_eq "--per-model 3: all completed" "$(sql "SELECT count(*) FROM interactions WHERE status = 'completed'")" 16
 check_eq "--per-model 3: at most 3 requests at the server, and 3 at times" "$(stat peak_concurrency)" 3
 
 fresh "$T/two.json" 7001 8
@@ -232,7 +216,7 @@ fresh "$T/alternate.json" 7002 6
 start_stub --latency-ms 40 --slots 2 --switch-ms 100
 run_wr_t run --llm ollama --per-model 2 --per-server 2
 check_eq "loaded model first: all 24 calls completed" \
-	"$(row "SELECT count(*) FROM interactions WHERE status = 'completed'")" 24
+	"$(sql "SELECT count(*) FROM interactions WHERE status = 'completed'")" 24
 check_eq "loaded model first: 3 switches (qwen, mistral, qwen, mistral), not one per step of each posting (18)" \
 	"$(stat model_switches)" 3
 
@@ -240,31 +224,31 @@ check_eq "loaded model first: 3 switches (qwen, mistral, qwen, mistral), not one
 fresh "$REPO/fixtures/workflows/3001.json" 3001 2
 start_stub --latency-ms 5
 run_wr_t run --llm record --replay-dir "$T/replay"
-check_eq "record: 3001 completes against the stub" "$(row "SELECT count(*) FROM workflow_runs WHERE status = 'completed'")" 2
+check_eq "record: 3001 completes against the stub" "$(sql "SELECT count(*) FROM workflow_runs WHERE status = 'completed'")" 2
 check_eq "record: one fixture per distinct model request" \
 	"$(find "$T/replay" -name '*.json' | wc -l | tr -d ' ')" \
-	"$(row "SELECT count(DISTINCT input) FROM interactions WHERE model IS NOT NULL")"
-row "SELECT posting_id, conversation_id, status, output FROM interactions ORDER BY posting_id, conversation_id, interaction_id" >"$T/recorded"
-row "SELECT posting_id, extracted_summary, skill_keywords, ihl_score FROM postings ORDER BY posting_id" >"$T/recorded-postings"
+	"$(sql "SELECT count(DISTINCT input) FROM interactions WHERE model IS NOT NULL")"
+sql "SELECT posting_id, conversation_id, status, output FROM interactions ORDER BY posting_id, conversation_id, interaction_id" >"$T/recorded"
+sql "SELECT posting_id, extracted_summary, skill_keywords, ihl_score FROM postings ORDER BY posting_id" >"$T/recorded-postings"
 stop_stub
 fresh "$REPO/fixtures/workflows/3001.json" 3001 2
 run_wr_t run --llm replay --replay-dir "$T/replay"
-check_eq "replay: 3001 completes with no server" "$(row "SELECT count(*) FROM workflow_runs WHERE status = 'completed'")" 2
-row "SELECT posting_id, conversation_id, status, output FROM interactions ORDER BY posting_id, conversation_id, interaction_id" >"$T/replayed"
-row "SELECT posting_id, extracted_summary, skill_keywords, ihl_score FROM postings ORDER BY posting_id" >"$T/replayed-postings"
+check_eq "replay: 3001 completes with no server" "$(sql "SELECT count(*) FROM workflow_runs WHERE status = 'completed'")" 2
+sql "SELECT posting_id, conversation_id, status, output FROM interactions ORDER BY posting_id, conversation_id, interaction_id" >"$T/replayed"
+sql "SELECT posting_id, extracted_summary, skill_keywords, ihl_score FROM postings ORDER BY posting_id" >"$T/replayed-postings"
 check_true "record -> replay: every interaction has the same output" cmp -s "$T/recorded" "$T/replayed"
 check_true "record -> replay: the postings get the same summary, skills and IHL score" \
 	cmp -s "$T/recorded-postings" "$T/replayed-postings"
 check_eq "record -> replay: usage is replayed too" \
-	"$(row "SELECT count(*) FROM interactions WHERE backend = 'replay' AND prompt_tokens > 0")" \
-	"$(row "SELECT count(*) FROM interactions WHERE backend = 'replay'")"
+	"$(sql "SELECT count(*) FROM interactions WHERE backend = 'replay' AND prompt_tokens > 0")" \
+	"$(sql "SELECT count(*) FROM interactions WHERE backend = 'replay'")"
 
 # The stub answers from the same fixtures, found by the key of the request it gets.
 fresh "$REPO/fixtures/workflows/3001.json" 3001 2
 start_stub --latency-ms 5 --replay-dir "$T/replay"
 run_wr_t run --llm ollama
 check_eq "stub --replay-dir: every call was answered from a fixture" "$(stat replay_hits)" "$(stat requests)"
-row "SELECT posting_id, conversation_id, status, output FROM interactions ORDER BY posting_id, conversation_id, interaction_id" >"$T/stub-replayed"
+sql "SELECT posting_id, conversation_id, status, output FROM interactions ORDER BY posting_id, conversation_id, interaction_id" >"$T/stub-replayed"
 check_true "stub --replay-dir: the same outputs" cmp -s "$T/recorded" "$T/stub-replayed"
 
 stop_stub

@@ -11,7 +11,7 @@
 . "$REPO/tests/model-runs.sh"
 
 # --- A server that reports its slots gets that many, with no options ---------
-fresh 12
+fresh "$T/two.json" 7201 12
 start_stub --latency-ms 100 --slots 3
 OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai
 check_eq "reported slots: all 24 calls completed" "$STATUS $(completed)" "0 24"
@@ -24,24 +24,24 @@ check_contains "status shows each server's limit" "$OUT" \
 run_wr_t --json status
 check_contains "status --json has model_servers" "$OUT" '"max_in_flight":3'
 
-fresh 12
+fresh "$T/two.json" 7201 12
 start_stub --latency-ms 100 --slots 3
 OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai --parallel 2
 check_eq "--parallel 2 caps the reported 3" "$(completed) $(stat peak_concurrency) $(limits)" "24 2 2 reported"
 
-fresh 12
+fresh "$T/two.json" 7201 12
 start_stub --latency-ms 100 --slots 3
 OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai --per-server 1
 check_eq "--per-server 1 overrides what the server reports; nothing is learned" \
 	"$(completed) $(stat peak_concurrency) [$(limits)]" "24 1 []"
 
-fresh 12
+fresh "$T/two.json" 7201 12
 start_stub --latency-ms 100 --slots 3
 OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --llm openai --per-model 2
 check_eq "--per-model 2 overrides it too" "$(completed) $(stat peak_concurrency) [$(limits)]" "24 2 []"
 
 # --- A server that does not report: the limit is measured ----------------------
-fresh 16
+fresh "$T/two.json" 7201 16
 start_stub --latency-ms 100 --slots 2 --no-props
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama --parallel 6
 check_eq "measured: all 32 calls completed" "$STATUS $(completed)" "0 32"
@@ -50,7 +50,7 @@ check_true "measured: more than one request at the server at once (learned, not 
 check_true "measured: never more than --parallel 6" [ "$(stat peak_concurrency)" -le 6 ]
 check_contains "measured: stored as measured" "$(limits)" " measured"
 
-fresh 10
+fresh "$T/two.json" 7201 10
 start_stub --latency-ms 100 --slots 1 --no-props
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
 l=$(sql "SELECT max_in_flight FROM model_servers")
@@ -62,7 +62,7 @@ check_eq "measured, 1 slot: all 20 calls completed" "$(completed)" 20
 # Requests sent while a model loads all wait for it, though only the first
 # reports the load: taken for a queue, they would pull the limit below the
 # slots after every switch.
-fresh 12 "$T/alternate.json" 7202
+fresh "$T/alternate.json" 7202 12
 start_stub --latency-ms 50 --slots 4 --switch-ms 600 --no-props
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
 l=$(sql "SELECT max_in_flight FROM model_servers")
@@ -70,19 +70,19 @@ check_eq "model loads: all 48 calls completed" "$STATUS $(completed)" "0 48"
 check_true "model loads: the limit is still at least the 4 slots after the switches: $l" test "${l:-0}" -ge 4
 
 # --- Models kept loaded (Ollama's /api/ps) ------------------------------------------
-fresh 6 "$T/alternate.json" 7202
+fresh "$T/alternate.json" 7202 6
 start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
 check_eq "one model at a time, no options: all 24 calls, 3 switches (loaded model first still holds)" \
 	"$(completed) $(stat model_switches) $(stat peak_models)" "24 3 1"
 
-fresh 6 "$T/alternate.json" 7202
+fresh "$T/alternate.json" 7202 6
 start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props --max-loaded 2
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama
 check_eq "a server that keeps 2 loaded (/api/ps) gets work for both at once: no switch, 2 loads" \
 	"$(completed) $(stat model_switches) $(stat model_loads) $(stat peak_models)" "24 0 2 2"
 
-fresh 6 "$T/alternate.json" 7202
+fresh "$T/alternate.json" 7202 6
 start_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props --max-loaded 2
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --llm ollama --loaded-models 1
 check_eq "--loaded-models 1 overrides what the server keeps loaded" "$(completed) $(stat peak_models)" "24 1"
@@ -90,7 +90,7 @@ check_eq "--loaded-models 1 overrides what the server keeps loaded" "$(completed
 # --- No starvation: a model's turn on a full server is bounded --------------------
 # 40 postings: 40 qwen calls ready at once, each making a mistral call ready.
 # Loaded model first alone would run every qwen call before any mistral one.
-fresh 40
+fresh "$T/two.json" 7201 40
 start_stub --latency-ms 20 --slots 1 --switch-ms 20 --no-props
 OLLAMA_HOST="127.0.0.1:$PORT" WAVERUNNER_TEST_TURN_MS=200 run_wr_t run --llm ollama
 check_eq "turns: all 80 calls completed" "$STATUS $(completed)" "0 80"

@@ -8,18 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 [ -n "$T" ] && [ -d "$T" ] || { echo "not ok 1 - no test directory"; exit 1; }
 
-export WAVERUNNER_RETRY_BASE_MS=50
-export WAVERUNNER_RETRY_CAP_MS=200
-unset OLLAMA_HOST OPENAI_BASE_URL OPENAI_API_KEY WAVERUNNER_REPLAY_DIR
-STUB_PID=
+. "$REPO/tests/stub-llm.sh"
 RUN_PID=
-stop_stub() {
-	if [ -n "$STUB_PID" ]; then
-		kill "$STUB_PID" 2>/dev/null
-		wait "$STUB_PID" 2>/dev/null
-	fi
-	STUB_PID=
-}
 cleanup() {
 	stop_stub
 	[ -n "$RUN_PID" ] && kill "$RUN_PID" 2>/dev/null
@@ -27,26 +17,6 @@ cleanup() {
 trap 'cleanup' EXIT
 trap 'cleanup; exit 1' INT TERM
 
-# start_stub [--port N] ARGS...: a stub model server (on a free port unless
-# given one); sets PORT.
-nstub=0
-start_stub() {
-	nstub=$((nstub + 1))
-	rm -f "$T/port.$nstub"
-	"$TOOLS/stub-llm" --port-file "$T/port.$nstub" "$@" >/dev/null 2>"$T/stub.$nstub.log" &
-	STUB_PID=$!
-	i=0
-	while [ ! -s "$T/port.$nstub" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$T/port.$nstub" 2>/dev/null)
-}
-
-# Every run is bounded, so a hang fails the test instead of stopping the suite.
-run_wr_t() {
-	timeout 120 "$WAVERUNNER" "$@" >"$T/out" 2>"$T/err"
-	STATUS=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
 
 # workflow FILE BASE_URL_OF_MISTRAL: two steps, qwen (Ollama, OLLAMA_HOST) then
 # mistral (Ollama too, or wherever the second argument says).
@@ -67,25 +37,12 @@ workflow() {
    "instruction": {"template": "Comment on: {conversation_171_output}", "system": "You are terse."}}]}
 EOF
 }
-postings() {
-	sqlite3 -batch -noheader :memory: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-	  SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
-	    'job_description', 'We are hiring data engineer number ' || i || ' to build pipelines in Python and SQL, '
-	    || 'maintain the warehouse, and work with analysts across the company. Remote work is possible.',
-	    'external_job_id', 'O' || i, 'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
-}
-# fresh WORKFLOW_FILE N: a new database with N postings started.
-fresh() {
-	rm -f "$DB" "$DB-wal" "$DB-shm"
-	postings "$2"
-	wr init >/dev/null && wr load "$1" "$T/postings.json" >/dev/null && wr start --workflow 7101 --all >/dev/null
-}
 # snapshot: every interaction and event, to show that nothing changed.
 snapshot() { sql "SELECT * FROM interactions ORDER BY 1; SELECT * FROM interaction_events ORDER BY 1; SELECT * FROM workflow_runs ORDER BY 1"; }
 
 # --- Nothing listening: nothing fails, run gives up after the patience ------------
 workflow "$T/wf.json"
-fresh "$T/wf.json" 5
+fresh "$T/wf.json" 7101 5
 DEAD=$(free_port)
 OLLAMA_HOST="127.0.0.1:$DEAD" run_wr_t run --patience 2s
 check_eq "nothing listening: run exits 5 after the patience" "$STATUS" 5
@@ -107,7 +64,7 @@ check_true "nothing listening: the probes went round the waiting interactions" \
 check_contains "nothing listening: the summary is printed" "$OUT" "runs: 0 completed, 0 failed, 5 running"
 
 # A later run, with the server there, finishes the work.
-start_stub --port 0 --latency-ms 5
+start_stub --latency-ms 5
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --patience 2s
 check_eq "server back: a later run completes every run" \
 	"$STATUS $(sql "SELECT count(*) FROM workflow_runs WHERE status = 'completed'")" "0 5"
@@ -116,10 +73,10 @@ check_eq "server back: each interaction took one attempt" \
 stop_stub
 
 # --- One server down, another up: the other's work goes on -------------------------
-start_stub --port 0 --latency-ms 5
+start_stub --latency-ms 5
 DEAD=$(free_port)
 workflow "$T/wf2.json" "http://127.0.0.1:$DEAD"
-fresh "$T/wf2.json" 3
+fresh "$T/wf2.json" 7101 3
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --patience 1s
 check_eq "one server down: exit 5" "$STATUS" 5
 check_eq "one server down: the up server's steps completed, the down one's wait" \
@@ -132,8 +89,8 @@ stop_stub
 
 # --- A 2-second outage in the middle of a run --------------------------------------
 workflow "$T/wf.json"
-fresh "$T/wf.json" 30
-start_stub --port 0 --latency-ms 100 --slots 2
+fresh "$T/wf.json" 7101 30
+start_stub --latency-ms 100 --slots 2
 STUB_PORT=$PORT
 OLLAMA_HOST="127.0.0.1:$STUB_PORT" timeout 120 "$WAVERUNNER" run --per-model 2 --patience 60s >"$T/out" 2>"$T/err" &
 RUN_PID=$!
@@ -166,9 +123,9 @@ check_contains "outage mid-run: the summary counts what was given back" "$(cat "
 stop_stub
 
 # --- Configuration mistakes, each named before anything is claimed ------------------
-start_stub --port 0 --latency-ms 5
+start_stub --latency-ms 5
 workflow "$T/wf.json"
-fresh "$T/wf.json" 2
+fresh "$T/wf.json" 7101 2
 snapshot >"$T/before"
 OLLAMA_HOST="http://127.0.0.1:$PORT/wrong" run_wr_t run
 check_eq "wrong path: exit 3" "$STATUS" 3
@@ -179,7 +136,7 @@ check_true "wrong path: no interaction, event or run changed" cmp -s "$T/before"
 
 workflow "$T/wf-openai.json"
 sed -i -e 's|"config": {"temperature": 0}}|"config": {"temperature": 0, "backend": "openai"}}|' "$T/wf-openai.json"
-fresh "$T/wf-openai.json" 2
+fresh "$T/wf-openai.json" 7101 2
 snapshot >"$T/before"
 OLLAMA_HOST="127.0.0.1:$PORT" OPENAI_BASE_URL="127.0.0.1:$PORT/v1" run_wr_t run
 check_eq "OPENAI_BASE_URL without a scheme: exit 3" "$STATUS" 3
@@ -189,10 +146,10 @@ snapshot >"$T/after"
 check_true "OPENAI_BASE_URL without a scheme: no interaction, event or run changed" cmp -s "$T/before" "$T/after"
 OLLAMA_HOST="127.0.0.1:$PORT" OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run --per-model 1
 check_eq "OpenAI-compatible: the model is on the server's list: it runs" "$STATUS" 0
-fresh "$T/wf-openai.json" 2
+fresh "$T/wf-openai.json" 7101 2
 snapshot >"$T/before"
 stop_stub
-start_stub --port 0 --latency-ms 5 --models mistral:latest,llama3
+start_stub --latency-ms 5 --models mistral:latest,llama3
 OLLAMA_HOST="127.0.0.1:$PORT" OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" run_wr_t run
 check_eq "OpenAI-compatible, unknown model: exit 3" "$STATUS" 3
 check_contains "OpenAI-compatible, unknown model: named with the list it is not in" "$ERR" \
@@ -205,8 +162,8 @@ stop_stub
 # The stub refuses every other request with 429 (the 1st, 3rd, ...): the first
 # step is retried and completes; the second (max_attempts 1) fails as rate_limit.
 workflow "$T/wf.json"
-fresh "$T/wf.json" 1
-start_stub --port 0 --latency-ms 5 --fail-429 0.5 --retry-after 0
+fresh "$T/wf.json" 7101 1
+start_stub --latency-ms 5 --fail-429 0.5 --retry-after 0
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run
 check_eq "retry-failed: the run failed by a rate limit" \
 	"$(sql "SELECT r.status || ' ' || i.failure_class FROM workflow_runs r JOIN interactions i USING (workflow_run_id)
@@ -215,7 +172,7 @@ sql "SELECT interaction_id, output FROM interactions WHERE status = 'completed'"
 RUN=$(sql "SELECT workflow_run_id FROM workflow_runs")
 FAILED=$(sql "SELECT interaction_id FROM interactions WHERE status = 'failed'")
 stop_stub
-start_stub --port 0 --latency-ms 5
+start_stub --latency-ms 5
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run --retry-failed
 check_eq "retry-failed: exit 0" "$STATUS" 0
 check_contains "retry-failed: the summary says what was resumed" "$OUT" "resumed 1 failed interaction in place"
@@ -233,8 +190,8 @@ check_eq "retry-failed: recorded as an event with the error it had" \
 stop_stub
 
 # A failure that would fail again (400: the request is wrong) is left alone.
-fresh "$T/wf.json" 1
-start_stub --port 0 --latency-ms 5 --fail-400 1
+fresh "$T/wf.json" 7101 1
+start_stub --latency-ms 5 --fail-400 1
 OLLAMA_HOST="127.0.0.1:$PORT" run_wr_t run
 run_wr_t run --retry-failed --llm replay
 check_eq "retry-failed: a bad_request failure is not resumed" \

@@ -19,7 +19,7 @@ no_attempt_lost() {
 }
 
 # --- OLLAMA_HOST lists two servers: both get work, at the same time -----------
-fresh 20
+fresh "$T/two.json" 7201 20
 another_stub --latency-ms 100 --slots 2 --no-props
 A=$PORT A_STATS=$STATS
 another_stub --latency-ms 100 --slots 2 --no-props
@@ -38,7 +38,7 @@ check_contains "pool of two: ... the second too" "$OUT" "http://127.0.0.1:$B: "
 stop_stubs
 
 # --- Spread by what each can take: reported slots 4 and 1 ---------------------
-fresh 20
+fresh "$T/two.json" 7201 20
 another_stub --latency-ms 100 --slots 4
 A=$PORT A_STATS=$STATS
 another_stub --latency-ms 100 --slots 1
@@ -58,7 +58,7 @@ stop_stubs
 # Four steps alternating between two models; two servers that hold one model
 # at a time: each is sent work for one model at a time and switches as
 # seldom as one server alone would (3 switches: tests/t-limits.sh).
-fresh 6 "$T/alternate.json" 7202
+fresh "$T/alternate.json" 7202 6
 another_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props
 A=$PORT A_STATS=$STATS
 another_stub --latency-ms 50 --slots 4 --switch-ms 100 --no-props
@@ -78,7 +78,7 @@ another_stub --latency-ms 50 --slots 2 --no-props
 B=$PORT B_STATS=$STATS
 sed -e "s|\"config\": {\"temperature\": 0}|\"config\": {\"temperature\": 0, \"base_url\": [\"127.0.0.1:$A\", \"http://127.0.0.1:$B\"]}|g" \
 	"$T/two.json" >"$T/two-pool.json"
-fresh 12 "$T/two-pool.json" 7201
+fresh "$T/two-pool.json" 7201 12
 OLLAMA_HOST="127.0.0.1:$(free_port)" run_wr_t run --llm ollama
 check_eq "actor base_url list: all 24 calls completed; OLLAMA_HOST not used" "$STATUS $(completed) $(no_attempt_lost)" "0 24 0"
 check_true "actor base_url list: both servers served (A $(served "$A_STATS"), B $(served "$B_STATS"))" \
@@ -86,7 +86,7 @@ check_true "actor base_url list: both servers served (A $(served "$A_STATS"), B 
 stop_stubs
 
 # --- A server of the pool is not there: the others take all, nothing is lost --------
-fresh 10
+fresh "$T/two.json" 7201 10
 another_stub --latency-ms 50 --slots 2 --no-props
 A=$PORT A_STATS=$STATS
 DEAD=$(free_port)
@@ -99,7 +99,7 @@ check_eq "one of two down: the live server served everything" "$(served "$A_STAT
 stop_stubs
 
 # --- A server goes away mid-run: its work goes to the other ---------------------
-fresh 30
+fresh "$T/two.json" 7201 30
 another_stub --latency-ms 100 --slots 2 --no-props
 A=$PORT A_STATS=$STATS
 another_stub --latency-ms 100 --slots 2 --no-props
@@ -120,7 +120,7 @@ check_true "failover: what was in flight at the server that went away was releas
 stop_stubs
 
 # --- All of the pool away: an outage, each server named ---------------------------
-fresh 3
+fresh "$T/two.json" 7201 3
 D1=$(free_port)
 D2=$(free_port)
 while [ "$D2" = "$D1" ]; do D2=$(free_port); done
@@ -132,7 +132,7 @@ check_contains "all away: the message names the first server" "$ERR" "the model 
 check_contains "all away: ... and the second" "$ERR" "the model server http://127.0.0.1:$D2 did not answer"
 
 # --- A wrong address in a list stops run before anything is claimed ------------------
-fresh 3
+fresh "$T/two.json" 7201 3
 cp "$DB" "$T/before.sqlite"
 OLLAMA_HOST="127.0.0.1:$D1,ftp://127.0.0.1:$D2" run_wr_t run --llm ollama --patience 2s
 check_eq "wrong address in the list: exit 3" "$STATUS" 3

@@ -78,24 +78,23 @@ workflow_with "SELECT count(*) FROM postings p, json_each(p.skill_keywords)
 	WHERE p.posting_id = :posting_id; -- skills" "$T/read.json"
 run_wr validate "$T/read.json"
 check_eq "a pure read (a table-valued function, a trailing comment) passes" "$STATUS:$ERR" "0:"
-printf '%s\n' '{"workflow_id": 5, "name": "fixed",
+# query_workflow FILE TEMPLATE: workflow 5, one sql_query step whose
+# instruction is TEMPLATE (as it stands in the JSON string).
+query_workflow() {
+	printf '{"workflow_id": 5, "name": "q",
  "actors": [{"actor_id": 2, "name": "sql_query", "type": "builtin"}],
  "conversations": [{"conversation_id": 50, "name": "q", "actor": "sql_query", "terminal": true,
-   "instruction": {"template": "{{\"sql\": \"DELETE FROM postings\"}}"}}]}' >"$T/braces.json"
+   "instruction": {"template": "%s"}}]}\n' "$2" >"$1"
+}
+query_workflow "$T/braces.json" '{{\"sql\": \"DELETE FROM postings\"}}'
 run_wr validate "$T/braces.json"
 check_contains "an instruction written with {{ }} is checked as it will run" "$ERR" \
 	"conversation 50 'q': sql_query: the query must only read, and it would delete from table postings"
-printf '%s\n' '{"workflow_id": 5, "name": "bare",
- "actors": [{"actor_id": 2, "name": "sql_query", "type": "builtin"}],
- "conversations": [{"conversation_id": 50, "name": "q", "actor": "sql_query", "terminal": true,
-   "instruction": {"template": "SELECT 1"}}]}' >"$T/bare.json"
+query_workflow "$T/bare.json" 'SELECT 1'
 run_wr validate "$T/bare.json"
 check_contains "an instruction that is no JSON object is refused" "$ERR" \
 	"conversation 50 'q': sql_query: the instruction must be a JSON object with a \"sql\" string"
-printf '%s\n' '{"workflow_id": 5, "name": "late",
- "actors": [{"actor_id": 2, "name": "sql_query", "type": "builtin"}],
- "conversations": [{"conversation_id": 50, "name": "q", "actor": "sql_query", "terminal": true,
-   "instruction": {"template": "{\"sql\": \"SELECT {job_title}\"}"}}]}' >"$T/late.json"
+query_workflow "$T/late.json" '{\"sql\": \"SELECT {job_title}\"}'
 run_wr validate "$T/late.json"
 check_eq "a query with placeholders is only warned about (exit 0)" "$STATUS" "0"
 check_contains "... saying it is checked when it runs" "$ERR" \

@@ -17,6 +17,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# interrupt_bg: Ctrl-C to the command in the background ($BG); its exit status in STATUS.
+interrupt_bg() {
+	kill -INT "$BG"
+	wait "$BG"
+	STATUS=$?
+	BG=""
+}
+
 # wait_for COMMAND...: polls until the command succeeds (at most 90 s).
 wait_for() {
 	i=0
@@ -239,10 +247,7 @@ OLD34=$(pg_psql -c "SELECT string_agg(extracted_summary, ' | ' ORDER BY posting_
 "$WAVERUNNER" sync push >"$T/int.out" 2>"$T/int.err" &
 BG=$!
 if wait_for sleeping; then _ok "the push reached the slow posting"; else _not_ok "the push reached the slow posting" "$(cat "$T/int.out" "$T/int.err")"; fi
-kill -INT "$BG"
-wait "$BG"
-STATUS=$?
-BG=""
+interrupt_bg
 check_eq "Ctrl-C during a push: exit status 130" "$STATUS" 130
 check_contains "... says what happens to the batch" "$(cat "$T/int.err")" "interrupted: what was not committed in PostgreSQL is not marked pushed"
 check_eq "... nothing of the batch is in PostgreSQL" "$(pg_psql -c "SELECT string_agg(extracted_summary, ' | ' ORDER BY posting_id) FROM postings WHERE posting_id IN (3, 4)")" "$OLD34"
@@ -291,10 +296,7 @@ if wait_for sh -c "\"$PG_BIN/psql\" -X -At -h '$PG_DIR' -p $PG_PORT -U postgres 
 else
 	_not_ok "push --every: a later round pushes once the server is back" "$(tail -n 5 "$T/every.out" "$T/every.err")"
 fi
-kill -INT "$BG"
-wait "$BG"
-STATUS=$?
-BG=""
+interrupt_bg
 check_eq "push --every stops on Ctrl-C with exit status 130" "$STATUS" 130
 check_contains "push --every numbers its rounds" "$(cat "$T/every.out")" "round 1 at "
 

@@ -2,8 +2,8 @@
 # matrix.sh: how close run's defaults come to the best hand-tuned options.
 # Workflow 3001 against the stub model server, which queues requests beyond
 # its slots the way Ollama does (one model loaded at a time, a cost to switch),
-# for slots {1, 2, 4, 8} x latency {50, 200 ms} x models {1, 3} (x servers: one
-# for now; server pools, a comma-separated OLLAMA_HOST, are not built yet).
+# for slots {1, 2, 4, 8} x latency {50, 200 ms} x models {1, 3} x servers
+# {1, 2} (a pool: a comma-separated OLLAMA_HOST).
 # Each cell runs twice: with no options, and hand-tuned (--parallel slots x
 # servers, --per-server and --per-model the slots). Printed per cell: both wall
 # times, the ideal (service time / slots over all servers + the loads no order
@@ -13,7 +13,7 @@
 # (at least 3 per slot, so that there is work for every slot): a cell of 1
 # slot and 200 ms would take minutes with 200. Environment: BENCH_CELL_S (4), BENCH_SWITCH_MS (300), BENCH_SLOTS
 # ("1 2 4 8"), BENCH_LATENCIES ("50 200"), BENCH_MODELS ("1 3"),
-# BENCH_SERVERS ("1"), BENCH_PROTOCOL (ollama; openai: the stub reports its
+# BENCH_SERVERS ("1 2"), BENCH_PROTOCOL (ollama; openai: the stub reports its
 # slots at /props as llama.cpp does).
 set -u
 : "${WAVERUNNER:?}" "${TOOLS:?}"
@@ -23,7 +23,7 @@ SWITCH=${BENCH_SWITCH_MS:-300}
 SLOTS_LIST=${BENCH_SLOTS:-1 2 4 8}
 LATS=${BENCH_LATENCIES:-50 200}
 MODELS_LIST=${BENCH_MODELS:-1 3}
-SERVERS_LIST=${BENCH_SERVERS:-1}
+SERVERS_LIST=${BENCH_SERVERS:-1 2}
 PROTO=${BENCH_PROTOCOL:-ollama}
 T=$(mktemp -d "${TMPDIR:-/tmp}/bench-matrix.XXXXXX")
 PIDS=
@@ -32,43 +32,23 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-
-q() { sqlite3 -batch -noheader :memory: "$@"; }
+. "$REPO/tests/bench/lib.sh"
 
 # Three models: the IHL skeptic on gemma2 (as scheduling.sh); one: all on qwen.
-q "WITH w AS (SELECT readfile('$REPO/fixtures/workflows/3001.json') AS j),
-     c AS (SELECT e.key AS k FROM w, json_each(json_extract(w.j, '\$.conversations')) e
-           WHERE json_extract(e.value, '\$.conversation_id') = 9162)
-   SELECT json_set(json_insert(j, '\$.actors[#]', json('{\"actor_id\": 46, \"name\": \"gemma2:latest\",
-          \"type\": \"ai_model\", \"config\": {\"temperature\": 0, \"seed\": 42, \"num_ctx\": 8192,
-          \"num_predict\": 1024}}')), '\$.conversations[' || (SELECT k FROM c) || '].actor', 'gemma2:latest')
-   FROM w" >"$T/wf-3.json"
+three_models "$T/wf-3.json"
 q "SELECT replace(readfile('$REPO/fixtures/workflows/3001.json'), '\"actor\": \"mistral:latest\"',
           '\"actor\": \"qwen2.5:7b\"')" >"$T/wf-1.json"
-
-postings() {
-	q "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-	   SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
-	          'job_description', 'We are hiring data engineer number ' || i || ' to build pipelines in Python and SQL, '
-	          || 'maintain the warehouse, and work with analysts across the company. Remote work is possible.',
-	          'location_city', 'Berlin', 'source', 'bench', 'external_job_id', 'B' || i,
-	          'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
-}
 
 # start_stubs N SLOTS LAT: N stub servers; their addresses, comma-separated, in $ADDRS.
 start_stubs() {
 	ADDRS=
 	k=0
 	while [ $k -lt "$1" ]; do
-		rm -f "$T/port$k"
 		props=
 		[ "$PROTO" = openai ] || props=--no-props
-		"$TOOLS/stub-llm" --port 0 --port-file "$T/port$k" --latency-ms "$3" --slots "$2" $props \
-			--switch-ms "$SWITCH" --stats-file "$T/stats$k.json" >/dev/null &
-		PIDS="$PIDS $!"
-		i=0
-		while [ ! -s "$T/port$k" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-		url=http://127.0.0.1:$(cat "$T/port$k")
+		bench_stub "$T/port$k" "$T/stats$k.json" --latency-ms "$3" --slots "$2" $props --switch-ms "$SWITCH"
+		PIDS="$PIDS $STUB_PID"
+		url=http://127.0.0.1:$STUB_PORT
 		[ "$PROTO" = openai ] && url=$url/v1
 		ADDRS=${ADDRS:+$ADDRS,}$url
 		k=$((k + 1))
@@ -119,7 +99,7 @@ for ns in $SERVERS_LIST; do
 				# at least 3 postings per slot: enough work to fill them
 				[ $n -lt $((3 * slots * ns)) ] && n=$((3 * slots * ns))
 				[ $n -gt 200 ] && n=200
-				postings "$n"
+				bench_postings "$n"
 				d=$(one "$T/wf-$nm.json" "$ns" "$slots" "$lat") || { echo "matrix: a default run failed" >&2; exit 1; }
 				h=$(one "$T/wf-$nm.json" "$ns" "$slots" "$lat" --parallel $((slots * ns)) --per-server "$slots" \
 					--per-model "$slots") || { echo "matrix: a tuned run failed" >&2; exit 1; }

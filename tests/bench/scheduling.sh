@@ -24,25 +24,10 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
+. "$REPO/tests/bench/lib.sh"
 
-q() { sqlite3 -batch -noheader :memory: "$@"; }
-
-# Workflow 3001 with the IHL skeptic on gemma2: three models.
-q "WITH w AS (SELECT readfile('$REPO/fixtures/workflows/3001.json') AS j),
-     c AS (SELECT e.key AS k FROM w, json_each(json_extract(w.j, '\$.conversations')) e
-           WHERE json_extract(e.value, '\$.conversation_id') = 9162)
-   SELECT json_set(json_insert(j, '\$.actors[#]', json('{\"actor_id\": 46, \"name\": \"gemma2:latest\",
-          \"type\": \"ai_model\", \"config\": {\"temperature\": 0, \"seed\": 42, \"num_ctx\": 8192,
-          \"num_predict\": 1024}}')), '\$.conversations[' || (SELECT k FROM c) || '].actor', 'gemma2:latest')
-   FROM w" >"$T/3001-3models.json"
-
-# N postings with descriptions long enough to pass the description check.
-q "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)
-   SELECT json_group_array(json_object('posting_id', i, 'job_title', 'Data engineer ' || i,
-          'job_description', 'We are hiring data engineer number ' || i || ' to build pipelines in Python and SQL, '
-          || 'maintain the warehouse, and work with analysts across the company. Remote work is possible.',
-          'location_city', 'Berlin', 'source', 'bench', 'external_job_id', 'B' || i,
-          'external_url', 'https://example.com/jobs/' || i)) FROM n" >"$T/postings.json"
+three_models "$T/3001-3models.json"
+bench_postings "$N"
 
 # bench ORDER: prints one block of figures.
 bench() {
@@ -51,14 +36,8 @@ bench() {
 	WAVERUNNER_DB=$db "$WAVERUNNER" init >/dev/null &&
 		WAVERUNNER_DB=$db "$WAVERUNNER" load "$T/3001-3models.json" "$T/postings.json" >/dev/null &&
 		WAVERUNNER_DB=$db "$WAVERUNNER" start --workflow 3001 --all >/dev/null || return 1
-	rm -f "$T/port" "$T/stats.json"
-	"$TOOLS/stub-llm" --port 0 --port-file "$T/port" --latency-ms "$LAT" --slots "$SLOTS" \
-		--switch-ms "$SWITCH" --stats-file "$T/stats.json" >/dev/null &
-	STUB_PID=$!
-	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	port=$(cat "$T/port")
-	OLLAMA_HOST=127.0.0.1:$port WAVERUNNER_DB=$db "$WAVERUNNER" --json run --llm ollama --quiet \
+	bench_stub "$T/port" "$T/stats.json" --latency-ms "$LAT" --slots "$SLOTS" --switch-ms "$SWITCH"
+	OLLAMA_HOST=127.0.0.1:$STUB_PORT WAVERUNNER_DB=$db "$WAVERUNNER" --json run --llm ollama --quiet \
 		--parallel "$SLOTS" --per-server "$SLOTS" --per-model "$SLOTS" --order "$order" >"$T/run.json" ||
 		return 1
 	kill "$STUB_PID"

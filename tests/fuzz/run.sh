@@ -17,9 +17,10 @@ pkgs="sqlite3 libcurl libcjson libpq"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Isrc -Isync $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lm"
 sh schema/embed.sh schema/[0-9]*.sql >"$out/schema.c"
+make -s build/rel/pg-claims.c # sync setup's SQL, generated as make builds it
 # Every target links the project's objects, as the corpus drivers of make check do.
 objs=""
-for f in src/*.c sync/*.c "$out/schema.c"; do
+for f in src/*.c sync/*.c "$out/schema.c" build/rel/pg-claims.c; do
 	[ -f "$f" ] || continue
 	[ "$f" = src/main.c ] && continue
 	o="$out/obj/$(echo "$f" | tr '/' '_').o"

@@ -1,5 +1,5 @@
-/* Unit tests of db-stmt.c: the typed statement helpers db_do, db_get and
- * db_ids, against a real SQLite file. */
+/* Unit tests of db-stmt.c: the typed statement helpers db_do, db_get,
+ * db_ids, db_first and db_read_rows, against a real SQLite file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,64 @@ static const char INSERT[] = "INSERT INTO t (id, name, n, x, opt) VALUES (?1, ?2
 static const char ONE[] = "SELECT name, n, x, opt, opt IS NULL FROM t WHERE id = ?1";
 static const char IDS[] = "SELECT id FROM t WHERE n >= ?1 ORDER BY id";
 static const char BAD[] = "INSERT INTO t (id) VALUES (?1)";
+static const char ROWS[] = "SELECT id, name FROM t WHERE n >= ?1 ORDER BY id";
+/* Fails at run time, on the first row: abs of the smallest integer. */
+static const char FAILS[] = "SELECT id, abs((n - n) - 9223372036854775807 - 1) FROM t ORDER BY id";
+
+struct row {
+	long id;
+	char *name;
+	size_t index;
+};
+
+static void read_row(sqlite3_stmt *st, void *item, size_t i)
+{
+	struct row *r = item;
+	r->id = (long)sqlite3_column_int64(st, 0);
+	r->name = db_col_text(st, 1);
+	r->index = i;
+}
+
+static void rows_free(struct row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].name);
+	free(rows);
+}
+
+/* db_first and db_read_rows (rows 1 "one" n 10, 2 NULL n 20, 3 "three" n 30). */
+static void test_rows(struct db *db)
+{
+	double x = -1;
+	sqlite3_stmt *st = NULL;
+	is_int(db_first(db, &st, ONE, "L", 3L), SQLITE_ROW, "db_first stops on the row");
+	is_str(db_col_str(st, 0), "three", "and leaves it to read");
+	char *text = NULL;
+	long nl = 0;
+	db_columns(st, "T-DL", &text, &x, &nl);
+	is_str(text, "three", "db_columns reads the row by signature");
+	ok(x == 0 && nl == 0, "skipping a column ('-'); NULL reads as 0");
+	free(text);
+	sqlite3_reset(st);
+	is_int(db_first(db, &st, ONE, "L", 9L), SQLITE_DONE, "db_first: no row is SQLITE_DONE");
+	is_int(db_first(db, &st, FAILS, ""), -1, "db_first: an error is -1");
+
+	struct row *rows = NULL;
+	size_t n = 0;
+	is_int(db_read_rows(db, ROWS, &rows, &n, sizeof *rows, read_row, "i", 20), E_OK, "db_read_rows reads");
+	ok(n == 2 && rows[0].id == 2 && !rows[0].name && rows[1].id == 3, "every row, in order");
+	is_str(rows[1].name, "three", "a text column, copied");
+	ok(rows[0].index == 0 && rows[1].index == 1, "read gets each element's index");
+	is_int(db_read_rows(db, ROWS, &rows, &n, sizeof *rows, read_row, "i", 30), E_OK, "db_read_rows again");
+	ok(n == 3 && rows[2].id == 3 && rows[2].index == 2, "appends to what the array holds");
+	rows_free(rows, n);
+	rows = NULL;
+	n = 0;
+	is_int(db_read_rows(db, ROWS, &rows, &n, sizeof *rows, read_row, "i", 99), E_OK, "no rows");
+	ok(n == 0 && !rows, "none: the array stays NULL");
+	is_int(db_read_rows(db, FAILS, &rows, &n, sizeof *rows, read_row, ""), E_DB, "a failing row is E_DB");
+	rows_free(rows, n);
+}
 
 int main(void)
 {
@@ -57,6 +115,8 @@ int main(void)
 	   "db_ids collects the first column of every row");
 	free(ids);
 	ok(db_ids(db, IDS, &ids, &nids, "i", 99) == E_OK && nids == 0 && !ids, "db_ids: none is NULL, 0");
+
+	test_rows(db);
 
 	is_int(db_do(db, BAD, "L", 1L), E_DB, "a failing statement is E_DB");
 	ok(strstr(err_msg(), "UNIQUE") != NULL, "with SQLite's message: %s", err_msg());

@@ -17,19 +17,15 @@ static char *extracted(const char *text)
 
 int main(void)
 {
-	char *s, *msg;
-	s = extracted("Here you go:\n```json\n[\"SQL\", \"Python\"]\n```\n[SUCCESS]");
-	is_str(s, "[\"SQL\",\"Python\"]", "JSON inside a fenced block");
-	free(s);
-	s = extracted("{\"ihl_score\": 7, \"verdict\": \"COMPLIANCE_THEATER\"}");
-	is_str(s, "{\"ihl_score\":7,\"verdict\":\"COMPLIANCE_THEATER\"}", "a bare JSON answer");
-	free(s);
-	s = extracted("My answer is {\"a\": {\"b\": \"}\"}} and that is all. [SUCCESS]");
-	is_str(s, "{\"a\":{\"b\":\"}\"}}", "JSON embedded in prose, braces inside strings");
-	free(s);
-	s = extracted("```\nnot json\n```\n```json\n{\"x\":1}\n```");
-	is_str(s, "{\"x\":1}", "the first fence that parses");
-	free(s);
+	char *msg;
+	is_str_free(extracted("Here you go:\n```json\n[\"SQL\", \"Python\"]\n```\n[SUCCESS]"),
+		    "[\"SQL\",\"Python\"]", "JSON inside a fenced block");
+	is_str_free(extracted("{\"ihl_score\": 7, \"verdict\": \"COMPLIANCE_THEATER\"}"),
+		    "{\"ihl_score\":7,\"verdict\":\"COMPLIANCE_THEATER\"}", "a bare JSON answer");
+	is_str_free(extracted("My answer is {\"a\": {\"b\": \"}\"}} and that is all. [SUCCESS]"),
+		    "{\"a\":{\"b\":\"}\"}}", "JSON embedded in prose, braces inside strings");
+	is_str_free(extracted("```\nnot json\n```\n```json\n{\"x\":1}\n```"),
+		    "{\"x\":1}", "the first fence that parses");
 	ok(extracted("no json here {at all") == NULL, "no JSON gives NULL");
 
 	cJSON *j = json_parse("{\"a\": 1}\n  ", 11, &msg);
@@ -71,12 +67,8 @@ int main(void)
 		free(msg);
 		buf_release(&big);
 	}
-	s = str_excerpt("ab\ncd\x01" "ef", 100);
-	is_str(s, "ab\\ncd\\x01ef", "str_excerpt escapes control characters");
-	free(s);
-	s = str_excerpt("abcdefgh", 3);
-	is_str(s, "abc\xE2\x80\xA6 (8 bytes)", "str_excerpt shortens, giving the size");
-	free(s);
+	is_str_free(str_excerpt("ab\ncd\x01" "ef", 100), "ab\\ncd\\x01ef", "str_excerpt escapes control characters");
+	is_str_free(str_excerpt("abcdefgh", 3), "abc\xE2\x80\xA6 (8 bytes)", "str_excerpt shortens, giving the size");
 	size_t sz = 0;
 	ok(parse_size("16M", &sz) == 0 && sz == 16u << 20, "parse_size 16M");
 	ok(parse_size("512K", &sz) == 0 && sz == 512u << 10, "parse_size 512K");
@@ -87,9 +79,7 @@ int main(void)
 	const cJSON *c = json_path(j, "a.b.1.c");
 	is_str(c ? c->valuestring : NULL, "deep", "json_path follows keys and indexes");
 	ok(json_path(j, "a.x") == NULL, "json_path of a missing key is NULL");
-	s = json_value_text(json_path(j, "a.b"));
-	is_str(s, "[10,{\"c\":\"deep\"}]", "an array as text is compact JSON");
-	free(s);
+	is_str_free(json_value_text(json_path(j, "a.b")), "[10,{\"c\":\"deep\"}]", "an array as text is compact JSON");
 	cJSON_Delete(j);
 
 	char hex[65];
@@ -101,9 +91,7 @@ int main(void)
 	ok(utf8_valid("Grüße 日本", strlen("Grüße 日本")), "valid UTF-8");
 	ok(!utf8_valid("\xC3\x28", 2), "invalid UTF-8");
 	ok(!utf8_valid("\xED\xA0\x80", 3), "a surrogate is invalid");
-	s = utf8_shorten("äöü", 3);
-	is_str(s, "ä…", "shortening never splits a character");
-	free(s);
+	is_str_free(utf8_shorten("äöü", 3), "ä…", "shortening never splits a character");
 	int64_t ms;
 	ok(parse_duration_ms("5m", &ms) == 0 && ms == 300000, "5m is 300000 ms");
 	ok(parse_duration_ms("250ms", &ms) == 0 && ms == 250, "250ms");

@@ -54,25 +54,18 @@ int main(void)
 	char *q = llmreply_quote("a'b\n\x01\xff\xc3\xa9", 8, 100);
 	is_str(q, "'a\\'b\\n\\x01\\xff\xc3\xa9'", "quoting escapes and keeps valid UTF-8");
 	free(q);
-	q = llmreply_quote("abcdefghij", 10, 5);
-	is_str(q, "'abcde\xe2\x80\xa6'", "quoting shortens to max bytes");
-	free(q);
+	is_str_free(llmreply_quote("abcdefghij", 10, 5), "'abcde\xe2\x80\xa6'", "quoting shortens to max bytes");
 
 	char *u = llmreply_url_shown("http://user:secret@host:1/v1?x=@y");
 	is_str(u, "http://host:1/v1?x=@y", "credentials are left out of a shown URL");
 	free(u);
-	u = llmreply_url_shown("http://host:1/a@b");
-	is_str(u, "http://host:1/a@b", "an @ in the path is not a credential");
-	free(u);
-	u = llmreply_origin("HTTP://u:p@Host:8080/v1/chat/completions");
-	is_str(u, "http://host:8080", "origin: lower case, no credentials or path");
-	free(u);
-	u = llmreply_origin("https://example.com/v1");
-	is_str(u, "https://example.com:443", "origin: the default port made explicit");
-	free(u);
-	u = llmreply_origin("http://[::1]:11434");
-	is_str(u, "http://[::1]:11434", "origin: IPv6");
-	free(u);
+	is_str_free(llmreply_url_shown("http://host:1/a@b"),
+		    "http://host:1/a@b", "an @ in the path is not a credential");
+	is_str_free(llmreply_origin("HTTP://u:p@Host:8080/v1/chat/completions"),
+		    "http://host:8080", "origin: lower case, no credentials or path");
+	is_str_free(llmreply_origin("https://example.com/v1"),
+		    "https://example.com:443", "origin: the default port made explicit");
+	is_str_free(llmreply_origin("http://[::1]:11434"), "http://[::1]:11434", "origin: IPv6");
 
 	struct llm_reply r;
 	llmreply_init(&r);

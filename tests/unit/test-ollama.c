@@ -4,6 +4,7 @@
 
 #include "json.h"
 #include "ollama.h"
+#include "stream.h"
 #include "tap.h"
 #include "util.h"
 
@@ -16,13 +17,9 @@ static void host_is(const char *host, const char *want)
 	free(error);
 }
 
-/* Feeds text in pieces of n bytes, as a network might deliver it. */
 static void feed_in(struct llm_reply *r, const char *text, size_t n)
 {
-	size_t len = strlen(text);
-	for (size_t at = 0; at < len; at += n)
-		ollama_feed(r, text + at, len - at < n ? len - at : n);
-	ollama_finish(r);
+	feed_pieces(r, text, strlen(text), n, ollama_feed, ollama_finish);
 }
 
 static void hosts(void)
@@ -107,9 +104,8 @@ static void load_options(void)
 	free(s);
 	cJSON *b = cJSON_Parse("{\"num_ctx\":4096,\"num_batch\":256,\"temperature\":0.5}");
 	ok(ollama_pin_load_options(b, &pinned) == 1, "a request with other load options is changed");
-	s = json_print(b);
-	is_str(s, "{\"temperature\":0.5,\"num_ctx\":8192}", "it gets the first ones, its sampling options kept");
-	free(s);
+	is_str_free(json_print(b),
+		    "{\"temperature\":0.5,\"num_ctx\":8192}", "it gets the first ones, its sampling options kept");
 	cJSON *c = cJSON_Parse("{\"temperature\":0,\"num_ctx\":8192}");
 	ok(ollama_pin_load_options(c, &pinned) == 0, "a request with the same load options is left alone");
 	cJSON_Delete(a);

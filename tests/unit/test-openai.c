@@ -4,6 +4,7 @@
 
 #include "json.h"
 #include "openai.h"
+#include "stream.h"
 #include "tap.h"
 #include "util.h"
 
@@ -18,10 +19,7 @@ static void endpoint_is(const char *base, const char *want)
 
 static void feed_in(struct llm_reply *r, const char *text, size_t n)
 {
-	size_t len = strlen(text);
-	for (size_t at = 0; at < len; at += n)
-		openai_feed(r, text + at, len - at < n ? len - at : n);
-	openai_finish(r);
+	feed_pieces(r, text, strlen(text), n, openai_feed, openai_finish);
 }
 
 static void endpoints(void)

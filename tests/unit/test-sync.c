@@ -213,15 +213,11 @@ int main(void)
 	free(dropped);
 	cJSON_Delete(c);
 	c = turing_model_config(NULL, &dropped);
-	cs = json_print(c);
-	is_str(cs, "{}", "no model config");
+	is_str_free(json_print(c), "{}", "no model config");
 	ok(dropped == NULL, "... leaves nothing out");
-	free(cs);
 	cJSON_Delete(c);
 	c = turing_model_config("[1]", &dropped);
-	cs = json_print(c);
-	is_str(cs, "{}", "a config that is not an object");
-	free(cs);
+	is_str_free(json_print(c), "{}", "a config that is not an object");
 	cJSON_Delete(c);
 	return done_testing();
 }

@@ -64,19 +64,15 @@ int main(void)
 	free(error);
 	workday_page_release(&page);
 
-	s = workday_listing_url("http://127.0.0.1:8089/", "wday/cxs/example/Careers/");
-	is_str(s, "http://127.0.0.1:8089/wday/cxs/example/Careers/jobs", "listing URL, slashes normalised");
-	free(s);
-	s = workday_detail_url("https://acme.wd3.myworkdayjobs.com", "/wday/cxs/acme/AcmeSite", "/job/Berlin/X_R1");
-	is_str(s, "https://acme.wd3.myworkdayjobs.com/AcmeSite/job/Berlin/X_R1",
-	       "detail URL: base, the tenant's last segment, the externalPath");
-	free(s);
-	s = workday_detail_url("http://h", "/wday/cxs/acme/Site", "job/no-slash");
-	is_str(s, "http://h/Site/job/no-slash", "an externalPath without its leading slash");
-	free(s);
-	s = workday_detail_url("http://h", "/wday/cxs/acme/Site", "https://elsewhere/job/1");
-	is_str(s, "https://elsewhere/job/1", "an absolute externalPath is used as it is");
-	free(s);
+	is_str_free(workday_listing_url("http://127.0.0.1:8089/", "wday/cxs/example/Careers/"),
+		    "http://127.0.0.1:8089/wday/cxs/example/Careers/jobs", "listing URL, slashes normalised");
+	is_str_free(workday_detail_url("https://acme.wd3.myworkdayjobs.com", "/wday/cxs/acme/AcmeSite", "/job/Berlin/X_R1"),
+		    "https://acme.wd3.myworkdayjobs.com/AcmeSite/job/Berlin/X_R1",
+		    "detail URL: base, the tenant's last segment, the externalPath");
+	is_str_free(workday_detail_url("http://h", "/wday/cxs/acme/Site", "job/no-slash"),
+		    "http://h/Site/job/no-slash", "an externalPath without its leading slash");
+	is_str_free(workday_detail_url("http://h", "/wday/cxs/acme/Site", "https://elsewhere/job/1"),
+		    "https://elsewhere/job/1", "an absolute externalPath is used as it is");
 
 	location("Berlin, Germany", "Berlin", "Germany");
 	location("Mumbai - Nirlon Knowledge Park", "Mumbai", "India");

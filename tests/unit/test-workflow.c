@@ -125,23 +125,19 @@ int main(void)
 	       "validate names placeholder problems, and warns about an open end");
 	free(f);
 
-	f = findings_of("{\"workflow_id\": 7, \"name\": \"w\", \"parameters\": {\"p\": 1}, " ACTORS ", \"conversations\": ["
+	is_str_free(findings_of("{\"workflow_id\": 7, \"name\": \"w\", \"parameters\": {\"p\": 1}, " ACTORS ", \"conversations\": ["
 			"{\"conversation_id\": 1, \"name\": \"a\", \"actor\": \"m\", \"instruction\": {\"template\": \"{p} {workflow_run_id} {variations_param_1}\"},"
 			" \"rules\": [{\"condition\": \"*\", \"next\": 2}]},"
 			"{\"conversation_id\": 2, \"name\": \"b\", \"actor\": \"m\", \"terminal\": true, \"instruction\": {\"template\": \"{conversation_1_output} {parent_response}\"}},"
-			"{\"conversation_id\": 3, \"name\": \"c\", \"actor\": \"m\", \"terminal\": true, \"instruction\": {\"template\": \"c\"}}]}");
-	is_str(f, "E: conversation 3 'c': is unreachable: no rule leads to it from the start\n",
+			"{\"conversation_id\": 3, \"name\": \"c\", \"actor\": \"m\", \"terminal\": true, \"instruction\": {\"template\": \"c\"}}]}"), "E: conversation 3 'c': is unreachable: no rule leads to it from the start\n",
 	       "parameters, run ids, aliases and earlier outputs are known; an unreachable step is an error");
-	free(f);
 
-	f = findings_of("{\"workflow_id\": 7, \"name\": \"w\", " ACTORS ", \"conversations\": ["
+	is_str_free(findings_of("{\"workflow_id\": 7, \"name\": \"w\", " ACTORS ", \"conversations\": ["
 			"{\"conversation_id\": 1, \"name\": \"a\", \"actor\": \"m\", \"instruction\": {\"template\": \"a\"},"
 			" \"rules\": [{\"condition\": \"*\", \"next\": 2}]},"
 			"{\"conversation_id\": 2, \"name\": \"b\", \"actor\": \"m\", \"instruction\": {\"template\": \"b\"},"
 			" \"rules\": [{\"condition\": \"*\", \"next\": 2, \"priority\": 9}, {\"condition\": \"*\", \"next\": 3}]},"
-			"{\"conversation_id\": 3, \"name\": \"c\", \"actor\": \"m\", \"terminal\": true, \"instruction\": {\"template\": \"c\"}}]}");
-	is_str(f, "E: conversation 2 'b': loop through conversations 2 has no bound on any of its rules (set max_iterations on one)\n",
+			"{\"conversation_id\": 3, \"name\": \"c\", \"actor\": \"m\", \"terminal\": true, \"instruction\": {\"template\": \"c\"}}]}"), "E: conversation 2 'b': loop through conversations 2 has no bound on any of its rules (set max_iterations on one)\n",
 	       "a self-loop without a bound is an error");
-	free(f);
 	return done_testing();
 }
