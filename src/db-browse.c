@@ -76,14 +76,8 @@ int db_browse_runs(struct db *db, const struct browse_filter *f, cJSON **out)
 int db_latest_run(struct db *db, long posting_id, long workflow_id, long *run_id)
 {
 	static const char SQL[] = "SELECT " LATEST_RUN("p.posting_id", "?2") " FROM postings p WHERE p.posting_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, posting_id);
-	db_bind_int(st, 2, workflow_id);
-	int s = db_step(db, st);
-	*run_id = s == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	*run_id = 0;
+	int s = db_get(db, SQL, "LL", "L", posting_id, workflow_id, run_id);
 	if (s < 0)
 		return E_DB;
 	if (s == SQLITE_DONE)
@@ -118,10 +112,9 @@ int db_show_posting(struct db *db, long posting_id, long workflow_id, cJSON **ou
 		"summary_interaction_id, skills_interaction_id, ihl_interaction_id, results_updated_at "
 		"FROM postings WHERE posting_id = ?1";
 	int rc;
-	sqlite3_stmt *st = db_prepare(db, POSTING);
+	sqlite3_stmt *st = db_bound(db, POSTING, "L", posting_id);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, posting_id);
 	cJSON *posting = db_row_one(db, st, "posting", posting_id, &rc);
 	if (!posting)
 		return rc;
@@ -136,17 +129,15 @@ int db_show_posting(struct db *db, long posting_id, long workflow_id, cJSON **ou
 		return E_OK;
 	}
 	rc = E_DB;
-	if (!(st = db_prepare(db, RUN)))
+	if (!(st = db_bound(db, RUN, "L", run_id)))
 		goto fail;
-	db_bind_int(st, 1, run_id);
 	cJSON *run = db_row_one(db, st, "run", run_id, &rc);
 	if (!run)
 		goto fail;
 	cJSON_AddItemToObject(root, "latest_run", run);
 	rc = E_DB;
-	if (!(st = db_prepare(db, PATH)))
+	if (!(st = db_bound(db, PATH, "L", run_id)))
 		goto fail;
-	db_bind_int(st, 1, run_id);
 	if (db_rows_into(db, st, cJSON_AddArrayToObject(run, "path")))
 		goto fail;
 	*out = root;

@@ -19,16 +19,7 @@ int db_run_create(struct db *db, long workflow_id, long posting_id, const char *
 		"updated_at) VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?5)";
 	char now[32];
 	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, workflow_id);
-	db_bind_opt_int(st, 2, posting_id, posting_id != 0);
-	db_bind_text(st, 3, params_json ? params_json : "{}");
-	db_bind_text(st, 4, created_by);
-	db_bind_text(st, 5, now);
-	int rc = db_run(db, st);
-	if (rc)
+	if (db_do(db, SQL, "LlTTT", workflow_id, posting_id, params_json ? params_json : "{}", created_by, now))
 		return err_wrap(E_DB, "creating a run of workflow %ld", workflow_id);
 	*run_id = (long)sqlite3_last_insert_rowid(db->sql);
 	return E_OK;
@@ -40,16 +31,8 @@ static int run_for(struct db *db, long workflow_id, long posting_id, const char 
 	static const char SQL[] =
 		"SELECT workflow_run_id FROM workflow_runs WHERE workflow_id = ?1 AND posting_id IS ?2 "
 		"AND status = ?3 ORDER BY workflow_run_id LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, workflow_id);
-	db_bind_opt_int(st, 2, posting_id, posting_id != 0);
-	db_bind_text(st, 3, status);
-	int rc = db_step(db, st);
-	*run_id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	*run_id = 0;
+	return db_get(db, SQL, "LlT", "L", workflow_id, posting_id, status, run_id) < 0 ? E_DB : E_OK;
 }
 
 int db_run_active_for(struct db *db, long workflow_id, long posting_id, long *run_id)
@@ -64,13 +47,8 @@ int db_run_completed_for(struct db *db, long workflow_id, long posting_id, long 
 
 static int row_exists(struct db *db, const char *sql, long id, int *found)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, id);
-	int rc = db_step(db, st);
+	int rc = db_get(db, sql, "L", "", id);
 	*found = rc == SQLITE_ROW;
-	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -143,14 +121,9 @@ int db_run_refresh(struct db *db, long run_id, const char **status)
 		"UPDATE workflow_runs SET status = ?2, status_detail = ?3, updated_at = ?4, "
 		"completed_at = CASE WHEN ?2 = 'running' THEN NULL ELSE coalesce(completed_at, ?4) END "
 		"WHERE workflow_run_id = ?1 AND (status IS NOT ?2 OR status_detail IS NOT ?3)";
-	sqlite3_stmt *st = db_prepare(db, COUNTS);
-	if (!st)
+	long active = 0, waiting = 0;
+	if (db_get(db, COUNTS, "L", "LL", run_id, &active, &waiting) != SQLITE_ROW)
 		return E_DB;
-	db_bind_int(st, 1, run_id);
-	if (db_step(db, st) != SQLITE_ROW)
-		return E_DB;
-	long active = (long)sqlite3_column_int64(st, 0), waiting = (long)sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
 	char *reason = NULL;
 	const char *s = "running";
 	if (!active) {
@@ -160,16 +133,7 @@ int db_run_refresh(struct db *db, long run_id, const char **status)
 	}
 	char now[32];
 	iso_now(now);
-	st = db_prepare(db, UPDATE);
-	if (!st) {
-		free(reason);
-		return E_DB;
-	}
-	db_bind_int(st, 1, run_id);
-	db_bind_text(st, 2, s);
-	db_bind_text(st, 3, reason);
-	db_bind_text(st, 4, now);
-	int rc = db_run(db, st);
+	int rc = db_do(db, UPDATE, "LTTT", run_id, s, reason, now);
 	free(reason);
 	if (status)
 		*status = s;
@@ -183,27 +147,16 @@ int db_event_add(struct db *db, long interaction_id, const char *type, const cha
 		"VALUES (?1, ?2, ?3, ?4)";
 	char now[32];
 	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, interaction_id);
-	db_bind_text(st, 2, type);
-	db_bind_text(st, 3, data ? data : "{}");
-	db_bind_text(st, 4, now);
-	return db_run(db, st) ? err_wrap(E_DB, "recording event %s of interaction %ld", type, interaction_id)
-			      : E_OK;
+	return db_do(db, SQL, "LTTT", interaction_id, type, data ? data : "{}", now)
+		       ? err_wrap(E_DB, "recording event %s of interaction %ld", type, interaction_id)
+		       : E_OK;
 }
 
 int db_parent_add(struct db *db, long id, long parent)
 {
 	static const char SQL[] =
 		"INSERT OR IGNORE INTO interaction_parents (interaction_id, parent_interaction_id) VALUES (?1, ?2)";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, id);
-	db_bind_int(st, 2, parent);
-	return db_run(db, st);
+	return db_do(db, SQL, "LL", id, parent);
 }
 
 int db_interaction_create(struct db *db, const struct new_interaction *ni, long *id)
@@ -348,15 +301,11 @@ int db_next_due(struct db *db, const struct scope *scope, char out[32])
 		"AND (?1 = 0 OR r.workflow_id = ?1) AND (?2 = 0 OR i.workflow_run_id = ?2) "
 		"ORDER BY i.not_before LIMIT 1";
 	out[0] = '\0';
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, scope ? scope->workflow_id : 0);
-	db_bind_int(st, 2, scope ? scope->run_id : 0);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW && !db_col_is_null(st, 0))
-		snprintf(out, 32, "%s", db_col_str(st, 0));
-	sqlite3_reset(st);
+	char *due = NULL;
+	int rc = db_get(db, SQL, "LL", "T", scope ? scope->workflow_id : 0, scope ? scope->run_id : 0, &due);
+	if (due)
+		snprintf(out, 32, "%s", due);
+	free(due);
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -369,15 +318,7 @@ int db_interaction_claim(struct db *db, long id, const char *owner, const char *
 		"AND attempts = ?5";
 	char now[32];
 	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, id);
-	db_bind_text(st, 2, now);
-	db_bind_text(st, 3, owner);
-	db_bind_text(st, 4, lease_until);
-	db_bind_int(st, 5, attempts);
-	int rc = db_run(db, st);
+	int rc = db_do(db, SQL, "LTTTi", id, now, owner, lease_until, attempts);
 	*claimed = !rc && sqlite3_changes(db->sql) == 1;
 	if (!rc && *claimed) {
 		cJSON *d = cJSON_CreateObject();
@@ -396,12 +337,7 @@ int db_leases_renew(struct db *db, const char *owner, const char *lease_until, l
 	static const char SQL[] =
 		"UPDATE interactions SET lease_expires_at = ?2 WHERE status = 'running' AND lease_owner = ?1";
 	*renewed = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_text(st, 1, owner);
-	db_bind_text(st, 2, lease_until);
-	if (db_run(db, st))
+	if (db_do(db, SQL, "TT", owner, lease_until))
 		return err_wrap(E_DB, "renewing the leases of %s", owner);
 	*renewed = (long)sqlite3_changes(db->sql);
 	return E_OK;
@@ -506,27 +442,36 @@ static void bind_record(sqlite3_stmt *st, const struct step_record *rec)
 	db_bind_text(st, 13, rec ? rec->done_reason : NULL);
 }
 
-int db_interaction_complete(struct db *db, long id, const struct fence *f, const struct step_record *rec,
-			    int attempts)
+/* Ends the attempt of interaction id under fence f with its record: status
+ * "completed" (error and failure_class NULL) or "failed". */
+static int end_attempt(struct db *db, long id, const struct fence *f, const char *status,
+		       const struct step_record *rec, int attempts, const char *error, const char *failure_class)
 {
 	static const char SQL[] =
-		"UPDATE interactions SET status = 'completed', output = ?3, "
+		"UPDATE interactions SET status = ?17, output = ?3, "
 		"branch_text = CASE WHEN ?4 = ?3 THEN x'' ELSE ?4 END, duration_ms = ?5, "
 		"backend = ?6, model = ?7, prompt_tokens = ?8, output_tokens = ?9, total_duration_ms = ?10, "
 		"load_duration_ms = ?11, eval_duration_ms = ?12, done_reason = ?13, completed_at = ?2, "
-		"started_at = coalesce(started_at, ?2), attempts = ?14, error_message = NULL, failure_class = NULL, "
+		"started_at = coalesce(started_at, ?2), attempts = ?14, error_message = ?15, failure_class = ?16, "
 		"lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1" FENCED;
 	char now[32];
 	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	sqlite3_stmt *st = db_bound(db, SQL, "LT", id, now);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, id);
-	db_bind_text(st, 2, now);
 	bind_record(st, rec);
 	db_bind_int(st, 14, attempts);
+	db_bind_text(st, 15, error);
+	db_bind_text(st, 16, failure_class);
+	db_bind_text(st, 17, status);
 	bind_fence(st, f);
-	if (run_fenced(db, st, id, f))
+	return run_fenced(db, st, id, f);
+}
+
+int db_interaction_complete(struct db *db, long id, const struct fence *f, const struct step_record *rec,
+			    int attempts)
+{
+	if (end_attempt(db, id, f, "completed", rec, attempts, NULL, NULL))
 		return E_DB;
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "duration_ms", (double)rec->duration_ms);
@@ -566,26 +511,7 @@ static char *failure_data(const char *failure_class, const char *error, int atte
 int db_interaction_fail(struct db *db, long id, const struct fence *f, const char *failure_class,
 			const char *error, const struct step_record *rec, int attempts)
 {
-	static const char SQL[] =
-		"UPDATE interactions SET status = 'failed', output = ?3, "
-		"branch_text = CASE WHEN ?4 = ?3 THEN x'' ELSE ?4 END, duration_ms = ?5, "
-		"backend = ?6, model = ?7, prompt_tokens = ?8, output_tokens = ?9, total_duration_ms = ?10, "
-		"load_duration_ms = ?11, eval_duration_ms = ?12, done_reason = ?13, completed_at = ?2, "
-		"started_at = coalesce(started_at, ?2), attempts = ?14, error_message = ?15, failure_class = ?16, "
-		"lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1" FENCED;
-	char now[32];
-	iso_now(now);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, id);
-	db_bind_text(st, 2, now);
-	bind_record(st, rec);
-	db_bind_int(st, 14, attempts);
-	db_bind_text(st, 15, error);
-	db_bind_text(st, 16, failure_class);
-	bind_fence(st, f);
-	if (run_fenced(db, st, id, f))
+	if (end_attempt(db, id, f, "failed", rec, attempts, error, failure_class))
 		return E_DB;
 	char *data = failure_data(failure_class, error, attempts, 0, 0, rec ? rec->log : NULL);
 	int rc = db_event_add(db, id, "interaction_failed", data);
@@ -599,14 +525,9 @@ int db_interaction_retry(struct db *db, long id, const struct fence *f, const ch
 	static const char SQL[] =
 		"UPDATE interactions SET status = 'pending', not_before = ?2, attempts = ?3, error_message = ?4, "
 		"failure_class = ?5, lease_owner = NULL, lease_expires_at = NULL WHERE interaction_id = ?1" FENCED;
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	sqlite3_stmt *st = db_bound(db, SQL, "LTiTT", id, not_before, attempts, error, failure_class);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, id);
-	db_bind_text(st, 2, not_before);
-	db_bind_int(st, 3, attempts);
-	db_bind_text(st, 4, error);
-	db_bind_text(st, 5, failure_class);
 	bind_fence(st, f);
 	if (run_fenced(db, st, id, f))
 		return E_DB;
@@ -621,10 +542,9 @@ int db_interaction_release(struct db *db, long id, const struct fence *f, const 
 	static const char SQL[] =
 		"UPDATE interactions SET status = 'pending', attempts = max(attempts - 1, 0), lease_owner = NULL, "
 		"lease_expires_at = NULL WHERE interaction_id = ?1" FENCED;
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	sqlite3_stmt *st = db_bound(db, SQL, "L", id);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, id);
 	bind_fence(st, f);
 	if (run_fenced(db, st, id, f))
 		return E_DB;
@@ -659,21 +579,10 @@ int db_ancestor_output(struct db *db, long run_id, const long *parents, size_t n
 		"WHERE i.conversation_id = ?2 AND i.workflow_run_id = ?3 AND i.status = 'completed' "
 		"HAVING count(*) > 0";
 	*output = NULL;
-	*found = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
 	char *ids = ids_json(parents, nparents);
-	db_bind_text(st, 1, ids);
-	db_bind_int(st, 2, conv);
-	db_bind_int(st, 3, run_id);
+	int rc = db_get(db, SQL, "TLL", "T", ids, conv, run_id, output);
 	free(ids);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW) {
-		*found = 1;
-		*output = db_col_text(st, 0);
-	}
-	sqlite3_reset(st);
+	*found = rc == SQLITE_ROW;
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -684,16 +593,8 @@ int db_parent_output(struct db *db, const long *parents, size_t nparents, char *
 	*found = 0;
 	if (!nparents)
 		return E_OK;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, parents[0]);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW) {
-		*found = 1;
-		*output = db_col_text(st, 0);
-	}
-	sqlite3_reset(st);
+	int rc = db_get(db, SQL, "L", "T", parents[0], output);
+	*found = rc == SQLITE_ROW;
 	return rc < 0 ? E_DB : E_OK;
 }
 
@@ -701,15 +602,8 @@ int db_rule_fired(struct db *db, long run_id, long rule_id, long *count)
 {
 	static const char SQL[] =
 		"SELECT count(*) FROM interactions WHERE workflow_run_id = ?1 AND via_rule_id = ?2";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	db_bind_int(st, 2, rule_id);
-	int rc = db_step(db, st);
-	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	*count = 0;
+	return db_get(db, SQL, "LL", "L", run_id, rule_id, count) < 0 ? E_DB : E_OK;
 }
 
 int db_waiting_for(struct db *db, long run_id, long conv, long *id)
@@ -717,15 +611,8 @@ int db_waiting_for(struct db *db, long run_id, long conv, long *id)
 	static const char SQL[] =
 		"SELECT interaction_id FROM interactions WHERE workflow_run_id = ?1 AND conversation_id = ?2 "
 		"AND status = 'waiting' ORDER BY interaction_id LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	db_bind_int(st, 2, conv);
-	int rc = db_step(db, st);
-	*id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	*id = 0;
+	return db_get(db, SQL, "LL", "L", run_id, conv, id) < 0 ? E_DB : E_OK;
 }
 
 int db_latest_completed(struct db *db, long run_id, long conv, long *id)
@@ -733,15 +620,8 @@ int db_latest_completed(struct db *db, long run_id, long conv, long *id)
 	static const char SQL[] =
 		"SELECT interaction_id FROM interactions WHERE workflow_run_id = ?1 AND conversation_id = ?2 "
 		"AND status = 'completed' ORDER BY interaction_id DESC LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, run_id);
-	db_bind_int(st, 2, conv);
-	int rc = db_step(db, st);
-	*id = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	*id = 0;
+	return db_get(db, SQL, "LL", "L", run_id, conv, id) < 0 ? E_DB : E_OK;
 }
 
 int db_parents(struct db *db, long id, long **parents, size_t *n)
@@ -749,13 +629,7 @@ int db_parents(struct db *db, long id, long **parents, size_t *n)
 	static const char SQL[] =
 		"SELECT parent_interaction_id FROM interaction_parents WHERE interaction_id = ?1 "
 		"ORDER BY parent_interaction_id";
-	*parents = NULL;
-	*n = 0;
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
-		return E_DB;
-	db_bind_int(st, 1, id);
-	return db_collect_ids(db, st, parents, n);
+	return db_ids(db, SQL, parents, n, "L", id);
 }
 
 int db_interaction_activate(struct db *db, long id, const char *input, const size_t *cuts, size_t ncuts,
