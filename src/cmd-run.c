@@ -23,6 +23,14 @@ static int parse_count(struct cmd_ctx *ctx, const char *opt, const char *arg, in
 	return E_OK;
 }
 
+/* A duration option ("5s", "10m"); example is shown when it is not one. */
+static int parse_duration(struct cmd_ctx *ctx, const char *opt, const char *example, const char *arg, int64_t *ms)
+{
+	if (parse_duration_ms(arg, ms) < 0)
+		return cmd_usage_error(ctx, "%s needs a duration such as %s, not '%s'", opt, example, arg);
+	return E_OK;
+}
+
 enum { OPT_STRICT = CMD_OPT_LONG_ONLY + 1 };
 
 static const struct cmd_option options[] = {
@@ -138,7 +146,6 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	int quiet = 0, strict = 0, rc = E_OK, c;
 	long max = 0;
 	while ((c = cmd_getopts(ctx, argc, argv, &rc)) > 0 && !rc) {
-		int64_t ms;
 		switch (c) {
 		case 'w': rc = cmd_parse_id(ctx, "--workflow", optarg, &o.scope.workflow_id); break;
 		case 'r': rc = cmd_parse_id(ctx, "--run", optarg, &o.scope.run_id); break;
@@ -169,20 +176,12 @@ static int cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 			else
 				rc = cmd_usage_error(ctx, "--order is model or fifo, not '%s'", optarg);
 			break;
-		case 'g':
-			if (parse_duration_ms(optarg, &ms) < 0)
-				rc = cmd_usage_error(ctx, "--grace needs a duration such as 5s, not '%s'", optarg);
-			o.grace_ms = ms;
-			break;
+		case 'g': rc = parse_duration(ctx, "--grace", "5s", optarg, &o.grace_ms); break;
 		case 'A':
 			if (parse_size(optarg, &o.max_answer) < 0)
 				rc = cmd_usage_error(ctx, "--max-answer needs a size such as 16M, not '%s'", optarg);
 			break;
-		case 'T':
-			if (parse_duration_ms(optarg, &ms) < 0)
-				rc = cmd_usage_error(ctx, "--patience needs a duration such as 10m, not '%s'", optarg);
-			o.patience_ms = ms;
-			break;
+		case 'T': rc = parse_duration(ctx, "--patience", "10m", optarg, &o.patience_ms); break;
 		case 'F': o.retry_failed = 1; break;
 		case 'q': quiet = 1; break;
 		case OPT_STRICT: strict = 1; break;
