@@ -113,7 +113,7 @@
 #define QUEUE_LOW 0.5  /* requests queued at a server below which its limit rises */
 #define QUEUE_HIGH 1.5 /* above which it falls */
 #define TURN_MS 60000  /* how long one model may keep a full server from other models' work */
-#define FIRST_LIMIT 4  /* a measured limit starts here (see Limits) */
+#define FIRST_LIMIT 8  /* a measured limit starts here (see Limits) */
 #define LOAD_MS 50     /* a load time from which an answer says its model was loaded for it (see Limits) */
 
 /* Leases. Work that takes time is claimed under a lease of LEASE_MS; while it
