@@ -6,6 +6,11 @@
 -- fills them from the rows a database already has; run again, it counts
 -- them again from scratch.
 --
+-- The triggers name workflow_runs, interactions and interaction_events: a
+-- later migration that rebuilds one of them (create, copy, drop, rename) drops
+-- these triggers first and makes them again after, as SQLite's ALTER TABLE
+-- RENAME refuses to leave a trigger naming a table that is not there.
+--
 -- Keys may be NULL (a step without a model, an error without a class); a
 -- unique index over ifnull(x, x'') tells NULL apart from any text, since a
 -- blob never equals text, so that an upsert finds the row of a NULL key.
