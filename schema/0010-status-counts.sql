@@ -1,8 +1,9 @@
 -- 0010: the numbers `status` shows, kept as they change instead of counted
 -- over every interaction each time it runs (1 s at 100,000 postings, growing
 -- with every finished one). Triggers keep four small tables exact in the same
--- transaction as the change that moves a number: a run or an interaction
--- written, changed or deleted, a retry or dead end recorded. The migration
+-- transaction as the change that moves a number: a run written or changed, an
+-- interaction finished (or no longer finished), an error set or cleared, a
+-- retry or dead end recorded; and rows deleted. The migration
 -- fills them from the rows a database already has; run again, it counts
 -- them again from scratch.
 --
@@ -23,11 +24,15 @@ CREATE TABLE IF NOT EXISTS status_runs (
 	PRIMARY KEY (workflow_id, status)
 ) WITHOUT ROWID;
 
--- Interactions by workflow, step, state, model and backend: how many, their
--- attempts, and the sums of what the model server reported, each with how
--- many had a value (a sum of none is shown as nothing, not 0). Load time in
--- whole nanoseconds (what Ollama reports), so that adding and taking away
--- never rounds. last_interaction_id: the latest one counted here.
+-- Finished interactions (completed, failed) by workflow, step, state, model
+-- and backend: how many, their attempts, and the sums of what the model
+-- server reported, each with how many had a value (a sum of none is shown as
+-- nothing, not 0). Load time in whole nanoseconds (what Ollama reports), so
+-- that adding and taking away never rounds. last_interaction_id: the latest
+-- one counted here. The live ones (pending, waiting, running) are not
+-- counted: status reads them (interactions_ready holds only them), and the
+-- engine, which moves each interaction through them, writes no count until
+-- it finishes.
 CREATE TABLE IF NOT EXISTS status_steps (
 	workflow_id         INTEGER NOT NULL,
 	conversation_id     INTEGER NOT NULL,
@@ -90,6 +95,7 @@ INSERT INTO status_steps (workflow_id, conversation_id, status, model, backend, 
 		ifnull(sum(CAST(round(i.load_duration_ms * 1e6) AS INTEGER)), 0), count(i.load_duration_ms),
 		count(*) FILTER (WHERE i.load_duration_ms > 500), max(i.interaction_id)
 	FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id
+	WHERE i.status = 'completed' OR i.status = 'failed'
 	GROUP BY r.workflow_id, i.conversation_id, i.status, i.model, i.backend;
 INSERT INTO status_errors (workflow_id, conversation_id, failure_class, error_message, interactions)
 	SELECT r.workflow_id, i.conversation_id, i.failure_class, i.error_message, count(*)
@@ -146,9 +152,10 @@ CREATE TRIGGER IF NOT EXISTS status_runs_delete AFTER DELETE ON workflow_runs BE
 	ON CONFLICT (workflow_id, status) DO UPDATE SET runs = runs - 1;
 END;
 
--- Interactions: what one adds to its row of status_steps (sign 1), or takes
+-- Finished interactions: what one adds to its row of status_steps, or takes
 -- away (-1). The same statement four times, for new and old rows.
-CREATE TRIGGER IF NOT EXISTS status_steps_insert AFTER INSERT ON interactions BEGIN
+CREATE TRIGGER IF NOT EXISTS status_steps_insert AFTER INSERT ON interactions
+WHEN new.status = 'completed' OR new.status = 'failed' BEGIN
 	INSERT INTO status_steps (workflow_id, conversation_id, status, model, backend, interactions, attempts,
 			prompt_tokens, prompt_n, output_tokens, output_n, duration_ms, duration_n, load_ns, load_n,
 			loads, last_interaction_id)
@@ -168,10 +175,11 @@ CREATE TRIGGER IF NOT EXISTS status_steps_insert AFTER INSERT ON interactions BE
 END;
 CREATE TRIGGER IF NOT EXISTS status_steps_update AFTER UPDATE OF status, model, backend, attempts, prompt_tokens, output_tokens,
 	duration_ms, load_duration_ms ON interactions
-WHEN old.status IS NOT new.status OR old.model IS NOT new.model OR old.backend IS NOT new.backend
+WHEN (old.status = 'completed' OR old.status = 'failed' OR new.status = 'completed' OR new.status = 'failed')
+	AND (old.status IS NOT new.status OR old.model IS NOT new.model OR old.backend IS NOT new.backend
 	OR old.attempts IS NOT new.attempts OR old.prompt_tokens IS NOT new.prompt_tokens
 	OR old.output_tokens IS NOT new.output_tokens OR old.duration_ms IS NOT new.duration_ms
-	OR old.load_duration_ms IS NOT new.load_duration_ms BEGIN
+	OR old.load_duration_ms IS NOT new.load_duration_ms) BEGIN
 	INSERT INTO status_steps (workflow_id, conversation_id, status, model, backend, interactions, attempts,
 			prompt_tokens, prompt_n, output_tokens, output_n, duration_ms, duration_n, load_ns, load_n,
 			loads, last_interaction_id)
@@ -181,6 +189,7 @@ WHEN old.status IS NOT new.status OR old.model IS NOT new.model OR old.backend I
 			-ifnull(CAST(round(old.load_duration_ms * 1e6) AS INTEGER), 0), -(old.load_duration_ms IS NOT NULL),
 			-ifnull(old.load_duration_ms > 500, 0), old.interaction_id
 		FROM workflow_runs r WHERE r.workflow_run_id = old.workflow_run_id
+			AND (old.status = 'completed' OR old.status = 'failed')
 	ON CONFLICT (workflow_id, conversation_id, status, ifnull(model, x''), ifnull(backend, x'')) DO UPDATE SET
 		interactions = interactions + excluded.interactions, attempts = attempts + excluded.attempts,
 		prompt_tokens = prompt_tokens + excluded.prompt_tokens, prompt_n = prompt_n + excluded.prompt_n,
@@ -197,6 +206,7 @@ WHEN old.status IS NOT new.status OR old.model IS NOT new.model OR old.backend I
 			ifnull(CAST(round(new.load_duration_ms * 1e6) AS INTEGER), 0), new.load_duration_ms IS NOT NULL,
 			ifnull(new.load_duration_ms > 500, 0), new.interaction_id
 		FROM workflow_runs r WHERE r.workflow_run_id = new.workflow_run_id
+			AND (new.status = 'completed' OR new.status = 'failed')
 	ON CONFLICT (workflow_id, conversation_id, status, ifnull(model, x''), ifnull(backend, x'')) DO UPDATE SET
 		interactions = interactions + excluded.interactions, attempts = attempts + excluded.attempts,
 		prompt_tokens = prompt_tokens + excluded.prompt_tokens, prompt_n = prompt_n + excluded.prompt_n,
@@ -209,7 +219,8 @@ END;
 CREATE TRIGGER IF NOT EXISTS status_steps_delete_events BEFORE DELETE ON interactions BEGIN
 	DELETE FROM interaction_events WHERE interaction_id = old.interaction_id;
 END;
-CREATE TRIGGER IF NOT EXISTS status_steps_delete AFTER DELETE ON interactions BEGIN
+CREATE TRIGGER IF NOT EXISTS status_steps_delete AFTER DELETE ON interactions
+WHEN old.status = 'completed' OR old.status = 'failed' BEGIN
 	INSERT INTO status_steps (workflow_id, conversation_id, status, model, backend, interactions, attempts,
 			prompt_tokens, prompt_n, output_tokens, output_n, duration_ms, duration_n, load_ns, load_n,
 			loads, last_interaction_id)

@@ -220,26 +220,11 @@ static void usage_free(struct usage *u)
 	free(u->steps);
 }
 
-/* The usage rows: conversation, model, backend, status, how many, attempts,
- * tokens, duration (sum and how many have one), load time, reloads, latest id.
- * Of a workflow, the rows schema 0010 keeps counted (a row whose interactions
- * have all moved on counts none); of a run, its interactions. */
-static int usage_read(struct db *db, long workflow, long run, struct usage *u)
+/* Adds the usage rows of st to u: conversation, model, backend, status, how
+ * many, attempts, tokens, duration (sum and how many have one), load time,
+ * reloads, latest id. */
+static int usage_add(struct db *db, sqlite3_stmt *st, struct usage *u)
 {
-	static const char OF_WORKFLOW[] =
-		"SELECT conversation_id, model, backend, status, interactions, attempts, "
-		"CASE WHEN prompt_n > 0 THEN prompt_tokens END, CASE WHEN output_n > 0 THEN output_tokens END, "
-		"CASE WHEN duration_n > 0 THEN duration_ms END, duration_n, "
-		"CASE WHEN load_n > 0 THEN load_ns / 1e6 END, loads, last_interaction_id "
-		"FROM status_steps WHERE workflow_id = ?1 AND interactions > 0";
-	static const char OF_RUN[] =
-		"SELECT i.conversation_id, i.model, i.backend, i.status, 1, i.attempts, i.prompt_tokens, "
-		"i.output_tokens, i.duration_ms, i.duration_ms IS NOT NULL, i.load_duration_ms, "
-		"coalesce(i.load_duration_ms > 500, 0), i.interaction_id FROM interactions i "
-		"INDEXED BY interactions_by_run WHERE i.workflow_run_id = ?2";
-	sqlite3_stmt *st = db_bound(db, run ? OF_RUN : OF_WORKFLOW, "LL", workflow, run);
-	if (!st)
-		return E_DB;
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		struct step_acc *s = step_of(u, (long)sqlite3_column_int64(st, 0));
@@ -269,6 +254,36 @@ static int usage_read(struct db *db, long workflow, long run, struct usage *u)
 	}
 	sqlite3_reset(st);
 	return rc < 0 ? E_DB : E_OK;
+}
+
+/* One interaction as a usage row. */
+#define USAGE_ROW \
+	"SELECT i.conversation_id, i.model, i.backend, i.status, 1, i.attempts, i.prompt_tokens, " \
+	"i.output_tokens, i.duration_ms, i.duration_ms IS NOT NULL, i.load_duration_ms, " \
+	"coalesce(i.load_duration_ms > 500, 0), i.interaction_id FROM interactions i "
+
+/* The usage of a workflow: its finished interactions as schema 0010 keeps
+ * them counted (a row whose interactions have all moved on counts none), and
+ * its live ones (pending, waiting, running: the index interactions_ready
+ * holds only them) one by one. Of a run: its interactions. */
+static int usage_read(struct db *db, long workflow, long run, struct usage *u)
+{
+	static const char FINISHED[] =
+		"SELECT conversation_id, model, backend, status, interactions, attempts, "
+		"CASE WHEN prompt_n > 0 THEN prompt_tokens END, CASE WHEN output_n > 0 THEN output_tokens END, "
+		"CASE WHEN duration_n > 0 THEN duration_ms END, duration_n, "
+		"CASE WHEN load_n > 0 THEN load_ns / 1e6 END, loads, last_interaction_id "
+		"FROM status_steps WHERE workflow_id = ?1 AND interactions > 0";
+	static const char LIVE[] =
+		USAGE_ROW "INDEXED BY interactions_ready CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
+		"WHERE (i.status = 'pending' OR i.status = 'running' OR i.status = 'waiting') AND r.workflow_id = ?1";
+	static const char OF_RUN[] = USAGE_ROW "INDEXED BY interactions_by_run WHERE i.workflow_run_id = ?1";
+	sqlite3_stmt *st;
+	if (run)
+		return (st = db_bound(db, OF_RUN, "L", run)) ? usage_add(db, st, u) : E_DB;
+	if (!(st = db_bound(db, FINISHED, "L", workflow)) || usage_add(db, st, u))
+		return E_DB;
+	return (st = db_bound(db, LIVE, "L", workflow)) ? usage_add(db, st, u) : E_DB;
 }
 
 /* Adds the retries and dead ends of each step: of a workflow, as schema 0010

@@ -9,10 +9,11 @@
 # interaction_events, interaction_parents, postings) other than through a
 # covering index or the walk of the pending queue in its order
 # (interactions_pending, stopped by LIMIT); no temporary b-tree in a statement
-# that reads a big table. status over every workflow reads counts kept as
-# they change (schema *-status-counts.sql): none of its statements scans a big
-# table at all, not even through a covering index, so that its cost does not
-# grow with the finished postings.
+# that reads a big table. status over every workflow reads counts of the
+# finished interactions kept as they change (schema *-status-counts.sql) and
+# the live ones through their partial index: none of its statements scans a
+# big table at all, not even through a covering index, so that its cost does
+# not grow with the finished postings.
 . "$(dirname "$0")/lib.sh"
 
 wr init >/dev/null
@@ -84,6 +85,8 @@ for round in fresh analyzed; do
 	check_contains "$round: ... and the next due time" "$plan" "ORDER BY i.not_before LIMIT 1"
 	check_contains "$round: ... and status's counts of the steps" "$plan" "FROM status_steps WHERE workflow_id = ?1"
 	check_contains "$round: ... and of the runs" "$plan" "FROM status_runs"
+	check_contains "$round: ... and status's walk over the live interactions" "$plan" \
+		"INDEXED BY interactions_ready CROSS JOIN workflow_runs"
 	check_contains "$round: ... and status RUN's pass over the run" "$plan" "INDEXED BY interactions_by_run"
 	check_plans "$round" "$T/plan"
 	check_plans "$round: status, no scan at all" "$T/status-plan" strict
