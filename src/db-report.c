@@ -64,37 +64,33 @@ cJSON *db_row_one(struct db *db, sqlite3_stmt *st, const char *what, long id, in
 	return o;
 }
 
+/* Runs by state: of every run or a workflow's, as schema 0010 keeps them
+ * counted; of one run, from its row. */
+static int runs_by_state(struct db *db, long workflow, long run, struct run_counts *out)
+{
+	static const char COUNTED[] =
+		"SELECT ifnull(sum(runs) FILTER (WHERE status = 'running'), 0), "
+		"ifnull(sum(runs) FILTER (WHERE status = 'completed'), 0), "
+		"ifnull(sum(runs) FILTER (WHERE status = 'failed'), 0) FROM status_runs "
+		"WHERE (?1 = 0 OR workflow_id = ?1)";
+	static const char OF_RUN[] =
+		"SELECT status = 'running', status = 'completed', status = 'failed' FROM workflow_runs "
+		"WHERE workflow_run_id = ?2 AND (?1 = 0 OR workflow_id = ?1)";
+	memset(out, 0, sizeof *out);
+	return db_get(db, run ? OF_RUN : COUNTED, "LL", "LLL", workflow, run, &out->running, &out->completed,
+		      &out->failed) < 0 ? E_DB : E_OK;
+}
+
 int db_report_run_counts(struct db *db, const struct scope *scope, struct run_counts *out)
 {
-	static const char SQL[] =
-		"SELECT count(*) FILTER (WHERE status = 'running'), count(*) FILTER (WHERE status = 'completed'), "
-		"count(*) FILTER (WHERE status = 'failed') FROM workflow_runs "
-		"WHERE (?1 = 0 OR workflow_id = ?1) AND (?2 = 0 OR workflow_run_id = ?2)";
 	static const char RETRY[] =
 		"SELECT count(*) FROM interactions i JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
 		"WHERE i.status = 'pending' AND i.attempts > 0 AND (?1 = 0 OR r.workflow_id = ?1) "
 		"AND (?2 = 0 OR r.workflow_run_id = ?2)";
-	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = db_prepare(db, SQL);
-	if (!st)
+	long workflow = scope ? scope->workflow_id : 0, run = scope ? scope->run_id : 0;
+	if (runs_by_state(db, workflow, run, out))
 		return E_DB;
-	db_bind_int(st, 1, scope ? scope->workflow_id : 0);
-	db_bind_int(st, 2, scope ? scope->run_id : 0);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW) {
-		out->running = (long)sqlite3_column_int64(st, 0);
-		out->completed = (long)sqlite3_column_int64(st, 1);
-		out->failed = (long)sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
-	if (rc < 0 || !(st = db_prepare(db, RETRY)))
-		return E_DB;
-	db_bind_int(st, 1, scope ? scope->workflow_id : 0);
-	db_bind_int(st, 2, scope ? scope->run_id : 0);
-	if ((rc = db_step(db, st)) == SQLITE_ROW)
-		out->retry_waiting = (long)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc < 0 ? E_DB : E_OK;
+	return db_get(db, RETRY, "LL", "L", workflow, run, &out->retry_waiting) < 0 ? E_DB : E_OK;
 }
 
 struct error_group {
@@ -224,51 +220,12 @@ static void usage_free(struct usage *u)
 	free(u->steps);
 }
 
-/* The usage rows: conversation, model, backend, status, how many, attempts,
- * tokens, duration (sum and how many have one), load time, reloads, latest id.
- * Of a workflow they are grouped in the order of interactions_by_step (schema
- * 0006), one pass over an index that holds every column; of a run, they are
- * its interactions. */
-#define USAGE_GROUPED \
-	"SELECT i.conversation_id, i.model, i.backend, i.status, count(*), sum(i.attempts), " \
-	"sum(i.prompt_tokens), sum(i.output_tokens), sum(i.duration_ms), count(i.duration_ms), " \
-	"sum(i.load_duration_ms), count(*) FILTER (WHERE i.load_duration_ms > 500), max(i.interaction_id) " \
-	"FROM interactions i INDEXED BY interactions_by_step "
-#define USAGE_GROUP_BY " GROUP BY i.conversation_id, i.model, i.backend, i.status"
-
-static int usage_read(struct db *db, long workflow, long run, struct usage *u)
+/* Adds the usage rows of st to u: conversation, model, backend, status, how
+ * many, attempts, tokens, duration (sum and how many have one), load time,
+ * reloads, latest id. */
+static int usage_add(struct db *db, sqlite3_stmt *st, struct usage *u)
 {
-	/* When every run is of this workflow (the usual case), the runs need not
-	 * be joined to tell whose an interaction is: half the time of status. */
-	static const char ALONE[] = "SELECT NOT EXISTS (SELECT 1 FROM workflow_runs WHERE workflow_id <> ?1)";
-	static const char OF_ALL[] = USAGE_GROUPED USAGE_GROUP_BY;
-	static const char OF_WORKFLOW[] =
-		USAGE_GROUPED "CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
-		"WHERE r.workflow_id = ?1" USAGE_GROUP_BY;
-	static const char OF_RUN[] =
-		"SELECT i.conversation_id, i.model, i.backend, i.status, 1, i.attempts, i.prompt_tokens, "
-		"i.output_tokens, i.duration_ms, i.duration_ms IS NOT NULL, i.load_duration_ms, "
-		"coalesce(i.load_duration_ms > 500, 0), i.interaction_id FROM interactions i "
-		"INDEXED BY interactions_by_run WHERE i.workflow_run_id = ?2";
-	const char *sql = OF_RUN;
 	int rc;
-	sqlite3_stmt *st;
-	if (!run) {
-		if (!(st = db_prepare(db, ALONE)))
-			return E_DB;
-		db_bind_int(st, 1, workflow);
-		rc = db_step(db, st);
-		sql = rc == SQLITE_ROW && sqlite3_column_int(st, 0) ? OF_ALL : OF_WORKFLOW;
-		sqlite3_reset(st);
-		if (rc < 0)
-			return E_DB;
-	}
-	if (!(st = db_prepare(db, sql)))
-		return E_DB;
-	if (sql == OF_WORKFLOW)
-		db_bind_int(st, 1, workflow);
-	if (sql == OF_RUN)
-		db_bind_int(st, 2, run);
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		struct step_acc *s = step_of(u, (long)sqlite3_column_int64(st, 0));
 		double n = sqlite3_column_double(st, 4);
@@ -299,35 +256,60 @@ static int usage_read(struct db *db, long workflow, long run, struct usage *u)
 	return rc < 0 ? E_DB : E_OK;
 }
 
-/* Counts the retries and dead ends of each step: one pass over those events
- * (a partial index holds only them), not a scan of all events per step. */
+/* One interaction as a usage row. */
+#define USAGE_ROW \
+	"SELECT i.conversation_id, i.model, i.backend, i.status, 1, i.attempts, i.prompt_tokens, " \
+	"i.output_tokens, i.duration_ms, i.duration_ms IS NOT NULL, i.load_duration_ms, " \
+	"coalesce(i.load_duration_ms > 500, 0), i.interaction_id FROM interactions i "
+
+/* The usage of a workflow: its finished interactions as schema 0010 keeps
+ * them counted (a row whose interactions have all moved on counts none), and
+ * its live ones (pending, waiting, running: the index interactions_ready
+ * holds only them) one by one. Of a run: its interactions. */
+static int usage_read(struct db *db, long workflow, long run, struct usage *u)
+{
+	static const char FINISHED[] =
+		"SELECT conversation_id, model, backend, status, interactions, attempts, "
+		"CASE WHEN prompt_n > 0 THEN prompt_tokens END, CASE WHEN output_n > 0 THEN output_tokens END, "
+		"CASE WHEN duration_n > 0 THEN duration_ms END, duration_n, "
+		"CASE WHEN load_n > 0 THEN load_ns / 1e6 END, loads, last_interaction_id "
+		"FROM status_steps WHERE workflow_id = ?1 AND interactions > 0";
+	static const char LIVE[] =
+		USAGE_ROW "INDEXED BY interactions_ready CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
+		"WHERE (i.status = 'pending' OR i.status = 'running' OR i.status = 'waiting') AND r.workflow_id = ?1";
+	static const char OF_RUN[] = USAGE_ROW "INDEXED BY interactions_by_run WHERE i.workflow_run_id = ?1";
+	sqlite3_stmt *st;
+	if (run)
+		return (st = db_bound(db, OF_RUN, "L", run)) ? usage_add(db, st, u) : E_DB;
+	if (!(st = db_bound(db, FINISHED, "L", workflow)) || usage_add(db, st, u))
+		return E_DB;
+	return (st = db_bound(db, LIVE, "L", workflow)) ? usage_add(db, st, u) : E_DB;
+}
+
+/* Adds the retries and dead ends of each step: of a workflow, as schema 0010
+ * keeps them counted; of a run, from its interactions' events. */
 static int add_events(struct db *db, long workflow, long run, struct usage *u)
 {
 	static const char OF_WORKFLOW[] =
-		"SELECT j.conversation_id, e.event_type FROM interaction_events e INDEXED BY interaction_events_rare "
-		"CROSS JOIN interactions j ON j.interaction_id = e.interaction_id "
-		"CROSS JOIN workflow_runs q ON q.workflow_run_id = j.workflow_run_id "
-		"WHERE (e.event_type = 'interaction_retried' OR e.event_type = 'no_rule_matched') AND q.workflow_id = ?1";
+		"SELECT conversation_id, retries, dead_ends FROM status_events WHERE workflow_id = ?1";
 	static const char OF_RUN[] =
-		"SELECT j.conversation_id, e.event_type FROM interactions j INDEXED BY interactions_by_run "
+		"SELECT j.conversation_id, count(*) FILTER (WHERE e.event_type = 'interaction_retried'), "
+		"count(*) FILTER (WHERE e.event_type = 'no_rule_matched') "
+		"FROM interactions j INDEXED BY interactions_by_run "
 		"CROSS JOIN interaction_events e INDEXED BY interaction_events_by_interaction "
 		"ON e.interaction_id = j.interaction_id WHERE j.workflow_run_id = ?2 "
-		"AND (e.event_type = 'interaction_retried' OR e.event_type = 'no_rule_matched')";
-	sqlite3_stmt *st = db_prepare(db, run ? OF_RUN : OF_WORKFLOW);
+		"AND (e.event_type = 'interaction_retried' OR e.event_type = 'no_rule_matched') GROUP BY j.conversation_id";
+	sqlite3_stmt *st = db_bound(db, run ? OF_RUN : OF_WORKFLOW, "LL", workflow, run);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, workflow);
-	db_bind_int(st, 2, run);
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		long conv = (long)sqlite3_column_int64(st, 0);
 		for (size_t i = 0; i < u->nsteps; i++) {
 			if (u->steps[i].conv != conv)
 				continue;
-			if (strcmp(db_col_str(st, 1), "no_rule_matched"))
-				u->steps[i].retries++;
-			else
-				u->steps[i].dead_ends++;
+			u->steps[i].retries += sqlite3_column_double(st, 1);
+			u->steps[i].dead_ends += sqlite3_column_double(st, 2);
 		}
 	}
 	sqlite3_reset(st);
@@ -369,21 +351,20 @@ static int by_step_order(const void *a, const void *b)
 }
 
 /* The step object of s (NULL when its conversation is gone), with its place
- * in the workflow's order in *order. */
+ * in the workflow's order in *order. Its actor is that of its latest
+ * interaction (or, if that one was deleted, of the latest before it). */
 static int step_object(struct db *db, long workflow, const struct step_acc *s, cJSON **out, double *order)
 {
 	static const char SQL[] =
 		"SELECT c.conversation_name, a.actor_name, coalesce(wc.execution_order, 1e9) "
-		"FROM conversations c CROSS JOIN interactions l CROSS JOIN actors a "
+		"FROM conversations c CROSS JOIN actors a "
 		"LEFT JOIN workflow_conversations wc ON wc.workflow_id = ?1 AND wc.conversation_id = c.conversation_id "
-		"WHERE c.conversation_id = ?2 AND l.interaction_id = ?3 AND a.actor_id = l.actor_id";
+		"WHERE c.conversation_id = ?2 AND a.actor_id = (SELECT l.actor_id FROM interactions l "
+		"WHERE l.interaction_id <= ?3 AND l.conversation_id = ?2 ORDER BY l.interaction_id DESC LIMIT 1)";
 	*out = NULL;
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	sqlite3_stmt *st = db_bound(db, SQL, "LLL", workflow, s->conv, s->last_id);
 	if (!st)
 		return E_DB;
-	db_bind_int(st, 1, workflow);
-	db_bind_int(st, 2, s->conv);
-	db_bind_int(st, 3, s->last_id);
 	int rc = db_step(db, st);
 	if (rc == SQLITE_ROW) {
 		cJSON *o = cJSON_CreateObject();
@@ -411,12 +392,15 @@ static int step_object(struct db *db, long workflow, const struct step_acc *s, c
  * each with its errors. */
 static int steps(struct db *db, long workflow, long run, const struct usage *u, cJSON *into)
 {
+	/* Of a workflow, as schema 0010 keeps them counted; of a run, its own. */
 	static const char ERRORS[] =
+		"SELECT error_message AS message, failure_class AS failure_class, interactions AS count "
+		"FROM status_errors WHERE workflow_id = ?1 AND conversation_id = ?3 AND interactions > 0";
+	static const char RUN_ERRORS[] =
 		"SELECT i.error_message AS message, i.failure_class AS failure_class, count(*) AS count "
 		"FROM interactions i INDEXED BY interactions_errors "
-		"CROSS JOIN workflow_runs r ON r.workflow_run_id = i.workflow_run_id "
-		"WHERE i.conversation_id = ?3 AND i.error_message IS NOT NULL AND r.workflow_id = ?1 "
-		"AND (?2 = 0 OR i.workflow_run_id = ?2) GROUP BY i.failure_class, i.error_message";
+		"WHERE i.conversation_id = ?3 AND i.error_message IS NOT NULL AND i.workflow_run_id = ?2 "
+		"GROUP BY i.failure_class, i.error_message";
 	struct step_row *rows = xcalloc(u->nsteps ? u->nsteps : 1, sizeof *rows);
 	size_t n = 0;
 	int rc = E_OK;
@@ -434,11 +418,9 @@ static int steps(struct db *db, long workflow, long run, const struct usage *u, 
 	cJSON *step;
 	sqlite3_stmt *st;
 	cJSON_ArrayForEach(step, into) {
-		if (rc || !(st = db_prepare(db, ERRORS)))
+		if (rc || !(st = db_bound(db, run ? RUN_ERRORS : ERRORS, "LLL", workflow, run,
+					  (long)json_num(step, "conversation_id"))))
 			return E_DB;
-		db_bind_int(st, 1, workflow);
-		db_bind_int(st, 2, run);
-		db_bind_int(st, 3, (int64_t)json_num(step, "conversation_id"));
 		cJSON *errs = cJSON_CreateArray();
 		if (!(rc = db_rows_into(db, st, errs))) {
 			sort_by_count(errs);
@@ -500,10 +482,6 @@ int db_report_status(struct db *db, long workflow_id, cJSON **out)
 	static const char WFS[] =
 		"SELECT w.workflow_id, w.workflow_name FROM workflows w WHERE (?1 = 0 OR w.workflow_id = ?1) "
 		"ORDER BY w.workflow_id";
-	static const char COUNTS[] =
-		"SELECT (SELECT count(*) FROM workflow_runs r WHERE r.status = 'running' AND r.workflow_id = ?1), "
-		"(SELECT count(*) FROM workflow_runs r WHERE r.status = 'completed' AND r.workflow_id = ?1), "
-		"(SELECT count(*) FROM workflow_runs r WHERE r.status = 'failed' AND r.workflow_id = ?1)";
 	static const char FAILED[] =
 		"SELECT r.workflow_run_id AS run_id, r.posting_id AS posting_id, p.job_title AS job_title, "
 		"r.status_detail AS reason FROM workflow_runs r "
@@ -532,18 +510,13 @@ int db_report_status(struct db *db, long workflow_id, cJSON **out)
 	cJSON *w;
 	cJSON_ArrayForEach(w, wfs) {
 		long id = (long)json_num(w, "workflow_id");
-		if (!(st = db_prepare(db, COUNTS)))
+		struct run_counts n;
+		if (runs_by_state(db, id, 0, &n))
 			goto fail;
-		db_bind_int(st, 1, id);
-		if ((rc = db_step(db, st)) == SQLITE_ROW) {
-			cJSON *runs = cJSON_AddObjectToObject(w, "runs");
-			cJSON_AddNumberToObject(runs, "running", sqlite3_column_double(st, 0));
-			cJSON_AddNumberToObject(runs, "completed", sqlite3_column_double(st, 1));
-			cJSON_AddNumberToObject(runs, "failed", sqlite3_column_double(st, 2));
-		}
-		sqlite3_reset(st);
-		if (rc < 0)
-			goto fail;
+		cJSON *runs = cJSON_AddObjectToObject(w, "runs");
+		cJSON_AddNumberToObject(runs, "running", (double)n.running);
+		cJSON_AddNumberToObject(runs, "completed", (double)n.completed);
+		cJSON_AddNumberToObject(runs, "failed", (double)n.failed);
 		if (usage_into(db, id, 0, w))
 			goto fail;
 		st = db_prepare(db, FAILED);
