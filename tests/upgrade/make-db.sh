@@ -21,6 +21,7 @@
 #   v2-cdfb99b.sqlite  0001 and 0002, by the commit that added 0002
 #   v3-a2d051a.sqlite  0001 to 0003 (the events table with any kind of event)
 #   v8-0af2f44.sqlite  0001 to 0008 (0004 and 0005 were never used)
+#   v10-2c8736f.sqlite 0001 to 0010 (requests stored once per piece; status counts)
 set -eu
 [ $# -eq 2 ] || { echo "usage: sh tests/upgrade/make-db.sh COMMIT OUTPUT.sqlite" >&2; exit 2; }
 commit=$1
