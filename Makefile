@@ -89,7 +89,7 @@ $(BUILD)/pg-claims.c: schema/postgres/claims.sql
 $(BUILD)/pg-claims.o: $(BUILD)/pg-claims.c
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(LIB_OBJ)
+$(BUILD)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h tests/unit/tmpdir.h tests/unit/stream.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)

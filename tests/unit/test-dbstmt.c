@@ -8,6 +8,7 @@
 #include "dbint.h"
 #include "err.h"
 #include "tap.h"
+#include "tmpdir.h"
 
 static const char CREATE[] = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n INTEGER, x REAL, opt INTEGER)";
 static const char INSERT[] = "INSERT INTO t (id, name, n, x, opt) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -75,12 +76,9 @@ static void test_rows(struct db *db)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char dir[512], path[600];
-	snprintf(dir, sizeof dir, "%s/test-dbstmt.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
+	char path[600];
+	if (tmp_file("test-dbstmt", "t.db", path, sizeof path) < 0)
 		return 1;
-	snprintf(path, sizeof path, "%s/t.db", dir);
 	struct db *db;
 	ok(db_open(path, DB_CREATE, &db) == E_OK, "a new database opens");
 	ok(db_exec(db, CREATE) == E_OK, "a table");
@@ -124,12 +122,6 @@ int main(void)
 	ok(db_do(db, BAD, "L", 4L) == E_OK, "the same statement works again after a failure");
 
 	db_close(db);
-	unlink(path);
-	char wal[700];
-	snprintf(wal, sizeof wal, "%s-wal", path);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-shm", path);
-	unlink(wal);
-	rmdir(dir);
+	tmp_remove_db(path);
 	return done_testing();
 }

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "schema.h"
 #include "tap.h"
+#include "tmpdir.h"
 
 static int has_table(struct db *db, const char *name)
 {
@@ -29,14 +30,10 @@ static int has_table(struct db *db, const char *name)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s/test-migrate.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		return 1;
 	char path[600], empty[600];
-	snprintf(path, sizeof path, "%s/t.db", dir);
-	snprintf(empty, sizeof empty, "%s/empty.db", dir);
+	if (tmp_file("test-migrate", "t.db", path, sizeof path) < 0 ||
+	    tmp_file("test-migrate", "empty.db", empty, sizeof empty) < 0)
+		return 1;
 
 	struct db *db = NULL;
 	ok(db_open(path, 0, &db) == E_DB && !db, "a missing file is refused without DB_CREATE");
@@ -88,13 +85,7 @@ int main(void)
 	is_int(db_schema_version(db), v + 3, "... untouched");
 	db_close(db);
 
-	unlink(empty);
-	char side[620];
-	const char *const ext[] = { "", "-wal", "-shm" };
-	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
-		snprintf(side, sizeof side, "%s%s", path, ext[i]);
-		unlink(side);
-	}
-	rmdir(dir);
+	tmp_remove_db(empty);
+	tmp_remove_db(path);
 	return done_testing();
 }

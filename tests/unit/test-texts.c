@@ -11,6 +11,7 @@
 #include "dbint.h"
 #include "err.h"
 #include "tap.h"
+#include "tmpdir.h"
 
 /* What stored_text() gives for the recipe (or, when none, the text) of input. */
 static char *round_trip(struct db *db, const char *input, const size_t *cuts, size_t ncuts, int *packed)
@@ -47,12 +48,9 @@ static long count_texts(struct db *db)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char dir[512], path[600];
-	snprintf(dir, sizeof dir, "%s/test-texts.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
+	char path[600];
+	if (tmp_file("test-texts", "t.db", path, sizeof path) < 0)
 		return 1;
-	snprintf(path, sizeof path, "%s/t.db", dir);
 	struct db *db;
 	ok(db_open(path, DB_CREATE, &db) == E_OK, "a new database opens");
 
@@ -128,12 +126,6 @@ int main(void)
 	ok(strstr(err_msg(), "does not exist") != NULL, "... that says so: %s", err_msg());
 
 	db_close(db);
-	unlink(path);
-	char wal[700];
-	snprintf(wal, sizeof wal, "%s-wal", path);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-shm", path);
-	unlink(wal);
-	rmdir(dir);
+	tmp_remove_db(path);
 	return done_testing();
 }
