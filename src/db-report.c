@@ -519,11 +519,7 @@ int db_report_status(struct db *db, long workflow_id, cJSON **out)
 		cJSON_AddNumberToObject(runs, "failed", (double)n.failed);
 		if (usage_into(db, id, 0, w))
 			goto fail;
-		st = db_prepare(db, FAILED);
-		if (!st)
-			goto fail;
-		db_bind_int(st, 1, id);
-		if (db_rows_into(db, st, cJSON_AddArrayToObject(w, "failed_runs")))
+		if (!(st = db_bound(db, FAILED, "L", id)) || db_rows_into(db, st, cJSON_AddArrayToObject(w, "failed_runs")))
 			goto fail;
 	}
 	*out = root;
@@ -547,12 +543,9 @@ static cJSON *run_row(struct db *db, long run_id, int *rc)
 		"  AS started_by_interaction_id "
 		"FROM workflow_runs r JOIN workflows w ON w.workflow_id = r.workflow_id "
 		"LEFT JOIN postings p ON p.posting_id = r.posting_id WHERE r.workflow_run_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, SQL);
+	sqlite3_stmt *st = db_bound(db, SQL, "L", run_id);
 	*rc = E_DB;
-	if (!st)
-		return NULL;
-	db_bind_int(st, 1, run_id);
-	return db_row_one(db, st, "run", run_id, rc);
+	return st ? db_row_one(db, st, "run", run_id, rc) : NULL;
 }
 
 int db_report_run(struct db *db, long run_id, cJSON **out)
@@ -602,30 +595,21 @@ int db_report_trace(struct db *db, long run_id, cJSON **out)
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddItemToObject(root, "run", run);
 	cJSON *items = cJSON_AddArrayToObject(root, "interactions");
-	sqlite3_stmt *st = db_prepare(db, ITEMS);
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, run_id);
-	if (db_rows_into(db, st, items))
+	sqlite3_stmt *st = db_bound(db, ITEMS, "L", run_id);
+	if (!st || db_rows_into(db, st, items))
 		goto fail;
 	cJSON *o;
 	cJSON_ArrayForEach(o, items) {
 		long id = (long)json_num(o, "interaction_id");
 		long *parents;
 		size_t n;
-		if (!(st = db_prepare(db, PARENTS)))
-			goto fail;
-		db_bind_int(st, 1, id);
-		if (db_collect_ids(db, st, &parents, &n))
+		if (db_ids(db, PARENTS, &parents, &n, "L", id))
 			goto fail;
 		cJSON *list = cJSON_AddArrayToObject(o, "parents");
 		for (size_t i = 0; i < n; i++)
 			cJSON_AddItemToArray(list, cJSON_CreateNumber((double)parents[i]));
 		free(parents);
-		if (!(st = db_prepare(db, EVENTS)))
-			goto fail;
-		db_bind_int(st, 1, id);
-		if (db_rows_into(db, st, cJSON_AddArrayToObject(o, "events")))
+		if (!(st = db_bound(db, EVENTS, "L", id)) || db_rows_into(db, st, cJSON_AddArrayToObject(o, "events")))
 			goto fail;
 	}
 	*out = root;
