@@ -36,6 +36,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "db-texts.h"
 #include "dbint.h"
 #include "schema.h"
 #include "util.h"
@@ -241,6 +242,8 @@ static struct db *schema_db(void)
 		 SQLITE_OK;
 	for (const struct migration *m = schema_migrations; ok && m->sql; m++)
 		ok = sqlite3_exec(d->sql, m->sql, NULL, NULL, NULL) == SQLITE_OK;
+	/* The functions every connection has (stored_text) compile here too. */
+	ok = ok && db_texts_register(d) == 0;
 	if (!ok) {
 		failed = 1;
 		db_close(d);

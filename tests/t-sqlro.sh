@@ -99,6 +99,9 @@ run_wr validate "$T/late.json"
 check_eq "a query with placeholders is only warned about (exit 0)" "$STATUS" "0"
 check_contains "... saying it is checked when it runs" "$ERR" \
 	"sql_query: the query has placeholders, so it is checked only when it runs"
+query_workflow "$T/stored.json" '{\"sql\": \"SELECT count(stored_text(input)) FROM interactions\"}'
+run_wr validate "$T/stored.json"
+check_eq "a query may read requests as they were sent (stored_text, as on every connection)" "$STATUS:$ERR" "0:"
 
 # --- behind validate's back: the step fails, the database stays whole
 i=0
