@@ -210,6 +210,7 @@ struct actor_route {
 	enum llm_mode backend;
 	size_t *servers;          /* indexes in engine.servers; none: replayed, or no address (the call fails saying why) */
 	char **urls;              /* where its requests to each go (another actor may reach one by another path) */
+	long *models;             /* index in engine.models of its model on each; -1: not known yet (route_model) */
 	size_t nservers;
 };
 
@@ -387,7 +388,9 @@ static const struct actor_route *route_of(struct engine *e, const struct wf_acto
 	free(error);
 	r->urls = urls;
 	r->servers = xcalloc(r->nservers ? r->nservers : 1, sizeof *r->servers);
+	r->models = xcalloc(r->nservers ? r->nservers : 1, sizeof *r->models);
 	for (size_t i = 0; i < r->nservers; i++) {
+		r->models[i] = -1;
 		char *key = llmreply_origin(urls[i]);
 		size_t si = server_index(e, key);
 		free(key);
@@ -486,6 +489,27 @@ static struct model_load *model_at(struct engine *e, size_t server, const struct
 			   : e->o->per_model;
 	ask_slots(e, &e->servers[server]);
 	return m;
+}
+
+/* The load of route r's model on the i-th server of its pool: made on first
+ * use when make, else NULL until made. Remembered in the route, so that the
+ * scheduler's rounds do not build and look up its key again. */
+static struct model_load *route_model(struct engine *e, const struct actor_route *r, size_t i, int make)
+{
+	if (r->models[i] < 0) {
+		struct model_load *m = NULL;
+		if (make) {
+			m = model_at(e, r->servers[i], r->actor);
+		} else {
+			char *key = xasprintf("%s %s", e->servers[r->servers[i]].key, wf_actor_model(r->actor));
+			m = find_model(e, key);
+			free(key);
+		}
+		if (!m)
+			return NULL;
+		r->models[i] = (long)(m - e->models);
+	}
+	return &e->models[r->models[i]];
 }
 
 /* The load of the model a placed task calls on its server. */
@@ -690,7 +714,7 @@ static void choose_models(struct engine *e, struct task **cands, size_t n, int m
 		for (size_t k = 0; k < r->nservers; k++) {
 			if (e->servers[r->servers[k]].down)
 				continue;
-			struct model_load *m = model_at(e, r->servers[k], cands[i]->actor);
+			struct model_load *m = route_model(e, r, k, 1);
 			if (!m->ready++)
 				m->first = i;
 		}
@@ -738,9 +762,7 @@ static int read_later(struct engine *e, const struct actor_route *r, const void 
 		const struct server_load *s = &e->servers[r->servers[i]];
 		if (s->down)
 			continue;
-		char *key = xasprintf("%s %s", s->key, wf_actor_model(r->actor));
-		const struct model_load *m = find_model(e, key);
-		free(key);
+		const struct model_load *m = route_model(e, r, i, 0);
 		if (e->o->fifo || (m && m->active) || s->nactive < loaded_limit(e, s))
 			return 0;
 	}
@@ -817,7 +839,7 @@ static int place(struct engine *e, struct task *t, int need_active)
 			s->probe_id = t->r.id;
 			return 1;
 		}
-		struct model_load *m = model_at(e, r->servers[i], t->actor);
+		struct model_load *m = route_model(e, r, i, 1);
 		if (m->closing || (need_active && !m->active))
 			continue;
 		int room = server_limit(e, s) - s->running, mroom = model_limit(e, m) - m->running;
@@ -1477,6 +1499,7 @@ static void engine_free(struct engine *e)
 			free(e->routes[i].urls[k]);
 		free(e->routes[i].urls);
 		free(e->routes[i].servers);
+		free(e->routes[i].models);
 	}
 	free(e->models);
 	free(e->servers);
